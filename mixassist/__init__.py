@@ -1,0 +1,33 @@
+"""mixassist: an arrangement and mixing assistant for music producers.
+
+Public API (CONTRACT.md): ``load_audio``, ``save_audio``, ``separate``, ``analyze``,
+``measure_loudness``, ``render``, ``MixAssistant``. Heavy modules (torch, demucs) are imported
+on first use, so ``import mixassist`` and ``mixassist --help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .errors import (AudioContentError, AudioError, AudioFileError, MixAssistError,
+                     MixAssistWarning, ModelError, ParameterError, PlanError)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load_audio": "mixassist.audio.io",
+    "save_audio": "mixassist.audio.io",
+    "separate": "mixassist.separation",
+    "Separator": "mixassist.separation",
+}
+
+__all__ = sorted([*_LAZY, "AudioContentError", "AudioError", "AudioFileError", "MixAssistError",
+                  "MixAssistWarning", "ModelError", "ParameterError", "PlanError", "__version__"])
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mixassist' has no attribute {name!r}")

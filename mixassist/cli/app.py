@@ -1,0 +1,36 @@
+"""The typer application every verb registers on, and the helpers verbs share."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+app = typer.Typer(
+    name="mixassist",
+    help="Arrangement and mixing assistant: separate, analyse, plan and render a mix.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+#: Messages, warnings and progress go to stderr so stdout stays clean for data.
+console = Console(stderr=True)
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, total: float | None = None,
+                 ) -> Iterator[Callable[[float, float], None]]:
+    """Yield a ``callback(done, total)`` that draws a progress bar on stderr."""
+    columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+               TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+
+        def update(done: float, total: float) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update

@@ -1,0 +1,39 @@
+"""Shared fixtures. Tests never touch the network: offline mode is forced for the whole session."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["MIXASSIST_OFFLINE"] = "1"
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+def sine(freq_hz: float, sr: int, duration_s: float, *, channels: int = 2, amp: float = 0.25,
+         ) -> np.ndarray:
+    """A float32 sine shaped (channels, samples); channel k is scaled by 1 - 0.1 k to tell them apart."""
+    t = np.arange(int(round(sr * duration_s))) / sr
+    wave = amp * np.sin(2 * np.pi * freq_hz * t)
+    return np.stack([wave * (1 - 0.1 * k) for k in range(channels)]).astype(np.float32)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    from mixassist.separation.testing import tiny_htdemucs
+
+    return tiny_htdemucs()
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory, tiny_model):
+    """The tiny model saved as a demucs .th package."""
+    from mixassist.separation.testing import save_th
+
+    return save_th(tiny_model, tmp_path_factory.mktemp("model") / "tiny.th")
