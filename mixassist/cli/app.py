@@ -34,3 +34,17 @@ def progress_bar(description: str, total: float | None = None,
             progress.update(task, completed=done, total=total)
 
         yield update
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"mixassist {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_print_version,
+                                       is_eager=True, help="Print the version and exit.")) -> None:
+    """Arrangement and mixing assistant: separate, analyse, plan and render a mix."""

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from ..audio.io import check_file
 from ..errors import ParameterError
 from ..utils.atomic import atomic_dir
 from .app import app, console, progress_bar
@@ -35,9 +34,10 @@ def separate(
     the residual is added to other.wav, so the stems sum back to the input.
     """
     from ..separation import Separator
+    from ..separation.engine import probe_input
 
     for path in inputs:  # fail before any work if one input is unusable
-        check_file(path)
+        probe_input(path)
     names = [p.stem for p in inputs]
     if len(set(names)) != len(names):
         raise ParameterError("two inputs share a name; their output folders would collide: "

@@ -28,12 +28,22 @@ import numpy as np
 
 from ..audio.convert import StreamResampler, check_sample_rate, to_channels, validate_audio
 from ..audio.io import AudioReader, AudioWriter
-from ..errors import MixAssistWarning, ModelError, ParameterError
+from ..errors import AudioContentError, MixAssistWarning, ModelError, ParameterError
 from .models import LoadedModel, resolve_model
 
 Progress = Callable[[float, float], None]
 BLOCK_FRAMES = 1 << 16
 MIN_DURATION_S = 1.0
+
+
+def probe_input(path: str | Path) -> tuple[int, int, int]:
+    """Check that ``path`` is a decodable song of at least 1 s; return (sr, channels, frames)."""
+    with AudioReader(path) as reader:
+        sr, channels, frames = reader.sr, reader.channels, reader.frames
+    if frames / sr < MIN_DURATION_S:
+        raise AudioContentError(
+            f"is {frames / sr:.3f} s long; at least {MIN_DURATION_S:g} s is needed", path)
+    return sr, channels, frames
 
 
 def resolve_device(device: str | None) -> str:
@@ -252,13 +262,7 @@ class Separator:
         ``separation.json`` document (model, sample_rate, duration_s, stems, ...).
         """
         path = Path(path)
-        with AudioReader(path) as probe:
-            sr, channels, frames = probe.sr, probe.channels, probe.frames
-        if frames / sr < MIN_DURATION_S:
-            from ..errors import AudioContentError
-
-            raise AudioContentError(
-                f"is {frames / sr:.3f} s long; at least {MIN_DURATION_S:g} s is needed", path)
+        sr, channels, frames = probe_input(path)
 
         def blocks() -> Iterator[np.ndarray]:
             with AudioReader(path) as reader:

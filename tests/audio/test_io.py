@@ -135,3 +135,13 @@ def test_input_never_modified(tmp_path):
     with warnings.catch_warnings():
         load_audio(path, sr=22050)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_unreadable_file_message(tmp_path, monkeypatch):
+    """Permission errors are reported even where the tests run as root (os.access faked)."""
+    import mixassist.audio.io as io_mod
+
+    path = save_audio(tmp_path / "locked.wav", sine(440, 44100, 1.5), 44100)
+    monkeypatch.setattr(io_mod.os, "access", lambda p, mode: False)
+    with pytest.raises(AudioFileError, match="permission denied"):
+        load_audio(path)

@@ -1,0 +1,74 @@
+"""Streaming separation engine vs plain ``demucs.apply.apply_model``: time ratio on one input.
+
+Both run the same small HTDemucs (random weights: speed only) on the same 60-s stereo input with
+the same settings (shifts=1, overlap=0.25), alternating A/B so machine noise hits both alike; the
+median time ratio is printed (target <= 1.10). The engine's time includes its normalisation pass.
+
+    .venv/bin/python benchmarks/separation_speed.py [--seconds 60] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+import numpy as np
+import torch
+
+
+def small_model():
+    from demucs.htdemucs import HTDemucs
+
+    torch.manual_seed(0)
+    return HTDemucs(sources=["drums", "bass", "other", "vocals"], channels=16, depth=4,
+                    t_layers=1, segment=7.8).eval()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    from demucs.apply import apply_model
+
+    from mixassist.separation import Separator
+
+    sr = 44100
+    audio = (0.1 * np.random.default_rng(0).standard_normal((2, int(args.seconds * sr)))
+             ).astype(np.float32)
+    model = small_model()
+    separator = Separator(model, device="cpu", shifts=1)
+
+    def engine():
+        separator.separate(audio, sr)
+
+    def plain():
+        x = torch.from_numpy(audio)
+        ref = x.mean(0)
+        random.seed(0)
+        with torch.no_grad():
+            out = apply_model(model, ((x - ref.mean()) / ref.std())[None], shifts=1, split=True,
+                              overlap=0.25, device="cpu")
+        return out * ref.std() + ref.mean()
+
+    times = {"engine": [], "apply_model": []}
+    for _ in range(args.repeats):
+        for name, fn in (("apply_model", plain), ("engine", engine)):
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    eng, ref = statistics.median(times["engine"]), statistics.median(times["apply_model"])
+    print(f"input: {args.seconds:.0f} s stereo 44.1 kHz; model: HTDemucs channels=16 depth=4 "
+          f"t_layers=1 (random weights); torch threads: {torch.get_num_threads()}")
+    print(f"apply_model: {ref:.2f} s (median of {args.repeats}), "
+          f"{args.seconds / ref:.2f}x real time")
+    print(f"engine:      {eng:.2f} s (median of {args.repeats}), "
+          f"{args.seconds / eng:.2f}x real time")
+    print(f"time ratio engine/apply_model: {eng / ref:.3f} (target <= 1.10)")
+
+
+if __name__ == "__main__":
+    main()

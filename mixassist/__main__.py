@@ -1,0 +1,5 @@
+"""``python -m mixassist`` runs the CLI."""
+
+from .cli import main
+
+main()
