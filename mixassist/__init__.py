@@ -19,6 +19,11 @@ _LAZY = {
     "save_audio": "mixassist.audio.io",
     "separate": "mixassist.separation",
     "Separator": "mixassist.separation",
+    "measure_loudness": "mixassist.loudness",
+    "integrated_loudness": "mixassist.loudness",
+    "true_peak_dbtp": "mixassist.loudness",
+    "Target": "mixassist.mixing.targets",
+    "resolve_target": "mixassist.mixing.targets",
 }
 
 __all__ = sorted([*_LAZY, "AudioContentError", "AudioError", "AudioFileError", "MixAssistError",
