@@ -24,6 +24,13 @@ _LAZY = {
     "true_peak_dbtp": "mixassist.loudness",
     "Target": "mixassist.mixing.targets",
     "resolve_target": "mixassist.mixing.targets",
+    "render": "mixassist.mixing.render",
+    "RenderResult": "mixassist.mixing.render",
+    "Plan": "mixassist.mixing.plan",
+    "load_stems": "mixassist.mixing.stems",
+    "measure_stems": "mixassist.analysis.measure",
+    "Analysis": "mixassist.analysis.result",
+    "predict_plan": "mixassist.mixing.predict",
 }
 
 __all__ = sorted([*_LAZY, "AudioContentError", "AudioError", "AudioFileError", "MixAssistError",

@@ -1,0 +1,50 @@
+"""``mixassist render PLAN.json --stems DIR -o OUT``: render an (edited) plan again."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import typer
+
+from ..errors import MixAssistWarning, PlanError
+from .app import app, console, progress_bar
+
+
+@app.command()
+def render(
+    plan_file: Path = typer.Argument(..., help="plan.json, as written by `mixassist mix` and "
+                                               "edited by hand."),
+    stems: Path = typer.Option(..., "--stems", help="Folder with one audio file per plan stem "
+                                                    "(the unprocessed stems)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder: mix.wav, stems/, plan.json."),
+    max_limiting_db: float = typer.Option(6.0, "--max-limiting-db",
+                                          help="Most peak limiting (dB) used to reach the target."),
+) -> None:
+    """Render PLAN_FILE on the stems in --stems: writes OUT/mix.wav, OUT/stems/<name>.wav
+    (processed) and OUT/plan.json (the plan as rendered)."""
+    from ..mixing.plan import Plan
+    from ..mixing.render import render as render_plan
+    from ..mixing.stems import load_stems, save_mix_folder
+
+    try:
+        text = plan_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"{plan_file}: cannot read the plan ({exc})") from None
+    try:
+        plan = Plan.from_json(text)
+        audio, sr = load_stems(stems)
+        if sr != plan.sample_rate:
+            warnings.warn(f"{plan_file}: plan is for {plan.sample_rate} Hz but the stems are "
+                          f"{sr} Hz; rendering at {sr} Hz", MixAssistWarning, stacklevel=1)
+            plan.sample_rate = sr
+            plan.validate()
+        with progress_bar(f"rendering {plan_file.name}") as bar:
+            result = render_plan(plan, audio, sr, progress=bar, max_limiting_db=max_limiting_db)
+    except PlanError as exc:
+        raise PlanError(f"{plan_file}: {exc}") from None
+    save_mix_folder(out, result.mix, result.stems_processed, sr, result.plan.to_json())
+    for reason in result.mastering.reasons:
+        console.print(reason, markup=False, highlight=False)
+    console.print(f"{plan_file.name} -> {out}/ (mix.wav, {len(result.stems_processed)} stems, "
+                  "plan.json)", highlight=False)
