@@ -1,0 +1,174 @@
+"""The assistant end to end: song or stem folder -> stems -> analysis -> plan -> render -> outputs.
+
+:class:`MixAssistant` is what the ``mix`` verb, batch jobs and the web service call. A song file
+(or an in-memory array) is separated first; a folder of audio files is taken as the stems of one
+song (not separated; the mix is their sum). A step whose model is missing fails with a clear
+:class:`~mixassist.errors.ModelError`; there are no silent stand-ins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ParameterError, PlanError
+from .utils.atomic import atomic_dir
+
+Progress = Callable[[str, float, float], None]
+
+
+@dataclasses.dataclass
+class MixResult:
+    """What :meth:`MixAssistant.process` produced (``folder`` is None when nothing was written)."""
+
+    name: str
+    sr: int
+    analysis: object  # mixassist.analysis.result.Analysis
+    plan: object  # mixassist.mixing.plan.Plan (as rendered)
+    mix: np.ndarray
+    stems: dict[str, np.ndarray]
+    input_loudness: dict
+    output_loudness: dict
+    folder: Path | None = None
+
+    def to_dict(self) -> dict:
+        """A JSON-ready summary (the full documents are ``analysis`` and ``plan``)."""
+        return {"name": self.name, "sample_rate": self.sr,
+                "folder": None if self.folder is None else str(self.folder),
+                "input_loudness": self.input_loudness, "output_loudness": self.output_loudness,
+                "stems": sorted(self.stems), "version": self.plan.arrangement.version,
+                "target": self.plan.target.to_dict()}
+
+
+class MixAssistant:
+    """Analyse a song, predict a mix and arrangement, and render it.
+
+    Parameters
+    ----------
+    separation_model : separation model spec for song inputs (see
+        :func:`mixassist.separation.resolve_model`); loaded on first use.
+    device : "auto", "cpu", "cuda" or "mps" for separation.
+    target : loudness target: a preset name (``spotify``, ``apple``, ...) or LUFS.
+    focus : instrument or stem name to keep in front (e.g. ``vocals``).
+    amount : 0..1, how much of the plan's processing is applied (0 = loudness only).
+    version : arrangement version: full, instrumental, acapella, radio, extended, loop.
+    """
+
+    def __init__(self, *, separation_model=None, device: str = "auto",
+                 target: str | float = "spotify", focus: str | None = None, amount: float = 1.0,
+                 version: str = "full"):
+        from .mixing.targets import resolve_target
+        from .structure.planner import VERSION_ALIASES, VERSIONS
+
+        if not 0.0 <= float(amount) <= 1.0:
+            raise ParameterError(f"amount must be between 0 and 1, got {amount}")
+        if VERSION_ALIASES.get(version, version) not in VERSIONS:
+            raise ParameterError(f"unknown version {version!r}; use one of {', '.join(VERSIONS)}")
+        self.target = resolve_target(target)
+        self.focus, self.amount, self.version = focus, float(amount), version
+        self.separation_model, self.device = separation_model, device
+        self._separator = None
+
+    # -- steps ---------------------------------------------------------------------------------
+    def load(self, source, *, sr: int | None = None,
+             progress: Progress | None = None) -> tuple[str, dict[str, np.ndarray], int]:
+        """Stems of ``source`` (a stem folder, a song file, or ``(channels, samples)`` audio)."""
+        from .audio.io import load_audio
+        from .mixing.stems import load_stems
+
+        if isinstance(source, np.ndarray):
+            if sr is None:
+                raise ParameterError("in-memory audio needs its sample rate: process(audio, sr=...)")
+            return "audio", self.separate(source, sr, progress=progress), sr
+        path = Path(source)
+        if path.is_dir():
+            stems, rate = load_stems(path)
+            return path.name, stems, rate
+        audio, rate = load_audio(path, min_duration_s=1.0)
+        return path.stem, self.separate(audio, rate, name=str(path), progress=progress), rate
+
+    def separate(self, audio: np.ndarray, sr: int, *, name: str = "audio",
+                 progress: Progress | None = None) -> dict[str, np.ndarray]:
+        from .separation import Separator
+
+        if self._separator is None:
+            self._separator = Separator(self.separation_model, device=self.device)
+        bar = None if progress is None else (lambda d, t: progress("separating", d, t))
+        return self._separator.separate(audio, sr, progress=bar, name=name)
+
+    def plan(self, analysis, sr: int, *, plan_file: str | os.PathLike | None = None):
+        """The plan: a saved/edited one from ``plan_file``, or predicted from ``analysis``."""
+        from .mixing.plan import Plan
+        from .mixing.predict import predict_plan
+        from .structure.planner import plan_arrangement
+
+        if plan_file is not None:
+            path = Path(plan_file)
+            try:
+                plan = Plan.from_json(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise PlanError(f"{path}: cannot read the plan ({exc})") from None
+            except PlanError as exc:
+                raise PlanError(f"{path}: {exc}") from None
+            plan.check_stems([s.name for s in analysis.stems])
+            return plan, None
+        plan = predict_plan(analysis, target=self.target, focus=self.focus, amount=self.amount)
+        arrangement = plan_arrangement(analysis, sr, version=self.version,
+                                       stem_names=list(plan.stems))
+        arrangement.apply_to(plan)
+        return plan, arrangement
+
+    # -- the whole job -------------------------------------------------------------------------
+    def process(self, source, *, sr: int | None = None, out_dir: str | os.PathLike | None = None,
+                plan_file: str | os.PathLike | None = None,
+                progress: Progress | None = None) -> MixResult:
+        """Run the whole job on ``source``; with ``out_dir``, write ``out_dir/<name>/``.
+
+        The folder holds ``mix.wav``, ``stems/<name>.wav`` (processed), ``analysis.json``,
+        ``plan.json`` and ``report.html``; it appears only once complete.
+        """
+        from .analysis.analyze import analyze
+        from .loudness import measure_loudness
+        from .mixing.render import render
+        from .structure.edits import apply_edits
+
+        def step(label: str) -> Callable[[float, float], None] | None:
+            return None if progress is None else (lambda d, t: progress(label, d, t))
+
+        name, stems, rate = self.load(source, sr=sr, progress=progress)
+        analysis = analyze(stems, rate, progress=step("analysing"))
+        plan, arrangement = self.plan(analysis, rate, plan_file=plan_file)
+        if arrangement is not None:
+            stems_in = apply_edits(stems, rate, arrangement.edits)
+        else:
+            stems_in = stems
+        result = render(plan, stems_in, rate, progress=step("rendering"))
+        input_mix = sum(stems.values())
+        mix_result = MixResult(name=name, sr=rate, analysis=analysis, plan=result.plan,
+                               mix=result.mix, stems=result.stems_processed,
+                               input_loudness=measure_loudness(input_mix, rate),
+                               output_loudness=result.loudness, folder=None)
+        if out_dir is not None:
+            mix_result.folder = self.write(mix_result, Path(out_dir) / name, input_mix=input_mix)
+        return mix_result
+
+    def write(self, result: MixResult, folder: Path, *, input_mix: np.ndarray) -> Path:
+        """Write the result folder atomically (see :meth:`process`)."""
+        from .audio.io import save_audio
+        from .report import write_report
+
+        with atomic_dir(folder) as tmp:
+            (tmp / "stems").mkdir()
+            for stem, audio in result.stems.items():
+                save_audio(tmp / "stems" / f"{stem}.wav", audio, result.sr)
+            save_audio(tmp / "mix.wav", result.mix, result.sr)
+            (tmp / "analysis.json").write_text(result.analysis.to_json() + "\n", encoding="utf-8")
+            (tmp / "plan.json").write_text(result.plan.to_json() + "\n", encoding="utf-8")
+            write_report(tmp / "report.html", result, input_mix=input_mix)
+            (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        return folder

@@ -1,0 +1,77 @@
+"""``mixassist mix`` and ``mixassist analyze``: the assistant's main jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ..utils.atomic import write_text_atomic
+from .app import app, console, progress_bar
+
+
+def _check_input(path: Path) -> None:
+    """Fail early, with the file named, on a missing or unusable input."""
+    from ..audio.io import check_file
+    from ..mixing.stems import stem_files
+
+    if path.is_dir():
+        stem_files(path)
+    else:
+        check_file(path)
+
+
+def _progress(bar):
+    return lambda step, done, total: bar(done, total)
+
+
+@app.command()
+def mix(
+    source: Path = typer.Argument(..., help="A song file (separated first) or a folder of stems."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder; results go to OUT/<name>/."),
+    target: str = typer.Option("spotify", "--target",
+                               help="Loudness target: spotify, apple, youtube, tidal, amazon, "
+                                    "deezer, soundcloud, aes, broadcast, club, or a LUFS number."),
+    focus: str = typer.Option(None, "--focus", help="Instrument or stem to keep in front."),
+    amount: float = typer.Option(1.0, "--amount", help="0..1: how much of the plan to apply."),
+    version: str = typer.Option("full", "--version",
+                                help="full, instrumental, acapella, radio, extended or loop."),
+    plan: Path = typer.Option(None, "--plan", help="Apply a saved or edited plan.json."),
+    model: str = typer.Option(None, "--model", help="Separation model for song inputs."),
+    device: str = typer.Option("auto", "--device", help="cpu, cuda, mps or auto."),
+) -> None:
+    """Analyse SOURCE, predict a mix and arrangement, render and master it.
+
+    Writes OUT/<name>/ with mix.wav, stems/*.wav (processed), analysis.json, plan.json and
+    report.html.
+    """
+    from ..assistant import MixAssistant
+
+    _check_input(source)
+    assistant = MixAssistant(separation_model=model, device=device, target=target, focus=focus,
+                             amount=amount, version=version)
+    with progress_bar(f"mixing {source.name}") as bar:
+        result = assistant.process(source, out_dir=out, plan_file=plan, progress=_progress(bar))
+    after = result.output_loudness
+    console.print(f"{source.name} -> {result.folder}/ (mix {after['integrated_lufs']:.1f} LUFS, "
+                  f"true peak {after['true_peak_dbtp']:+.1f} dBTP)", highlight=False)
+
+
+@app.command()
+def analyze(
+    source: Path = typer.Argument(..., help="A song file (separated first) or a folder of stems."),
+    out: Path = typer.Option(..., "-o", "--out", help="The analysis JSON file to write."),
+    model: str = typer.Option(None, "--model", help="Separation model for song inputs."),
+    device: str = typer.Option("auto", "--device", help="cpu, cuda, mps or auto."),
+) -> None:
+    """Analyse SOURCE (tempo, beats, key, sections, loudness, every stem) into a JSON file."""
+    from ..analysis.analyze import analyze as analyze_stems
+    from ..assistant import MixAssistant
+
+    _check_input(source)
+    assistant = MixAssistant(separation_model=model, device=device)
+    with progress_bar(f"analysing {source.name}") as bar:
+        _, stems, sr = assistant.load(source, progress=_progress(bar))
+        analysis = analyze_stems(stems, sr, progress=bar)
+    write_text_atomic(out, analysis.to_json() + "\n")
+    console.print(f"{source.name} -> {out}", highlight=False)

@@ -1,0 +1,91 @@
+"""``mixassist mix`` / ``MixAssistant`` end to end on a synthetic stem folder."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mixassist.assistant import MixAssistant
+from mixassist.audio import load_audio, save_audio
+from mixassist.errors import ModelError, ParameterError
+from mixassist.loudness import integrated_loudness, true_peak_dbtp
+
+SR = 44100
+ANALYSIS_FIELDS = ["version", "sample_rate", "duration_s", "tempo_bpm", "beats_s", "downbeats_s",
+                   "key", "sections", "loudness", "stems"]
+STEM_FIELDS = ["name", "instrument", "instrument_probs", "role", "role_probs", "activity",
+               "loudness_lufs", "level_db", "target_level_db", "confidence"]
+PLAN_FIELDS = ["version", "sample_rate", "target", "stems", "buses", "master", "arrangement"]
+
+
+def _stem_folder(path, seconds: float = 12.0):
+    t = np.arange(int(seconds * SR)) / SR
+    kick = np.zeros_like(t)
+    for beat in np.arange(0, seconds, 0.5):
+        i = int(beat * SR)
+        n = min(4000, len(t) - i)
+        kick[i:i + n] += np.sin(2 * np.pi * 60 * np.arange(n) / SR) * np.exp(-np.arange(n) / 800)
+    stems = {"drums": 0.8 * kick,
+             "bass": 0.3 * np.sin(2 * np.pi * 55 * t),
+             "keys": 0.1 * (np.sin(2 * np.pi * 220 * t) + np.sin(2 * np.pi * 330 * t)),
+             "vocals": 0.02 * np.sin(2 * np.pi * 440 * t + 3 * np.sin(2 * np.pi * 5 * t))}
+    path.mkdir()
+    for name, x in stems.items():
+        save_audio(path / f"{name}.wav", np.stack([x, x]).astype(np.float32), SR)
+    return path
+
+
+@pytest.mark.slow
+def test_mix_stem_folder_writes_every_output(tmp_path):
+    song = _stem_folder(tmp_path / "song")
+    result = MixAssistant(target="apple", focus="vocals").process(song, out_dir=tmp_path / "out")
+    folder = tmp_path / "out" / "song"
+    assert result.folder == folder
+    mix, sr = load_audio(folder / "mix.wav")
+    assert sr == SR
+    assert integrated_loudness(mix, sr) == pytest.approx(-16.0, abs=0.5)
+    assert true_peak_dbtp(mix, sr) <= -1.0 + 0.05
+    assert sorted(p.name for p in (folder / "stems").iterdir()) == [
+        "bass.wav", "drums.wav", "keys.wav", "vocals.wav"]
+    analysis = json.loads((folder / "analysis.json").read_text())
+    assert all(field in analysis for field in ANALYSIS_FIELDS)
+    assert all(field in stem for stem in analysis["stems"] for field in STEM_FIELDS)
+    plan = json.loads((folder / "plan.json").read_text())
+    assert all(field in plan for field in PLAN_FIELDS)
+    assert all(stem["reasons"] for stem in plan["stems"].values())
+    report = (folder / "report.html").read_text()
+    assert "Mix check of the input" in report and "data:image/png;base64," in report
+    # the quiet vocal was raised, and the reason quotes the measured level
+    assert plan["stems"]["vocals"]["gain_db"] > 3
+    assert "LU below the rest" in plan["stems"]["vocals"]["reasons"][0]
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.slow
+def test_amount_zero_only_reaches_loudness(tmp_path):
+    song = _stem_folder(tmp_path / "song", seconds=6.0)
+    result = MixAssistant(amount=0.0, target="spotify").process(song)
+    assert result.folder is None
+    assert integrated_loudness(result.mix, SR) == pytest.approx(-14.0, abs=0.5)
+
+
+def test_song_without_separation_model_fails_clearly(tmp_path, monkeypatch):
+    from mixassist.separation import models
+
+    monkeypatch.setattr(models, "BUNDLED_DIR", tmp_path)
+    monkeypatch.setattr(models, "cached_pretrained", lambda name: False)
+    song = save_audio(tmp_path / "song.wav", np.zeros((2, 2 * SR), np.float32) + 0.1, SR)
+    with pytest.raises(ModelError, match="no separation model"):
+        MixAssistant().process(song, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_options():
+    with pytest.raises(ParameterError, match="amount"):
+        MixAssistant(amount=2)
+    with pytest.raises(ParameterError, match="version"):
+        MixAssistant(version="remix")
+    with pytest.raises(ParameterError, match="spotify"):
+        MixAssistant(target="nowhere")
