@@ -31,6 +31,9 @@ _LAZY = {
     "measure_stems": "mixassist.analysis.measure",
     "Analysis": "mixassist.analysis.result",
     "predict_plan": "mixassist.mixing.predict",
+    "analyze": "mixassist.analysis.analyze",
+    "MixAssistant": "mixassist.assistant",
+    "MixResult": "mixassist.assistant",
 }
 
 __all__ = sorted([*_LAZY, "AudioContentError", "AudioError", "AudioFileError", "MixAssistError",
