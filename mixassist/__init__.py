@@ -34,6 +34,7 @@ _LAZY = {
     "analyze": "mixassist.analysis.analyze",
     "MixAssistant": "mixassist.assistant",
     "MixResult": "mixassist.assistant",
+    "build_dataset": "mixassist.datasets",
 }
 
 __all__ = sorted([*_LAZY, "AudioContentError", "AudioError", "AudioFileError", "MixAssistError",

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-APT_PACKAGES=(libsndfile1 fluidsynth libfluidsynth3 fluid-soundfont-gm timgm6mb-soundfont)
+APT_PACKAGES=(libsndfile1 libfluidsynth3 fluid-soundfont-gm timgm6mb-soundfont avldrums.lv2-soundfont
+              freedoom planetblupi-music-midi)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -1,0 +1,29 @@
+"""``mixassist data build``: the training-data generator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .app import app, console, progress_bar
+
+data_app = typer.Typer(help="Training data: songs rendered into labelled stems.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("build")
+def build(
+    hours: float = typer.Option(..., "--hours", help="Hours of songs to build (whole songs, at least this much)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Dataset folder (created; an existing one is resumed)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Songs rendered in parallel (results do not depend on it)."),
+    seed: int = typer.Option(0, "--seed", help="Global seed; the same seed builds identical stems."),
+) -> None:
+    """Build a dataset of songs rendered into labelled stems, with a manifest (resumable)."""
+    from ..datasets import build_dataset
+
+    with progress_bar("building songs") as update:
+        manifest = build_dataset(out, hours=hours, seed=seed, jobs=jobs, progress=update)
+    console.print(f"{manifest['n_songs']} songs, {manifest['hours']:.3f} h, "
+                  f"{manifest['vocal_fraction']:.0%} with vocals -> {out / 'manifest.json'}",
+                  markup=False, highlight=False)

@@ -1,0 +1,267 @@
+"""Build a dataset folder of songs rendered into labelled stems.
+
+Layout::
+
+    OUT/manifest.json            songs, stems, labels, splits, label histogram, licences
+    OUT/LICENCES.md              every source and its licence
+    OUT/songs/<song_id>/mixture.flac, stems/<stem>.flac, song.json, song.mid
+
+Audio is 44.1 kHz stereo FLAC, 24-bit. Every stem is quantised to 24 bits first and the mixture is
+the exact sum of the quantised stems (then quantised itself), so the stored mixture equals the sum
+of the stored stems to within 2^-23 (< -130 dB re full scale). The mix is normalised to a
+-1 dBFS sample peak (stems share that gain and all peak below 0 dBFS).
+
+Each song's seed derives from the global seed and its index (``SeedSequence([seed, index])``),
+so the songs do not depend on ``--jobs`` or on which songs were already built; a song folder
+appears atomically, and a rerun skips finished songs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ..errors import ParameterError
+from ..utils.atomic import atomic_dir, write_text_atomic
+from .balance import balance, loudness_lufs
+from .compose import compose_song
+from .corpora import CorpusItem, available_corpora, load_corpus_song
+from .instruments import GROUPS, INSTRUMENTS, ROLES
+from .licences import licence_markdown, licence_table
+from .midifile import write_midi
+from .production import produce
+from .render import render_channels
+from .song import Song
+from .vocals import sing
+
+SAMPLE_RATE = 44100
+SUBTYPE = "PCM_24"
+MANIFEST_VERSION = 1
+PEAK_DBFS = -1.0
+
+
+@dataclass(frozen=True)
+class SongPlan:
+    """What song ``index`` will be: its id, seed, target length and source (``None``: procedural)."""
+
+    index: int
+    song_id: str
+    seed: int
+    split: str
+    target_duration_s: float
+    corpus_item: CorpusItem | None
+
+
+def song_seed(seed: int, index: int) -> int:
+    """Per-song seed derived from the global ``seed`` and the song's ``index``."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
+def plan_songs(*, hours: float, seed: int, corpus_fraction: float = 0.15,
+               min_duration_s: float = 100.0, max_duration_s: float = 240.0) -> list[SongPlan]:
+    """Plan songs until their estimated total length reaches ``hours``.
+
+    Each song is composed (or loaded) to know its length: ~25 ms per procedural song.
+    """
+    if hours <= 0:
+        raise ParameterError(f"--hours must be positive, got {hours}")
+    corpora = available_corpora() if corpus_fraction > 0 else []
+    plans, total = [], 0.0
+    while total < hours * 3600:
+        index = len(plans)
+        s = song_seed(seed, index)
+        rng = np.random.default_rng(s)
+        split = "train" if (u := rng.random()) < 0.8 else ("valid" if u < 0.9 else "test")
+        target = float(rng.uniform(min_duration_s, max_duration_s))
+        item = None
+        if corpora and rng.random() < corpus_fraction:  # a corpus first, so chorales do not dominate
+            names = sorted({c.corpus for c in corpora})
+            pool = [c for c in corpora if c.corpus == names[int(rng.integers(len(names)))]]
+            item = pool[int(rng.integers(len(pool)))]
+        plan = SongPlan(index, f"{index:05d}", s, split, target, item)
+        total += make_song(plan).duration_s
+        plans.append(plan)
+    return plans
+
+
+def make_song(plan: SongPlan) -> Song:
+    """The composed (or loaded) song of ``plan``, before rendering."""
+    if plan.corpus_item is None:
+        return compose_song(plan.seed, target_duration_s=plan.target_duration_s, song_id=plan.song_id)
+    return load_corpus_song(plan.corpus_item, seed=plan.seed, song_id=plan.song_id,
+                            max_duration_s=plan.target_duration_s)
+
+
+def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
+    """Render, produce and balance ``song``; returns stems ``{name: (2, n)}`` and per-stem info."""
+    rng = np.random.default_rng([seed, 1])
+    midi_parts = [p for p in song.parts if p.kind == "midi"]
+    channels = render_channels(song.midi_events(), {p.channel: p.setup for p in midi_parts}, song.duration_s, sr=sr)
+    raw = {p.name: channels[p.channel] for p in midi_parts}
+    n = int(round(song.duration_s * sr))
+    for p in song.parts:
+        if p.kind == "vocal":
+            raw[p.name] = sing(p.notes, tempo_bpm=song.tempo_bpm, t0_s=song.downbeats_s[0],
+                               n_bars=len(song.downbeats_s) - 1, duration_s=song.duration_s, sr=sr)
+    stems, info, lufs = {}, {}, {}
+    for p in song.parts:
+        audio, chain = produce(raw[p.name], sr, instrument=p.instrument, role=p.role, rng=rng)
+        lufs[p.name] = loudness_lufs(audio[:, :n], sr)
+        if lufs[p.name] <= -69.0:  # nothing audible (e.g. keys missing from a kit)
+            continue
+        stems[p.name] = audio[:, :n]
+        info[p.name] = {"name": p.name, "instrument": p.instrument, "role": p.role, "group": p.group,
+                        "kind": p.kind, "channel": p.channel,
+                        "soundfont": p.setup.soundfont if p.setup else "pysinsy:nitech_jp_song070_f001",
+                        "bank": p.setup.bank if p.setup else None, "program": p.setup.program if p.setup else None,
+                        "program_name": p.program_name, "chain": chain}
+    stems, gains = balance(stems, sr, rng=rng if song.source == "procedural" else None, loudness=lufs,
+                           vocal_names=tuple(n for n in stems if info[n]["kind"] == "vocal"))
+    for name in stems:
+        info[name]["balance_gain_db"] = round(gains[name], 3)
+        info[name]["loudness_lufs"] = lufs[name] + gains[name]
+    return stems, info
+
+
+def _quantise(audio: np.ndarray) -> np.ndarray:
+    """Round to the 24-bit grid exactly as libsndfile stores it (x * 2^23, clipped)."""
+    scale = float(2 ** 23)
+    return (np.clip(np.round(audio.astype(np.float64) * scale), -scale, scale - 1) / scale).astype(np.float32)
+
+
+def build_song(plan: SongPlan, out_dir: str | os.PathLike) -> dict:
+    """Build one song folder under ``out_dir/songs`` (atomically) and return its ``song.json`` data."""
+    folder = Path(out_dir) / "songs" / plan.song_id
+    if (folder / "song.json").is_file():
+        data = json.loads((folder / "song.json").read_text(encoding="utf-8"))
+        if data.get("seed") != plan.seed:
+            raise ParameterError(f"{folder}: built from another --seed (or another generator version); "
+                                 "build into a new --out folder")
+        return data
+    song = make_song(plan)
+    stems, info = render_song(song, seed=plan.seed)
+    mix = np.sum([s.astype(np.float64) for s in stems.values()], axis=0)
+    peak = max([float(np.max(np.abs(mix)))] + [float(np.max(np.abs(s))) for s in stems.values()])
+    gain = 10 ** (PEAK_DBFS / 20) / max(peak, 1e-9)
+    stems = {name: _quantise(s * gain) for name, s in stems.items()}
+    mix = np.sum([s.astype(np.float64) for s in stems.values()], axis=0).astype(np.float32)
+    mix_lufs = loudness_lufs(mix, SAMPLE_RATE)
+    records = []
+    with atomic_dir(folder) as tmp:
+        (tmp / "stems").mkdir()
+        sf.write(tmp / "mixture.flac", mix.T, SAMPLE_RATE, subtype=SUBTYPE)
+        for name, audio in stems.items():
+            sf.write(tmp / "stems" / f"{name}.flac", audio.T, SAMPLE_RATE, subtype=SUBTYPE)
+            # loudness scales exactly with gain (BS.1770 gating is relative), so no re-measurement
+            stem_lufs = info[name]["loudness_lufs"] + 20 * np.log10(gain)
+            records.append({**info[name], "file": f"stems/{name}.flac", "loudness_lufs": round(stem_lufs, 3),
+                            "level_db": round(stem_lufs - mix_lufs, 3),
+                            "activity": _activity(audio, SAMPLE_RATE)})
+        write_midi(tmp / "song.mid", song)
+        data = {**song.annotations(), "split": plan.split, "index": plan.index,
+                "sample_rate": SAMPLE_RATE, "mixture": "mixture.flac", "midi": "song.mid",
+                "loudness_lufs": round(mix_lufs, 3), "stems": records}
+        (tmp / "song.json").write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    return data
+
+
+def _activity(audio: np.ndarray, sr: int, *, hop_s: float = 0.1, threshold_db: float = -40.0,
+              min_gap_s: float = 0.5) -> list[dict]:
+    """Regions where the stem's 100 ms RMS is within ``threshold_db`` of its loudest block."""
+    hop = int(hop_s * sr)
+    n = audio.shape[1] // hop
+    if n == 0:
+        return []
+    rms = np.sqrt(np.mean(audio[:, :n * hop].reshape(audio.shape[0], n, hop).astype(np.float64) ** 2, axis=(0, 2)))
+    on = 20 * np.log10(rms + 1e-12) > 20 * np.log10(rms.max() + 1e-12) + threshold_db
+    regions, start = [], None
+    for i, flag in enumerate(np.append(on, False)):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            if regions and start * hop_s - regions[-1][1] < min_gap_s:
+                regions[-1][1] = i * hop_s
+            else:
+                regions.append([start * hop_s, i * hop_s])
+            start = None
+    return [{"start_s": round(a, 3), "end_s": round(b, 3)} for a, b in regions]
+
+
+def _build_one(args: tuple[SongPlan, str]) -> dict:
+    return build_song(*args)
+
+
+def build_dataset(out_dir: str | os.PathLike, *, hours: float, seed: int = 0, jobs: int = 1,
+                  corpus_fraction: float = 0.15, min_duration_s: float = 100.0, max_duration_s: float = 240.0,
+                  progress: Callable[[float, float], None] | None = None) -> dict:
+    """Build (or resume) a dataset of about ``hours`` of songs in ``out_dir``; returns the manifest.
+
+    ``jobs`` worker processes render songs in parallel; results do not depend on it.
+    ``progress(done, total)`` is called with the number of songs finished (resumed ones count).
+    """
+    if jobs < 1:
+        raise ParameterError(f"--jobs must be at least 1, got {jobs}")
+    out = Path(out_dir)
+    plans = plan_songs(hours=hours, seed=seed, corpus_fraction=corpus_fraction,
+                       min_duration_s=min_duration_s, max_duration_s=max_duration_s)
+    total = float(len(plans))
+    songs: dict[int, dict] = {}
+    done = 0
+    if progress:
+        progress(0, total)
+    if jobs == 1:
+        for plan in plans:
+            songs[plan.index] = build_song(plan, out)
+            done += 1
+            if progress:
+                progress(done, total)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_build_one, (plan, str(out))): plan for plan in plans}
+            for future in as_completed(futures):
+                songs[futures[future].index] = future.result()
+                done += 1
+                if progress:
+                    progress(done, total)
+    manifest = make_manifest([songs[p.index] for p in plans], seed=seed)
+    write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
+    write_text_atomic(out / "LICENCES.md", licence_markdown())
+    return manifest
+
+
+def make_manifest(songs: list[dict], *, seed: int) -> dict:
+    """The dataset manifest: songs with their stems and labels, splits, histograms and licences."""
+    hist = {k: Counter() for k in ("instrument", "role", "group")}
+    for song in songs:
+        for stem in song["stems"]:
+            for key in hist:
+                hist[key][stem[key]] += 1
+    entries = []
+    for song in songs:
+        entry = {k: song[k] for k in ("song_id", "split", "source", "licence", "title", "genre", "tempo_bpm",
+                                      "key", "duration_s", "loudness_lufs")}
+        entry.update({"folder": f"songs/{song['song_id']}", "annotations": f"songs/{song['song_id']}/song.json",
+                      "mixture": f"songs/{song['song_id']}/{song['mixture']}",
+                      "has_vocals": any(s["instrument"] == "vocals" for s in song["stems"]),
+                      "stems": [{k: s[k] for k in ("name", "file", "instrument", "role", "group", "level_db")}
+                                for s in song["stems"]]})
+        entries.append(entry)
+    return {
+        "version": MANIFEST_VERSION, "seed": seed, "sample_rate": SAMPLE_RATE, "format": f"FLAC {SUBTYPE}",
+        "vocabularies": {"group": list(GROUPS), "instrument": list(INSTRUMENTS), "role": list(ROLES)},
+        "n_songs": len(entries), "hours": round(sum(s["duration_s"] for s in songs) / 3600, 4),
+        "splits": dict(Counter(e["split"] for e in entries)),
+        "vocal_fraction": round(sum(e["has_vocals"] for e in entries) / max(1, len(entries)), 4),
+        "histogram": {k: {name: hist[k].get(name, 0) for name in vocab}
+                      for k, vocab in (("instrument", INSTRUMENTS), ("role", ROLES), ("group", GROUPS))},
+        "licences": licence_table(), "songs": entries,
+    }

@@ -1,0 +1,54 @@
+"""Every source the data generator uses, with its licence; and the sources it must never use.
+
+RESERVED lists what ../shared/DATA.md keeps for independent evaluation; :func:`check_source`
+refuses them, and a test asserts that no used source is reserved.
+"""
+
+from __future__ import annotations
+
+from ..errors import ParameterError
+
+#: (source, kind, provided by, licence, used for)
+SOURCES = (
+    ("mixassist procedural songs", "MIDI", "mixassist.datasets.compose", "GPL-3.0-or-later", "songs (main source)"),
+    ("freedoom", "MIDI", "Debian freedoom (WAD music lumps)", "BSD-3-Clause", "songs"),
+    ("planetblupi-music-midi", "MIDI", "Debian planetblupi-music-midi", "GPL-3.0-or-later", "songs"),
+    ("music21 corpus", "MusicXML/kern scores", "PyPI music21", "BSD-3-Clause (corpus scores public domain)", "songs"),
+    ("fluid-soundfont-gm (FluidR3_GM)", "soundfont", "Debian fluid-soundfont-gm", "MIT", "instruments, drum kits"),
+    ("timgm6mb-soundfont (TimGM6mb)", "soundfont", "Debian timgm6mb-soundfont", "GPL-2.0", "instruments, drum kits"),
+    ("avldrums.lv2-soundfont (AVL Drumkits)", "soundfont (recorded drums)", "Debian avldrums.lv2-soundfont",
+     "CC-BY-SA-3.0", "drum kits Black Pearl, Red Zeppelin"),
+    ("pysinsy + nitech_jp_song070_f001", "singing voice", "PyPI pysinsy (Sinsy, HTS voice)",
+     "Modified BSD (code), CC-BY-3.0 (voice)", "sung vocals"),
+    ("libfluidsynth", "synthesiser", "Debian libfluidsynth3", "LGPL-2.1-or-later", "rendering"),
+    ("pedalboard", "audio effects", "PyPI pedalboard", "GPL-3.0", "per-stem production"),
+)
+#: Reserved for independent evaluation (DATA.md): never train on, tune to, or copy.
+RESERVED = ("openttd-openmsx", "musescore-general-soundfont", "festvox-us-slt-hts", "warzone2100-music",
+            "ufoai-music", "singularity-music", "hyperrogue-music", "asc-music")
+RESERVED_EXTENSIONS = (".mod", ".xm", ".it", ".s3m")
+#: Fragments of where those packages install (e.g. /usr/share/games/openttd/openmsx, the MuseScore
+#: soundfonts, Festival's cmu_us_slt_arctic_hts voice, the games' music folders).
+RESERVED_PATH_MARKERS = ("openmsx", "musescore", "us_slt", "warzone2100", "ufoai", "singularity",
+                         "hyperrogue", "/asc/")
+
+
+def check_source(name: str) -> None:
+    """Raise :class:`ParameterError` if ``name`` (a package, path or file) is a reserved source."""
+    low = name.lower()
+    if any(r in low for r in RESERVED + RESERVED_PATH_MARKERS) or low.endswith(RESERVED_EXTENSIONS):
+        raise ParameterError(f"{name}: reserved for independent evaluation (DATA.md); never use it for data")
+
+
+def licence_table() -> list[dict]:
+    """The sources as JSON-ready rows."""
+    return [dict(zip(("source", "kind", "provided_by", "licence", "used_for"), row)) for row in SOURCES]
+
+
+def licence_markdown() -> str:
+    """The sources as a Markdown table (written into every dataset as LICENCES.md)."""
+    lines = ["# Sources and licences", "", "| source | kind | provided by | licence | used for |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {' | '.join(row)} |" for row in SOURCES]
+    lines += ["", "Each song's own source and licence are in manifest.json and song.json.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,91 @@
+"""A song as data: labelled parts with notes, plus annotations; converts to MIDI events."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .instruments import group_of
+from .render import ChannelSetup, MidiEvent
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note from ``start_s`` to ``end_s`` (s); ``lyric`` is the sung syllable of a vocal note."""
+
+    start_s: float
+    end_s: float
+    pitch: int
+    velocity: int
+    lyric: str | None = None
+
+
+@dataclass
+class Part:
+    """One stem: ``instrument``/``role`` use CONTRACT.md vocabularies. ``kind`` is ``midi``
+    (rendered by fluidsynth on ``channel`` with ``setup``) or ``vocal`` (sung, see :mod:`.vocals`).
+    ``bends`` are (time_s, 14-bit pitch-bend value) pairs; ``controls`` (time_s, controller, value)
+    MIDI CC events; ``volume`` is the initial MIDI CC7 when ``controls`` sets none."""
+
+    name: str
+    instrument: str
+    role: str
+    channel: int | None
+    setup: ChannelSetup | None
+    notes: list[Note]
+    kind: str = "midi"
+    bends: list[tuple[float, int]] = field(default_factory=list)
+    controls: list[tuple[float, int, int]] = field(default_factory=list)
+    volume: int = 100
+    program_name: str = ""
+
+    @property
+    def group(self) -> str:
+        return group_of(self.instrument)
+
+
+@dataclass
+class Song:
+    """Everything known about a song before rendering; times in seconds from the start of the audio.
+
+    ``chords`` and ``sections`` are lists of ``{start_s, end_s, label}``; an empty ``sections``
+    list means the source has no labelled sections (MIDI corpora)."""
+
+    song_id: str
+    source: str
+    licence: str
+    seed: int
+    genre: str
+    tempo_bpm: float
+    time_signature: str
+    key: str
+    key_major_minor: str
+    duration_s: float
+    beats_s: list[float]
+    downbeats_s: list[float]
+    sections: list[dict]
+    chords: list[dict]
+    parts: list[Part]
+    title: str = ""
+
+    def midi_events(self) -> list[MidiEvent]:
+        """Note, volume and pitch-bend events of every MIDI part."""
+        events = []
+        for part in self.parts:
+            if part.kind != "midi":
+                continue
+            ch = part.channel
+            if not any(c == 7 for _, c, _ in part.controls):
+                events.append(MidiEvent(0.0, 0, ch, "cc", 7, part.volume))
+            events.extend(MidiEvent(round(t, 6), 0, ch, "cc", c, v) for t, c, v in part.controls)
+            for n in part.notes:
+                events.append(MidiEvent(round(n.start_s, 6), 1, ch, "note_on", n.pitch, n.velocity))
+                events.append(MidiEvent(round(max(n.end_s, n.start_s + 0.03), 6), 0, ch, "note_off", n.pitch))
+            events.extend(MidiEvent(round(t, 6), 0, ch, "pitch_bend", int(v)) for t, v in part.bends)
+        return events
+
+    def annotations(self) -> dict:
+        """The JSON-ready annotations (no notes)."""
+        d = {k: v for k, v in asdict(self).items() if k != "parts"}
+        d["beats_s"] = [round(t, 6) for t in self.beats_s]
+        d["downbeats_s"] = [round(t, 6) for t in self.downbeats_s]
+        return d

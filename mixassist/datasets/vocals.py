@@ -1,0 +1,120 @@
+"""Sung vocals: the song's vocal melody, with one lyric syllable per note, sung by pysinsy.
+
+pysinsy (PyPI, wraps Sinsy, Modified BSD) bundles one HTS singing voice, ``nitech_jp_song070_f001``
+(CC-BY-3.0), which sings Japanese: lyrics are random Japanese mora (ら, な, ま, ...), and the melody
+is written as MusicXML on the song's 16th-note grid. pysinsy's ``__init__`` imports the removed
+``pkg_resources``; :func:`_import_pysinsy` supplies the one function it uses when setuptools no
+longer ships it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import tempfile
+import types
+from xml.sax.saxutils import escape
+
+import numpy as np
+
+from ..audio.convert import resample
+from ..errors import MixAssistError
+from .song import Note
+
+STEPS_PER_BAR = 16
+_PITCH_SPELLING = (("C", 0), ("C", 1), ("D", 0), ("E", -1), ("E", 0), ("F", 0), ("F", 1), ("G", 0),
+                   ("A", -1), ("A", 0), ("B", -1), ("B", 0))
+_TYPES = {1: "16th", 2: "eighth", 3: "eighth", 4: "quarter", 6: "quarter", 8: "half", 12: "half", 16: "whole"}
+
+
+class VocalError(MixAssistError):
+    """The singing synthesiser is missing or failed."""
+
+
+def _import_pysinsy():
+    if "pkg_resources" not in sys.modules and importlib.util.find_spec("pkg_resources") is None:
+        shim = types.ModuleType("pkg_resources")
+
+        def resource_filename(package: str, name: str) -> str:
+            return os.path.join(os.path.dirname(importlib.util.find_spec(package).origin), name)
+
+        shim.resource_filename = resource_filename
+        sys.modules["pkg_resources"] = shim
+    try:
+        import pysinsy
+    except ImportError as exc:
+        raise VocalError(f"pysinsy is not installed ({exc}); install it with `pip install pysinsy` "
+                         "(extra `mixassist[data]`)") from None
+    return pysinsy
+
+
+def musicxml(notes: list[Note], *, tempo_bpm: float, t0_s: float, n_bars: int) -> str:
+    """MusicXML of ``notes`` quantised to 16ths of a 4/4 bar starting at ``t0_s``; ``n_bars`` bars."""
+    step_s = 60.0 / tempo_bpm / 4
+    grid = [None] * (n_bars * STEPS_PER_BAR)
+    for n in notes:
+        start = int(round((n.start_s - t0_s) / step_s))
+        length = max(1, int(round((n.end_s - n.start_s) / step_s)))
+        end = min(len(grid), start + length, (start // STEPS_PER_BAR + 1) * STEPS_PER_BAR)
+        for s in range(max(0, start), end):
+            grid[s] = (n, s == start)
+    measures = []
+    for bar in range(n_bars):
+        items, s = [], bar * STEPS_PER_BAR
+        cells = grid[s:s + STEPS_PER_BAR]
+        k = 0
+        while k < STEPS_PER_BAR:
+            j = k + 1
+            while j < STEPS_PER_BAR and cells[j] is not None and not cells[j][1] and cells[k] is not None \
+                    and cells[j][0] is cells[k][0]:
+                j += 1
+            if cells[k] is None:
+                while j < STEPS_PER_BAR and cells[j] is None:
+                    j += 1
+                items.append(f"<note><rest/><duration>{j - k}</duration></note>")
+            else:
+                note = cells[k][0]
+                step, alter = _PITCH_SPELLING[note.pitch % 12]
+                octave = note.pitch // 12 - 1
+                kind = _TYPES.get(j - k, "quarter")
+                items.append(
+                    f"<note><pitch><step>{step}</step>{f'<alter>{alter}</alter>' if alter else ''}"
+                    f"<octave>{octave}</octave></pitch><duration>{j - k}</duration><type>{kind}</type>"
+                    f"<lyric><syllabic>single</syllabic><text>{escape(note.lyric or 'ら')}</text></lyric></note>")
+            k = j
+        head = ("<attributes><divisions>4</divisions><key><fifths>0</fifths></key><time><beats>4</beats>"
+                f"<beat-type>4</beat-type></time></attributes><direction><sound tempo=\"{tempo_bpm:g}\"/>"
+                "</direction>") if bar == 0 else ""
+        measures.append(f"<measure number=\"{bar + 1}\">{head}{''.join(items)}</measure>")
+    return ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><score-partwise version=\"3.0\"><part-list>"
+            "<score-part id=\"P1\"><part-name>Voice</part-name></score-part></part-list><part id=\"P1\">"
+            + "".join(measures) + "</part></score-partwise>")
+
+
+def sing(notes: list[Note], *, tempo_bpm: float, t0_s: float, n_bars: int, duration_s: float,
+         sr: int = 44100) -> np.ndarray:
+    """Sing ``notes``; returns ``np.ndarray [shape=(1, round(duration_s * sr))]`` float32, time-aligned
+    so that score time 0 falls at ``t0_s``."""
+    pysinsy = _import_pysinsy()
+    # Sinsy shifts a score that does not start with a rest; one rest bar in front keeps time exact.
+    bar_s = 240.0 / tempo_bpm
+    xml = musicxml(notes, tempo_bpm=tempo_bpm, t0_s=t0_s - bar_s, n_bars=n_bars + 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "voice.xml")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(xml)
+        try:
+            wav, wav_sr = pysinsy.synthesize(path)
+        except Exception as exc:  # the C++ library reports failures as generic errors
+            raise VocalError(f"pysinsy failed to sing the melody: {exc}") from None
+    voice = (np.asarray(wav, dtype=np.float64) / 32768.0).astype(np.float32)[None, :]
+    voice = resample(voice, int(wav_sr), sr) if wav_sr != sr else voice
+    n = int(round(duration_s * sr))
+    out = np.zeros((1, n), dtype=np.float32)
+    offset = int(round((t0_s - bar_s) * sr))
+    voice = voice[:, max(0, -offset):]
+    offset = max(0, offset)
+    take = max(0, min(voice.shape[1], n - offset))
+    out[:, offset:offset + take] = voice[:, :take]
+    return out

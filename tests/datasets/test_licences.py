@@ -1,0 +1,47 @@
+"""No reserved source (DATA.md) is used anywhere in the data generator."""
+
+from pathlib import Path
+
+import pytest
+
+from mixassist.datasets import licences
+from mixassist.datasets.corpora import available_corpora
+from mixassist.datasets.render import DRUM_SOUNDFONTS, GM_SOUNDFONTS, SOUNDFONT_DIR
+from mixassist.errors import ParameterError
+
+DATA_MD_RESERVED = ("openttd-openmsx", "musescore-general-soundfont", "festvox-us-slt-hts", "warzone2100-music",
+                    "ufoai-music", "singularity-music", "hyperrogue-music", "asc-music")
+
+
+def test_reserved_list_matches_data_md():
+    assert set(DATA_MD_RESERVED) <= set(licences.RESERVED)
+    assert {".mod", ".xm", ".it", ".s3m"} <= set(licences.RESERVED_EXTENSIONS)
+
+
+def test_no_source_is_reserved_and_every_source_has_a_licence():
+    for row in licences.SOURCES:
+        text = " ".join(row).lower()
+        assert not any(r in text for r in DATA_MD_RESERVED), row
+        assert row[3].strip(), f"{row[0]} has no licence"
+
+
+def test_soundfonts_are_the_allowed_files_not_symlinks_to_reserved_ones():
+    for name in {**GM_SOUNDFONTS, **DRUM_SOUNDFONTS}.values():
+        real = (SOUNDFONT_DIR / name).resolve()
+        assert "musescore" not in str(real).lower()
+        assert real.name in {"FluidR3_GM.sf2", "TimGM6mb.sf2", "Black_Pearl_4_LV2.sf2", "Red_Zeppelin_4_LV2.sf2"}
+
+
+def test_corpus_items_are_allowed_midi_sources():
+    items = available_corpora()
+    assert {i.corpus for i in items} == {"freedoom", "planetblupi", "music21"}
+    for item in items:
+        licences.check_source(item.path)
+        assert Path(item.path).suffix.lower() in (".wad", ".mid", ".mxl", ".krn", ".xml", ".musicxml", ".abc")
+
+
+@pytest.mark.parametrize("name", ["/usr/share/games/openttd/openmsx/x.mid", "song.xm", "musescore-general-soundfont-lossless",
+                                  "festvox-us-slt-hts"])
+def test_check_source_refuses_reserved(name):
+    with pytest.raises(ParameterError, match="reserved"):
+        licences.check_source(name)
