@@ -6,33 +6,21 @@ import json
 
 import pytest
 
-import mixassist.cli.data  # noqa: F401  (registers the verb until mixassist.cli imports it)
-from mixassist.cli import main
 
 
-def _run(args, capsys):
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_data_build_help(capsys):
-    code, out, _ = _run(["data", "build", "--help"], capsys)
+def test_data_build_help(cli):
+    code, out, _ = cli(["data", "build", "--help"])
     assert code == 0 and "--hours" in out and "--jobs" in out and "--seed" in out
 
 
-def test_data_build_rejects_bad_options_in_one_line(tmp_path, capsys):
-    code, _, err = _run(["data", "build", "--hours", "0", "--out", tmp_path / "d"], capsys)
+def test_data_build_rejects_bad_options_in_one_line(tmp_path, cli):
+    code, _, err = cli(["data", "build", "--hours", "0", "--out", tmp_path / "d"])
     assert code == 1 and err.strip().startswith("error:") and "--hours" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
-def test_data_build_writes_a_dataset(tmp_path, capsys):
-    code, _, err = _run(["data", "build", "--hours", "0.001", "--out", tmp_path / "d", "--seed", "4"], capsys)
+def test_data_build_writes_a_dataset(tmp_path, cli):
+    code, _, err = cli(["data", "build", "--hours", "0.001", "--out", tmp_path / "d", "--seed", "4"])
     assert code == 0, err
     manifest = json.loads((tmp_path / "d" / "manifest.json").read_text())
     assert manifest["n_songs"] >= 1 and manifest["seed"] == 4

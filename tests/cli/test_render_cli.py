@@ -10,7 +10,6 @@ import soundfile as sf
 
 import mixassist.cli.render  # noqa: F401  (registers the verb)
 from mixassist.audio.io import save_audio
-from mixassist.cli import main
 from mixassist.mixing.master import master_chain
 from mixassist.mixing.plan import BusPlan, MasterPlan, Plan, PluginSpec, StemPlan
 from mixassist.mixing.targets import PRESETS
@@ -34,16 +33,10 @@ def song(tmp_path):
     return tmp_path, plan_file, stems
 
 
-def run(*args) -> int:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-    return info.value.code
-
-
-def test_render_writes_mix_stems_and_plan(song, capsys):
+def test_render_writes_mix_stems_and_plan(song, cli):
     tmp, plan_file, stems = song
     out = tmp / "out"
-    assert run("render", str(plan_file), "--stems", str(stems), "-o", str(out)) in (0, None)
+    assert cli(["render", plan_file, "--stems", stems, "-o", out])[0] == 0
     mix, sr = sf.read(out / "mix.wav", always_2d=True)
     assert sr == SR and mix.shape == (SR, 2)
     assert sorted(p.name for p in (out / "stems").iterdir()) == ["bass.wav", "vocals.wav"]
@@ -58,12 +51,13 @@ def test_render_writes_mix_stems_and_plan(song, capsys):
     (lambda text: text.replace('"vocals"', '"voice"', 1), "voice have no audio"),
     (lambda text: text.replace('"pan": 0.3', '"pan": 3'), "stems.vocals.pan"),
 ])
-def test_render_errors_are_one_line_and_write_nothing(song, capsys, edit, message):
+def test_render_errors_are_one_line_and_write_nothing(song, cli, edit, message):
     tmp, plan_file, stems = song
     plan_file.write_text(edit(plan_file.read_text()))
     out = tmp / "out"
-    assert run("render", str(plan_file), "--stems", str(stems), "-o", str(out)) == 1
-    err = capsys.readouterr().err.strip().splitlines()
+    code, _, err = cli(["render", plan_file, "--stems", stems, "-o", out])
+    assert code == 1
+    err = err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
     assert str(plan_file) in err[0]
     assert not out.exists()

@@ -11,27 +11,15 @@ import numpy as np
 import pytest
 
 from mixassist.audio import load_audio, save_audio
-from mixassist.cli import main
 from tests.audio.test_io import BAD, _bad_inputs
 from tests.conftest import sine
 
 
-def run_main(args, capsys) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_separate_writes_stems_that_sum_to_the_input(tmp_path, tiny_checkpoint, capsys):
+def test_separate_writes_stems_that_sum_to_the_input(tmp_path, tiny_checkpoint, cli):
     audio = sine(220, 48000, 3.0, channels=1) + sine(3000, 48000, 3.0, channels=1, amp=0.1)
     song = save_audio(tmp_path / "song one.flac", audio, 48000)
-    code, _, err = run_main(["separate", song, "-o", tmp_path / "out", "--model", tiny_checkpoint,
-                             "--device", "cpu"], capsys)
+    code, _, err = cli(["separate", song, "-o", tmp_path / "out", "--model", tiny_checkpoint,
+                             "--device", "cpu"])
     assert code == 0, err
     folder = tmp_path / "out" / "song one"
     info = json.loads((folder / "separation.json").read_text())
@@ -49,12 +37,12 @@ def test_separate_writes_stems_that_sum_to_the_input(tmp_path, tiny_checkpoint, 
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_bad_inputs_give_one_line_and_no_output(tmp_path, tiny_checkpoint, capsys, case):
+def test_bad_inputs_give_one_line_and_no_output(tmp_path, tiny_checkpoint, cli, case):
     if case == "unreadable" and os.geteuid() == 0:
         pytest.skip("root reads files whatever their permissions")
     path, words = _bad_inputs(tmp_path)[case]
     out = tmp_path / "out"
-    code, _, err = run_main(["separate", path, "-o", out, "--model", tiny_checkpoint], capsys)
+    code, _, err = cli(["separate", path, "-o", out, "--model", tiny_checkpoint])
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
     assert code != 0 and "Traceback" not in err
     assert len(errors) == 1, err
@@ -62,16 +50,16 @@ def test_bad_inputs_give_one_line_and_no_output(tmp_path, tiny_checkpoint, capsy
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_missing_model_is_one_line(tmp_path, capsys):
+def test_missing_model_is_one_line(tmp_path, cli):
     song = save_audio(tmp_path / "a.wav", sine(440, 44100, 2.0), 44100)
-    code, _, err = run_main(["separate", song, "-o", tmp_path / "o", "--model",
-                             tmp_path / "nope.th"], capsys)
+    code, _, err = cli(["separate", song, "-o", tmp_path / "o", "--model",
+                             tmp_path / "nope.th"])
     assert code == 1 and err.count("\n") == 1 and "nope.th" in err
     assert not (tmp_path / "o").exists()
 
 
-def test_models_lists_json(capsys):
-    code, out, _ = run_main(["models", "--json"], capsys)
+def test_models_lists_json(cli):
+    code, out, _ = cli(["models", "--json"])
     assert code == 0
     names = {row["name"] for row in json.loads(out)}
     assert "htdemucs" in names
