@@ -35,6 +35,10 @@ _LAZY = {
     "MixAssistant": "mixassist.assistant",
     "MixResult": "mixassist.assistant",
     "build_dataset": "mixassist.datasets",
+    "analyze_structure": "mixassist.structure",
+    "plan_arrangement": "mixassist.structure",
+    "apply_edits": "mixassist.structure",
+    "EditList": "mixassist.structure",
 }
 
 __all__ = sorted([*_LAZY, "AudioContentError", "AudioError", "AudioFileError", "MixAssistError",

@@ -57,11 +57,15 @@ class MixAssistant:
     focus : instrument or stem name to keep in front (e.g. ``vocals``).
     amount : 0..1, how much of the plan's processing is applied (0 = loudness only).
     version : arrangement version: full, instrumental, acapella, radio, extended, loop.
+    radio_length_s : length of the ``radio`` version, seconds.
+    loop_bars : length of the ``loop`` version, bars.
+    dj_bars : length of the ``extended`` version's DJ intro and outro, 16 or 32 bars.
     """
 
     def __init__(self, *, separation_model=None, device: str = "auto",
                  target: str | float = "spotify", focus: str | None = None, amount: float = 1.0,
-                 version: str = "full"):
+                 version: str = "full", radio_length_s: float = 210.0, loop_bars: int = 8,
+                 dj_bars: int = 16):
         from .mixing.targets import resolve_target
         from .structure.planner import VERSION_ALIASES, VERSIONS
 
@@ -71,6 +75,8 @@ class MixAssistant:
             raise ParameterError(f"unknown version {version!r}; use one of {', '.join(VERSIONS)}")
         self.target = resolve_target(target)
         self.focus, self.amount, self.version = focus, float(amount), version
+        self.arrangement_options = {"target_length_s": radio_length_s, "loop_bars": loop_bars,
+                                    "dj_bars": dj_bars}
         self.separation_model, self.device = separation_model, device
         self._separator = None
 
@@ -119,7 +125,7 @@ class MixAssistant:
             return plan, None
         plan = predict_plan(analysis, target=self.target, focus=self.focus, amount=self.amount)
         arrangement = plan_arrangement(analysis, sr, version=self.version,
-                                       stem_names=list(plan.stems))
+                                       stem_names=list(plan.stems), **self.arrangement_options)
         arrangement.apply_to(plan)
         return plan, arrangement
 

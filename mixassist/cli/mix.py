@@ -36,6 +36,10 @@ def mix(
     amount: float = typer.Option(1.0, "--amount", help="0..1: how much of the plan to apply."),
     version: str = typer.Option("full", "--version",
                                 help="full, instrumental, acapella, radio, extended or loop."),
+    length: float = typer.Option(210.0, "--length", help="Length of the radio version, seconds."),
+    bars: int = typer.Option(8, "--bars", help="Length of the loop version, bars."),
+    dj_bars: int = typer.Option(16, "--dj-bars", help="DJ intro/outro of the extended version: "
+                                                      "16 or 32 bars."),
     plan: Path = typer.Option(None, "--plan", help="Apply a saved or edited plan.json."),
     model: str = typer.Option(None, "--model", help="Separation model for song inputs."),
     device: str = typer.Option("auto", "--device", help="cpu, cuda, mps or auto."),
@@ -49,7 +53,8 @@ def mix(
 
     _check_input(source)
     assistant = MixAssistant(separation_model=model, device=device, target=target, focus=focus,
-                             amount=amount, version=version)
+                             amount=amount, version=version, radio_length_s=length,
+                             loop_bars=bars, dj_bars=dj_bars)
     with progress_bar(f"mixing {source.name}") as bar:
         result = assistant.process(source, out_dir=out, plan_file=plan, progress=_progress(bar))
     after = result.output_loudness

@@ -10,7 +10,10 @@ The rule, applied by :func:`blend_plan` with ``a = plan.amount`` (0..1):
   (filter cutoffs geometrically towards the edges of the band, effect ``mix``/``wet_level`` to 0);
 - a muted stem is not muted below 1 but faded: ``gain_db`` gets ``20 log10(1 - a)`` dB;
 - at ``a = 0`` every stem and master chain is dropped, so the stems are summed untouched and only
-  the loudness stage (the master's final ``BrickwallLimiter`` and gain) is applied.
+  the loudness stage (the master's final ``BrickwallLimiter`` and gain) is applied;
+- the loudness stage's plugins in the master chain (the final limiter and the peak-control
+  compressor before it, :func:`~mixassist.mixing.master.split_loudness_stage`) are part of
+  reaching the target: they are kept unchanged at every amount.
 
 Bus chains are not blended: the sends into them already are.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import copy
 import math
 
+from .master import split_loudness_stage
 from .plan import GainRamp, Plan, PluginSpec, StemPlan
 from .plugins import blend_params
 
@@ -63,8 +67,6 @@ def blend_plan(plan: Plan, *, sample_rate: int) -> Plan:
     if a == 1.0:
         return out
     out.stems = {name: _stem(stem, a, sample_rate) for name, stem in plan.stems.items()}
-    master = plan.master.chain
-    limiter = master[-1:] if master and master[-1].plugin == "BrickwallLimiter" else []
-    out.master.chain = (_chain(master[:len(master) - len(limiter)], a, sample_rate)
-                        + copy.deepcopy(limiter))
+    own, loudness_stage = split_loudness_stage(plan.master.chain)
+    out.master.chain = _chain(own, a, sample_rate) + copy.deepcopy(loudness_stage)
     return out

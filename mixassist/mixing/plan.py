@@ -83,10 +83,16 @@ class MasterPlan:
 
 @dataclass
 class Arrangement:
-    """Which arrangement version is rendered and its sections (``{start_s, end_s, label, ...}``)."""
+    """Which arrangement version is rendered, its sections (``{start_s, end_s, label, ...}``, on
+    the output timeline), the time edits that make it (``edits``: a
+    :class:`mixassist.structure.edits.EditList` as a dict; empty = the song as is), the output
+    length (s) and the reasons for the edits."""
 
-    version: str = "original"
+    version: str = "full"
     sections: list[dict] = field(default_factory=list)
+    edits: dict = field(default_factory=dict)
+    length_s: float | None = None
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass

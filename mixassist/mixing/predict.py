@@ -282,19 +282,14 @@ def _buses(analysis: Analysis) -> dict[str, BusPlan]:
 
 
 def _master(analysis: Analysis, target: Target, amount: float) -> MasterPlan:
-    """The mastering module's default chain; filters above the audio band are left out."""
+    """The mastering module's default chain for the analysed audio's sample rate."""
     mix_lufs = analysis.loudness.integrated_lufs
-    chain = master_chain(target, mix_lufs=mix_lufs if mix_lufs is not None else -20.0)
+    chain = master_chain(target, sample_rate=analysis.sample_rate,
+                         mix_lufs=mix_lufs if mix_lufs is not None else -20.0)
     reasons = [f"master: mixassist default chain (sub-sonic high-pass, air shelf, glue "
                f"compression, true-peak limiter) to {target.name}: {target.lufs:g} LUFS, "
                f"{target.true_peak_dbtp:g} dBTP",
                f"amount {amount:g}: the stem decisions are applied at {amount:.0%}"]
-    limit = MAX_FILTER_FRACTION * analysis.sample_rate
-    for spec in [s for s in chain if s.params.get("cutoff_frequency_hz", 0.0) >= limit]:
-        chain.remove(spec)
-        reasons.append(f"master: {spec.plugin} at {spec.params['cutoff_frequency_hz']:g} Hz left "
-                       f"out: above the {analysis.sample_rate / 2:g} Hz band of "
-                       f"{analysis.sample_rate} Hz audio")
     return MasterPlan(chain=chain, reasons=reasons)
 
 
@@ -348,6 +343,6 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
                 for s in analysis.sections]
     plan = Plan(sample_rate=analysis.sample_rate, target=target, stems=stems,
                 buses=_buses(analysis), master=master,
-                arrangement=Arrangement(version="original", sections=sections),
+                arrangement=Arrangement(version="full", sections=sections),
                 amount=float(amount))
     return plan.validate()

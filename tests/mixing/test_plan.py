@@ -31,7 +31,7 @@ def full_plan() -> Plan:
         buses={"reverb": BusPlan([PluginSpec("Reverb", {"wet_level": 1.0, "dry_level": 0.0})],
                                  ["one shared plate"]),
                "delay": BusPlan([PluginSpec("Delay", {"delay_seconds": 0.25, "mix": 1.0})])},
-        master=MasterPlan(master_chain(target), ["glue"]),
+        master=MasterPlan(master_chain(target, sample_rate=48_000), ["glue"]),
         arrangement=Arrangement("radio", [{"start_s": 0.0, "end_s": 4.0, "label": "intro"}]),
     )
 

@@ -1,0 +1,274 @@
+"""Song structure from stems: tempo, beats, downbeats, meter, key, sections, activity, energy.
+
+:func:`analyze_structure` is the entry point. Everything runs on mono signals at
+``ANALYSIS_SR`` (22.05 kHz) with one STFT per signal, so a 3-minute song analyses well over 20x
+faster than real time on two cores. The drum stem (any stem named like drums/kick/snare/perc)
+drives beat tracking when present; the harmonic stems (everything but drums) drive key and
+harmonic change; a mix alone works too (it plays every role).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import librosa
+import numpy as np
+
+from ..audio.convert import as_audio, check_sample_rate, resample
+from ..errors import AudioContentError, ParameterError
+from . import rhythm, segmentation, tonality
+from .activity import activity_mask, frame_rms_db, mask_to_intervals, onset_density
+
+ANALYSIS_SR = 22050
+HOP = 512
+N_FFT = 2048
+ONSET_N_FFT = 1024  # short window: onsets are placed ~20 ms earlier than with 2048
+BEAT_FMAX_HZ = 3000.0
+CHROMA_SR = 11025
+CHROMA_HOP = 1024
+CHROMA_N_FFT = 4096
+ACTIVITY_FRAME = 2048  # samples at ANALYSIS_SR (~93 ms)
+LOW_BAND_HZ = 150.0
+_DRUM_WORDS = ("drum", "kick", "snare", "hat", "perc", "cymbal", "tom")
+
+
+@dataclass
+class Section:
+    """One labelled section: times in seconds, the stems that play in it, its mean level."""
+
+    start_s: float
+    end_s: float
+    label: str
+    stems: list[str] = field(default_factory=list)
+    level_db: float = 0.0
+    bars: int = 0
+
+
+@dataclass
+class SongStructure:
+    """The structure of one song (times in seconds).
+
+    ``activity`` maps each stem to its active ``(start_s, end_s)`` intervals; ``energy`` holds the
+    energy/density curve (``times_s``, ``level_db`` = mix RMS in dBFS, ``density`` = onsets per
+    second); each section lists the stems that play in it (the arrangement map).
+    """
+
+    sample_rate: int
+    duration_s: float
+    tempo_bpm: float
+    beats_per_bar: int
+    beats_s: list[float]
+    downbeats_s: list[float]
+    key: str
+    key_confidence: float
+    sections: list[Section]
+    activity: dict[str, list[tuple[float, float]]]
+    energy: dict[str, list[float]]
+
+    @property
+    def meter(self) -> str:
+        """Time signature as text, e.g. ``"4/4"``."""
+        return f"{self.beats_per_bar}/4"
+
+    @property
+    def arrangement_map(self) -> list[dict]:
+        """``[{start_s, end_s, label, stems}]``: which stems play in each section."""
+        return [{"start_s": s.start_s, "end_s": s.end_s, "label": s.label, "stems": list(s.stems)}
+                for s in self.sections]
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (field names follow ``analysis.json``)."""
+        d = asdict(self)
+        d["meter"] = self.meter
+        d["activity"] = {k: [list(iv) for iv in v] for k, v in self.activity.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SongStructure:
+        """Inverse of :meth:`to_dict`."""
+        d = {k: v for k, v in d.items() if k != "meter"}
+        d["sections"] = [Section(**s) for s in d["sections"]]
+        d["activity"] = {k: [tuple(iv) for iv in v] for k, v in d["activity"].items()}
+        return cls(**d)
+
+
+def is_drum_stem(name: str) -> bool:
+    """True for stem names that denote drums or percussion."""
+    return any(w in name.lower() for w in _DRUM_WORDS)
+
+
+def _prepare(stems: dict[str, np.ndarray], sr: int) -> tuple[dict[str, np.ndarray], float]:
+    if not isinstance(stems, dict) or not stems:
+        raise ParameterError("stems must be a non-empty dict of name -> (channels, samples) audio")
+    sr = check_sample_rate(sr)
+    monos = {}
+    for name, audio in stems.items():
+        audio = as_audio(audio, name=name)
+        if not np.isfinite(audio).all():
+            raise AudioContentError("contains NaN or infinite samples", name)
+        monos[name] = resample(audio.mean(axis=0, keepdims=True), sr, ANALYSIS_SR)[0]
+    length = max(len(y) for y in monos.values())
+    if length < 2 * N_FFT:
+        raise AudioContentError(f"is {length / ANALYSIS_SR:.2f} s long; at least 0.2 s is needed",
+                                "stems")
+    monos = {k: np.pad(y, (0, length - len(y))) for k, y in monos.items()}
+    return monos, max(a.shape[-1] for a in stems.values()) / sr
+
+
+def _onset_env(spec: np.ndarray, *, fmax: float | None = None) -> np.ndarray:
+    """Spectral-flux onset strength of a magnitude STFT on a 64-band mel scale up to ``fmax``."""
+    mel = librosa.feature.melspectrogram(S=spec ** 2, sr=ANALYSIS_SR, n_mels=64, fmax=fmax)
+    # The STFT frames are already centred; librosa's extra centring shift would delay the
+    # envelope by n_fft / 2 (measured: beats 40-45 ms late on the generated songs).
+    return librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=ANALYSIS_SR, center=False)
+
+
+def _bar_means(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Mean of the columns of ``x`` [shape=(d, frames)] between consecutive frame bounds."""
+    cols = [x[:, a:max(b, a + 1)].mean(axis=1) for a, b in zip(bounds[:-1], bounds[1:])]
+    return np.stack(cols, axis=1) if cols else np.zeros((x.shape[0], 0))
+
+
+def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str = "krumhansl",
+                      start_bpm: float = 120.0) -> SongStructure:
+    """Analyse the structure of one song from its stems.
+
+    Parameters
+    ----------
+    stems : dict of name -> np.ndarray [shape=(channels, samples)] float32; their sum is the mix.
+        A single entry (a mix alone) works.
+    sr : sample rate in Hz.
+    key_profile : ``"krumhansl"`` or ``"temperley"`` (see :mod:`.tonality`).
+    start_bpm : centre of the tempo prior, BPM.
+
+    Returns
+    -------
+    SongStructure
+    """
+    monos, duration = _prepare(stems, sr)
+    names = list(monos)
+    mix = np.sum([monos[k] for k in names], axis=0)
+    drum_names = [k for k in names if is_drum_stem(k)]
+    harm_names = [k for k in names if k not in drum_names] or names
+    drums = np.sum([monos[k] for k in drum_names], axis=0) if drum_names else None
+    harmonic = np.sum([monos[k] for k in harm_names], axis=0)
+
+    spec_mix = np.abs(librosa.stft(mix, n_fft=N_FFT, hop_length=HOP))
+    onset_mix = _onset_env(np.abs(librosa.stft(mix, n_fft=ONSET_N_FFT, hop_length=HOP)))
+    has_drums = drums is not None and np.any(drums)
+    spec_rhythm = (np.abs(librosa.stft(drums, n_fft=ONSET_N_FFT, hop_length=HOP)) if has_drums
+                   else np.abs(librosa.stft(mix, n_fft=ONSET_N_FFT, hop_length=HOP)))
+    # Beats follow kick and snare (below BEAT_FMAX_HZ) more than hats and shakers, which often
+    # sit on the off-beats; the full-band mix onset fills in where the drums rest.
+    onset_body = _onset_env(spec_rhythm, fmax=BEAT_FMAX_HZ)
+    onset = onset_body / (onset_body.max() + 1e-9) + 0.3 * onset_mix / (onset_mix.max() + 1e-9)
+    tempo, beat_frames = rhythm.track_beats(onset, ANALYSIS_SR, hop_length=HOP,
+                                            start_bpm=start_bpm)
+    beats_s = librosa.frames_to_time(beat_frames, sr=ANALYSIS_SR, hop_length=HOP)
+    beats_s, tempo = rhythm.correct_metrical_level(
+        beats_s, tempo, lambda t: rhythm.beat_sync_peak(
+            onset_body, np.round(t * ANALYSIS_SR / HOP).astype(int)))
+    frame_s = ACTIVITY_FRAME / ANALYSIS_SR
+    levels = {k: frame_rms_db(monos[k], ACTIVITY_FRAME) for k in names}
+    masks = {k: activity_mask(levels[k], frame_s=frame_s) for k in names}
+    playing = np.any(np.stack(list(masks.values())), axis=0)
+    beats_s = rhythm.extend_beat_grid(
+        beats_s, tempo, lambda t: playing[np.minimum((t / frame_s).astype(int), len(playing) - 1)],
+        duration_s=duration)
+    beat_frames = np.round(beats_s * ANALYSIS_SR / HOP).astype(int)
+
+    # Chroma of the harmonic stems (key, harmonic change, section features).
+    harm_low = resample(harmonic[None, :], ANALYSIS_SR, CHROMA_SR)[0]
+    chroma = librosa.feature.chroma_stft(y=harm_low, sr=CHROMA_SR, n_fft=CHROMA_N_FFT,
+                                         hop_length=CHROMA_HOP, tuning=0.0, norm=None)
+    key, key_conf = tonality.estimate_key(chroma, profile=key_profile)
+
+    # Downbeats and meter.
+    low_bins = librosa.fft_frequencies(sr=ANALYSIS_SR, n_fft=ONSET_N_FFT) < LOW_BAND_HZ
+    low_flux = np.maximum(0.0, np.diff(np.log1p(100 * spec_rhythm[low_bins]), axis=1)).sum(axis=0)
+    low_flux = np.concatenate([[0.0], low_flux])
+    chroma_frames = np.minimum((beats_s * CHROMA_SR / CHROMA_HOP).astype(int),
+                               max(chroma.shape[1] - 1, 0))
+    scores = rhythm.downbeat_scores(rhythm.beat_sync_peak(low_flux, beat_frames),
+                                    rhythm.harmonic_change(chroma, chroma_frames))
+    beats_per_bar = rhythm.choose_meter(scores) if len(beats_s) >= 8 else 4
+    downbeat_idx = rhythm.viterbi_downbeats(scores, beats_per_bar)
+    downbeats_s = beats_s[downbeat_idx]
+
+    # Activity and energy.
+    activity = {k: mask_to_intervals(masks[k], frame_s, duration) for k in names}
+    mix_level = frame_rms_db(mix, ACTIVITY_FRAME)
+    times = (np.arange(len(mix_level)) + 0.5) * frame_s
+    onsets_s = librosa.onset.onset_detect(onset_envelope=onset_mix, sr=ANALYSIS_SR,
+                                          hop_length=HOP, units="time")
+    energy = {"times_s": np.round(times, 4).tolist(), "level_db": np.round(mix_level, 2).tolist(),
+              "density": np.round(onset_density(onsets_s, times), 3).tolist()}
+
+    sections = _sections(downbeats_s, duration, spec_mix, chroma, levels, masks, mix_level,
+                         names, drum_names)
+    return SongStructure(sample_rate=sr, duration_s=duration, tempo_bpm=round(tempo, 3),
+                         beats_per_bar=int(beats_per_bar),
+                         beats_s=np.round(beats_s, 4).tolist(),
+                         downbeats_s=np.round(downbeats_s, 4).tolist(), key=key,
+                         key_confidence=round(key_conf, 4), sections=sections,
+                         activity=activity, energy=energy)
+
+
+def _sections(downbeats_s, duration, spec_mix, chroma, levels, masks, mix_level, names,
+              drum_names) -> list[Section]:
+    """Segment the song at bar resolution and label the segments (see :mod:`.segmentation`)."""
+    # Bars run from downbeat to downbeat; a pickup or tail shorter than half a bar joins its
+    # neighbour, so no section boundary falls off the downbeat grid.
+    half_bar = 0.5 * float(np.median(np.diff(downbeats_s))) if len(downbeats_s) > 1 else 0.0
+    inner = downbeats_s[(downbeats_s > half_bar) & (downbeats_s < duration - half_bar)]
+    bar_times = np.concatenate([[0.0], inner, [duration]])
+    if len(bar_times) < 5:  # too short for structure: one section
+        return [Section(0.0, round(duration, 4), "verse", _playing(masks, names, 0, duration), 0.0,
+                        max(len(bar_times) - 1, 1))]
+    frame_s = ACTIVITY_FRAME / ANALYSIS_SR
+    mel = librosa.feature.melspectrogram(S=spec_mix ** 2, sr=ANALYSIS_SR, n_mels=40)
+    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=13)[1:]
+    chroma_n = librosa.util.normalize(chroma, axis=0)
+    stem_levels = np.stack([np.maximum(levels[k], -80.0) for k in names])
+    activity_frac = np.stack([masks[k].astype(float) for k in names])
+    groups = [
+        _bar_means(mfcc, (bar_times * ANALYSIS_SR / HOP).astype(int)),
+        _bar_means(chroma_n, (bar_times * CHROMA_SR / CHROMA_HOP).astype(int)),
+        _bar_means(stem_levels, (bar_times / frame_s).astype(int)),
+        _bar_means(activity_frac, (bar_times / frame_s).astype(int)),
+        _bar_means(mix_level[None], (bar_times / frame_s).astype(int)),
+    ]
+    feats = segmentation.standardize_groups(groups)
+    ssm = segmentation.self_similarity(feats)
+    nov = segmentation.novelty(ssm, 4) + segmentation.novelty(ssm, 8)
+    cuts = [0] + segmentation.pick_boundaries(nov, min_bars=2, rel_threshold=0.2) + [len(bar_times) - 1]
+    seg_bounds = bar_times[cuts]
+    descr = np.stack([feats[:, a:b].mean(axis=1) for a, b in zip(cuts[:-1], cuts[1:])], axis=1)
+    clusters = segmentation.cluster_segments(descr)
+    seg_level = np.array([_level(mix_level, a, b, frame_s) for a, b in
+                          zip(seg_bounds[:-1], seg_bounds[1:])])
+    drums_active = np.array([
+        np.mean([_fraction(masks[k], a, b, frame_s) for k in drum_names]) if drum_names else 1.0
+        for a, b in zip(seg_bounds[:-1], seg_bounds[1:])])
+    bars = np.diff(cuts)
+    labels = segmentation.name_segments(clusters, seg_level, bars, drums_active)
+    return [Section(round(float(a), 4), round(float(b), 4), lab, _playing(masks, names, a, b),
+                    round(float(lv), 2), int(nb))
+            for a, b, lab, lv, nb in zip(seg_bounds[:-1], seg_bounds[1:], labels, seg_level, bars)]
+
+
+def _fraction(mask: np.ndarray, start_s: float, end_s: float, frame_s: float) -> float:
+    a, b = int(start_s / frame_s), max(int(end_s / frame_s), int(start_s / frame_s) + 1)
+    seg = mask[a:b]
+    return float(seg.mean()) if len(seg) else 0.0
+
+
+def _level(level_db: np.ndarray, start_s: float, end_s: float, frame_s: float) -> float:
+    a, b = int(start_s / frame_s), max(int(end_s / frame_s), int(start_s / frame_s) + 1)
+    seg = level_db[a:b]
+    return float(10 * np.log10(np.mean(10 ** (seg / 10)))) if len(seg) else -120.0
+
+
+def _playing(masks, names, start_s, end_s) -> list[str]:
+    frame_s = ACTIVITY_FRAME / ANALYSIS_SR
+    return [k for k in names if _fraction(masks[k], start_s, end_s, frame_s) >= 0.5]
