@@ -1,19 +1,28 @@
 """Render speed: 4 synthetic stems x 3 min, each with a high-pass, 3-band EQ, compressor and a
 send to one shared reverb bus, plus the default master chain and the loudness stage.
 
-Prints the render time and real-time factor (audio seconds per wall second) of each variant,
-measured side by side in one run, and where the time goes (cProfile of the default variant).
+Prints, for each variant, the render time as a real-time factor twice: audio seconds per wall
+second, and audio seconds per CPU second (all threads of the process; "per core"), which the
+other work on a shared machine disturbs much less. Each timing runs in a fresh child process
+(imports and a 1 s warm-up render are not timed), variants interleaved round by round, best kept.
+``--baseline DIR`` adds the same renders with the ``mixassist`` package found in ``DIR`` (e.g. an
+older revision: ``git archive HEAD mixassist | tar -x -C DIR``), side by side in the same run.
 
-    .venv/bin/python benchmarks/render_speed.py [--minutes 3] [--rounds 2] [--profile]
+    .venv/bin/python benchmarks/render_speed.py [--minutes 3] [--rounds 3] [--baseline DIR]
+        [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import pstats
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -53,43 +62,81 @@ def benchmark_plan() -> Plan:
     reverb = BusPlan([PluginSpec("Reverb", {"room_size": 0.6, "wet_level": 1.0, "dry_level": 0.0})])
     target = PRESETS["spotify"]
     return Plan(sample_rate=SR, target=target, stems=stems, buses={"reverb": reverb},
-                master=MasterPlan(master_chain(target, mix_lufs=-16.0)))
+                master=MasterPlan(master_chain(target, mix_lufs=-16.0, sample_rate=SR)))
+
+
+def time_render(minutes: float, kwargs: dict) -> dict:
+    """One timed render (after a 1 s warm-up) in this process: wall and CPU seconds, loudness."""
+    stems = synthetic_stems(minutes * 60)
+    plan = benchmark_plan()
+    render(plan, {k: v[:, :SR] for k, v in stems.items()}, SR)  # warm-up: imports, compilation
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = render(plan, stems, SR, **kwargs)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"wall": wall, "cpu": cpu, "lufs": result.loudness["integrated_lufs"],
+            "dbtp": result.loudness["true_peak_dbtp"],
+            "module": sys.modules[render.__module__].__file__}
+
+
+def _child(package_root: Path, minutes: float, kwargs: dict) -> dict:
+    """:func:`time_render` in a fresh interpreter importing ``mixassist`` from ``package_root``."""
+    env = os.environ | {"PYTHONPATH": str(package_root)}
+    out = subprocess.run([sys.executable, __file__, "--child", json.dumps([minutes, kwargs])],
+                         env=env, check=True, capture_output=True, text=True,
+                         cwd=package_root).stdout
+    run = json.loads(out.splitlines()[-1])
+    if not Path(run["module"]).resolve().is_relative_to(package_root.resolve()):
+        raise RuntimeError(f"the child imported {run['module']}, not mixassist from {package_root}")
+    return run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0)
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (best is kept)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (best is kept)")
+    parser.add_argument("--baseline", type=Path, help="directory holding another mixassist "
+                        "package to time side by side")
     parser.add_argument("--profile", action="store_true", help="print the top of a cProfile")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        minutes, kwargs = json.loads(args.child)
+        print(json.dumps(time_render(minutes, kwargs)))
+        return
     seconds = args.minutes * 60
-    stems = synthetic_stems(seconds)
-    plan = benchmark_plan()
-    variants = {
-        "default (4 s blocks, threads)": {},
-        "one thread": {"workers": 1},
-        "0.5 s blocks": {"block_s": 0.5},
-        "1 s blocks": {"block_s": 1.0},
-        "16 s blocks": {"block_s": 16.0},
-    }
-    print(f"{len(stems)} stems x {seconds:g} s at {SR} Hz, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    render(plan, {k: v[:, :SR] for k, v in stems.items()}, SR)  # warm-up: imports, filter design
-    best = {name: (float("inf"), float("inf")) for name in variants}
+    here = Path(__file__).resolve().parents[1]
+    variants = {"default (4 s blocks, threads)": (here, {}),
+                "one stem thread": (here, {"workers": 1}),
+                "16 s blocks": (here, {"block_s": 16.0})}
+    if args.baseline:
+        variants |= {f"baseline {args.baseline}": (args.baseline.resolve(), {}),
+                     "baseline, one stem thread": (args.baseline.resolve(), {"workers": 1})}
+    print(f"4 stems x {seconds:g} s at {SR} Hz, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+    best: dict[str, dict] = {}
     for _ in range(args.rounds):  # interleaved rounds, best of each: the machine is shared
-        for name, kwargs in variants.items():
-            wall, cpu = time.perf_counter(), time.process_time()
-            result = render(plan, stems, SR, **kwargs)
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            best[name] = min(best[name], (wall, cpu))
-    base = best["default (4 s blocks, threads)"][0]
-    print("(CPU time is what this process used on all cores; it is less sensitive to other load)")
-    for name, (wall, cpu) in best.items():
-        print(f"{name:32s} wall {wall:6.2f} s = {seconds / wall:6.1f}x real time "
-              f"({wall / base:.2f} x default)   CPU {cpu:6.2f} s = {seconds / cpu:6.1f}x per core")
-    print(f"mix: {result.loudness['integrated_lufs']:.2f} LUFS, "
-          f"{result.loudness['true_peak_dbtp']:.2f} dBTP ({result.plan.target.name})")
+        for name, (root, kwargs) in variants.items():
+            run = _child(root, args.minutes, kwargs)
+            if name in best:
+                run["wall"] = min(run["wall"], best[name]["wall"])
+                run["cpu"] = min(run["cpu"], best[name]["cpu"])
+            best[name] = run
+    print(f"load average {os.getloadavg()[0]:.1f} at end. CPU time is what the render used on all "
+          "threads; it is much less sensitive to other load than wall time")
+    base = best["default (4 s blocks, threads)"]
+    for name, r in best.items():
+        print(f"{name:34s} wall {r['wall']:5.2f} s = {seconds / r['wall']:6.1f}x real time "
+              f"({r['wall'] / base['wall']:.2f} x default)   CPU {r['cpu']:5.2f} s = "
+              f"{seconds / r['cpu']:6.1f}x per core ({r['cpu'] / base['cpu']:.2f} x default)   "
+              f"mix {r['lufs']:.3f} LUFS {r['dbtp']:.3f} dBTP")
+    alone = best["one stem thread"]["cpu"]
+    print(f"an idle {os.cpu_count()}-CPU machine would render the default at most "
+          f"{seconds / (base['cpu'] / (os.cpu_count() or 1)):.0f}x real time (all CPUs busy) and "
+          f"at least {seconds / alone:.0f}x (the one-stem-thread variant's CPU time on one CPU)")
     if args.profile:
+        stems = synthetic_stems(seconds)
+        plan = benchmark_plan()
+        render(plan, {k: v[:, :SR] for k, v in stems.items()}, SR)
         profiler = cProfile.Profile()
         profiler.enable()
         render(plan, stems, SR)

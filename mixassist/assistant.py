@@ -122,12 +122,12 @@ class MixAssistant:
             except PlanError as exc:
                 raise PlanError(f"{path}: {exc}") from None
             plan.check_stems([s.name for s in analysis.stems])
-            return plan, None
+            return plan
         plan = predict_plan(analysis, target=self.target, focus=self.focus, amount=self.amount)
         arrangement = plan_arrangement(analysis, sr, version=self.version,
                                        stem_names=list(plan.stems), **self.arrangement_options)
         arrangement.apply_to(plan)
-        return plan, arrangement
+        return plan
 
     # -- the whole job -------------------------------------------------------------------------
     def process(self, source, *, sr: int | None = None, out_dir: str | os.PathLike | None = None,
@@ -141,19 +141,14 @@ class MixAssistant:
         from .analysis.analyze import analyze
         from .loudness import measure_loudness
         from .mixing.render import render
-        from .structure.edits import apply_edits
 
         def step(label: str) -> Callable[[float, float], None] | None:
             return None if progress is None else (lambda d, t: progress(label, d, t))
 
         name, stems, rate = self.load(source, sr=sr, progress=progress)
         analysis = analyze(stems, rate, progress=step("analysing"))
-        plan, arrangement = self.plan(analysis, rate, plan_file=plan_file)
-        if arrangement is not None:
-            stems_in = apply_edits(stems, rate, arrangement.edits)
-        else:
-            stems_in = stems
-        result = render(plan, stems_in, rate, progress=step("rendering"))
+        plan = self.plan(analysis, rate, plan_file=plan_file)
+        result = render(plan, stems, rate, progress=step("rendering"))  # applies the edits too
         input_mix = sum(stems.values())
         mix_result = MixResult(name=name, sr=rate, analysis=analysis, plan=result.plan,
                                mix=result.mix, stems=result.stems_processed,

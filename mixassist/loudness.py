@@ -530,23 +530,57 @@ def measure_loudness(audio: np.ndarray, sr: int) -> dict:
     (sample peak over RMS; 0.0 for silence), ``stereo_correlation`` (Pearson, L and R; 1.0 for
     mono), ``duration_s``, ``sample_rate``, ``channels``.
     """
-    audio, sr = _prepare(audio, sr)
-    (_, momentary), (_, short_term) = _block_loudness(
-        audio, sr, [(MOMENTARY_WINDOW_S, BLOCK_HOP_S), (SHORT_TERM_WINDOW_S, BLOCK_HOP_S)])
-    peak = _sample_peak(audio)
-    mean_square, correlation = _mean_square_and_correlation(audio)
-    rms = math.sqrt(mean_square)
-    return {
-        "integrated_lufs": _gated_integrated(momentary),
-        "lra_lu": _loudness_range(short_term),
-        "true_peak_dbtp": _to_db(_true_peak_amplitude(audio, peak)),
-        "sample_peak_dbfs": _to_db(peak),
-        "max_momentary_lufs": float(_lufs(momentary.max())),
-        "max_short_term_lufs": float(_lufs(short_term.max())),
-        "rms_dbfs": _to_db(rms),
-        "crest_factor_db": _to_db(peak) - _to_db(rms) if rms > 0 else 0.0,
-        "stereo_correlation": correlation,
-        "duration_s": audio.shape[1] / sr,
-        "sample_rate": sr,
-        "channels": audio.shape[0],
-    }
+    return LoudnessCache(audio, sr).report()
+
+
+class LoudnessCache:
+    """One measurement of ``audio`` that answers for the same audio under any plain gain.
+
+    A gain of ``g`` dB scales every K-weighted block power by ``10^(g/10)`` and every peak and
+    RMS by ``10^(g/20)``, so BS.1770 loudness moves by exactly ``g`` -- except where blocks cross
+    the -70 LUFS absolute gate, which is why the gates are applied again to the gained block
+    powers here rather than adding ``g`` to a result. One K-weighting pass at construction
+    (like :func:`integrated_loudness`); the true peak, RMS and correlation are measured on the
+    first :meth:`report`. Answers equal the measurement of ``audio * 10^(g/20)`` up to float32
+    rounding of the gained samples (~1e-6 dB). ``audio`` is kept by reference; do not modify it.
+    """
+
+    def __init__(self, audio: np.ndarray, sr: int):
+        self.audio, self.sr = _prepare(audio, sr)
+        (_, self._momentary), (_, self._short_term) = _block_loudness(
+            self.audio, self.sr,
+            [(MOMENTARY_WINDOW_S, BLOCK_HOP_S), (SHORT_TERM_WINDOW_S, BLOCK_HOP_S)])
+        self._peak = _sample_peak(self.audio)
+        self._slow: tuple[float, float, float] | None = None  # true peak, mean square, corr.
+
+    def integrated_lufs(self, gain_db: float = 0.0) -> float:
+        """Integrated loudness (LUFS) of the audio gained by ``gain_db``."""
+        return _gated_integrated(self._momentary * 10.0 ** (gain_db / 10.0))
+
+    def sample_peak_dbfs(self, gain_db: float = 0.0) -> float:
+        """Sample peak (dBFS) of the audio gained by ``gain_db``."""
+        return _to_db(self._peak) + gain_db
+
+    def report(self, gain_db: float = 0.0) -> dict:
+        """:func:`measure_loudness` of the audio gained by ``gain_db``."""
+        if self._slow is None:
+            self._slow = (_true_peak_amplitude(self.audio, self._peak),
+                          *_mean_square_and_correlation(self.audio))
+        true_peak, mean_square, correlation = self._slow
+        power = 10.0 ** (gain_db / 10.0)
+        momentary, short_term = self._momentary * power, self._short_term * power
+        rms = math.sqrt(mean_square)
+        return {
+            "integrated_lufs": _gated_integrated(momentary),
+            "lra_lu": _loudness_range(short_term),
+            "true_peak_dbtp": _to_db(true_peak) + gain_db,
+            "sample_peak_dbfs": self.sample_peak_dbfs(gain_db),
+            "max_momentary_lufs": float(_lufs(momentary.max())),
+            "max_short_term_lufs": float(_lufs(short_term.max())),
+            "rms_dbfs": _to_db(rms) + gain_db,
+            "crest_factor_db": _to_db(self._peak) - _to_db(rms) if rms > 0 else 0.0,
+            "stereo_correlation": correlation,
+            "duration_s": self.audio.shape[1] / self.sr,
+            "sample_rate": self.sr,
+            "channels": self.audio.shape[0],
+        }

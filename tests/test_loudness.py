@@ -14,7 +14,7 @@ import pytest
 import scipy.signal
 
 from mixassist.errors import AudioContentError, ParameterError
-from mixassist.loudness import (CHANNEL_WEIGHTS, integrated_loudness, k_weighting_sos,
+from mixassist.loudness import (CHANNEL_WEIGHTS, LoudnessCache, integrated_loudness, k_weighting_sos,
                                 loudness_range, measure_loudness, momentary_loudness,
                                 sample_peak_dbfs, short_term_loudness, true_peak_dbtp)
 
@@ -332,3 +332,24 @@ def test_measure_loudness_fields(rng):
     noise = (0.1 * rng.standard_normal((2, 5 * SR))).astype(np.float32)
     assert abs(measure_loudness(noise, SR)["stereo_correlation"]) < 0.01
     assert measure_loudness(sine[:1], SR)["stereo_correlation"] == 1.0
+
+
+@pytest.mark.parametrize("gain_db", [0.0, 7.5, -10.0, -30.0])
+def test_loudness_cache_answers_for_gained_audio(gain_db):
+    """A tone at -55 dBFS then one at -62 dBFS: 10 dB down, the quiet half falls below the
+    -70 LUFS gate, so a plain "+ gain" would be wrong; the cache gates the gained blocks."""
+    t = np.arange(10 * SR) / SR
+    level = np.where(t < 5, 10 ** (-55 / 20), 10 ** (-62 / 20))
+    tone = np.sin(2 * np.pi * 997 * t) * level
+    audio = np.stack([tone, 0.5 * tone]).astype(np.float32)
+    cache = LoudnessCache(audio, SR)
+    gained = audio * np.float32(10 ** (gain_db / 20))
+    expected, got = measure_loudness(gained, SR), cache.report(gain_db)
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, abs=1e-4), key  # float32 rounding of `gained`
+    assert cache.integrated_lufs(gain_db) == pytest.approx(integrated_loudness(gained, SR),
+                                                           abs=1e-4)
+    assert cache.sample_peak_dbfs(gain_db) == pytest.approx(expected["sample_peak_dbfs"], abs=1e-4)
+    if gain_db == -10.0:  # the gate dropped the quiet half: louder than the ungained - 10 LU
+        assert cache.integrated_lufs(gain_db) > cache.integrated_lufs() - 10.0 + 1.0

@@ -6,6 +6,7 @@ with the sample rate (Hz, int) passed alongside. Conversions happen only at the 
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -55,14 +56,15 @@ def validate_audio(audio: np.ndarray, sr: int, *, name: str | None = None,
         raise AudioContentError("contains no audio samples", name)
     if channels > MAX_CHANNELS:
         raise AudioContentError(f"has {channels} channels; at most {MAX_CHANNELS} are supported", name)
-    if not np.isfinite(audio).all():
+    # two reductions, no full-length temporaries: max and min are NaN if any sample is NaN
+    peak = max(float(audio.max()), -float(audio.min()))
+    if not math.isfinite(peak):
         bad = int((~np.isfinite(audio)).sum())
         raise AudioContentError(f"contains {bad} NaN or infinite samples", name)
     duration = samples / sr
     if duration < min_duration_s:
         raise AudioContentError(
             f"is {duration:.3f} s long; at least {min_duration_s:g} s is needed", name)
-    peak = float(np.max(np.abs(audio)))
     if peak == 0.0 or 20 * np.log10(peak) < SILENCE_DBFS:
         warnings.warn(f"{name or 'audio'}: input is silent (peak below {SILENCE_DBFS:g} dBFS)",
                       MixAssistWarning, stacklevel=2)

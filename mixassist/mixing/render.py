@@ -5,8 +5,9 @@ accurate automation) -> width (mid/side) -> constant-power pan -> post-fader sen
 the bus returns are summed, go through the master chain and then the loudness stage
 (:mod:`mixassist.mixing.master`).
 
-Everything is rendered in blocks with pedalboard's ``reset=False`` streaming, so memory beyond the
-inputs and outputs does not grow with the song. Plugin delay compensation: every chain's latency
+Everything is rendered in blocks (pedalboard's ``reset=False`` streaming; EQ filters and
+compressors by the compiled, output-identical :mod:`~mixassist.mixing.compiled`), so memory beyond
+the inputs and outputs does not grow with the song. Plugin delay compensation: every chain's latency
 is measured once (:func:`~mixassist.mixing.stream.chain_latency`); faster paths are delayed to
 match the slowest and the total delay is trimmed at the end, so an impulse in any stem comes out
 on the same sample in every processed stem and in the mix. Outputs are as long as the inputs.
@@ -93,10 +94,13 @@ def stem_matrix(stem: StemPlan) -> np.ndarray:
     return (fader * np.diag([left, right]) @ widen).astype(np.float32)
 
 
-def _apply(matrix: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _apply(matrix: np.ndarray, y: np.ndarray, *, in_place: bool = False) -> np.ndarray:
     """``matrix @ y`` for a 2x2 matrix and a (2, n) block, as elementwise float32 arithmetic
-    (a diagonal matrix, i.e. width 1, costs one multiply)."""
+    (a diagonal matrix, i.e. width 1, costs one multiply, done in ``y`` when ``in_place``)."""
     if matrix[0, 1] == 0.0 and matrix[1, 0] == 0.0:
+        if in_place:
+            y *= matrix.diagonal()[:, None]
+            return y
         return y * matrix.diagonal()[:, None]
     out = np.empty_like(y)
     np.multiply(y[0], matrix[0, 0], out=out[0])
@@ -122,11 +126,24 @@ class _StemPath:
             block = np.pad(block, ((0, 0), (0, length - block.shape[1])))
         if self.stem.mute:
             return np.zeros((2, length), np.float32)
-        y = _apply(self.matrix, self.chain.process(np.ascontiguousarray(block)))
+        y = self.chain.process(block)
+        y = _apply(self.matrix, y, in_place=y is not block)  # never write into the stem
         if not self.curve.constant:
             # the fader follows the chain, so its automation is timed at the chain's output
             y *= self.curve.block(start - self.chain.latency - self.chain.extra_delay, length)
         return y
+
+
+def _edited(stems: dict[str, np.ndarray], plan: Plan, sr: int) -> dict[str, np.ndarray]:
+    """Apply the plan's arrangement edits (radio, extended, loop, ...): source -> output timeline."""
+    if not plan.arrangement.edits:
+        return stems
+    from ..structure.edits import EditList, apply_edits
+
+    edits = EditList.from_dict(plan.arrangement.edits)
+    if edits.sr != sr:
+        raise PlanError(f"arrangement.edits are for {edits.sr} Hz audio but the stems are {sr} Hz")
+    return apply_edits(stems, sr, edits)
 
 
 def _prepare_stems(plan: Plan, stems: dict[str, np.ndarray], sr: int) -> dict[str, np.ndarray]:
@@ -173,7 +190,7 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
     :class:`RenderResult`
     """
     plan = copy.deepcopy(plan).validate()
-    stems = _prepare_stems(plan, stems, sr)
+    stems = _edited(_prepare_stems(plan, stems, sr), plan, sr)
     live = blend_plan(plan, sample_rate=sr)
     samples = next(iter(stems.values())).shape[1]
     total_s = samples / sr
@@ -198,6 +215,8 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
     block = max(1, int(block_s * sr))
     end = samples + total_delay
     starts = range(0, end, block)
+    mix_buffer, scratch = np.empty((2, block), np.float32), np.empty((2, block), np.float32)
+    send_buffers = {bus: np.empty((2, block), np.float32) for bus in buses}
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         def submit(start: int) -> list:
             return [pool.submit(p.process, start, min(block, end - start)) for p in paths]
@@ -208,14 +227,17 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
             outs = [f.result() for f in pending]
             if k + 1 < len(starts):  # the next block's stems run while this one is mixed
                 pending = submit(starts[k + 1])
-            mix = np.zeros((2, length), np.float32)
-            sends = {bus: np.zeros((2, length), np.float32) for bus in buses}
+            # sums in buffers reused block after block (fresh ones page-fault)
+            mix, scaled = mix_buffer[:, :length], scratch[:, :length]
+            sends = {bus: buffer[:, :length] for bus, buffer in send_buffers.items()}
+            for buffer in (mix, *sends.values()):
+                buffer.fill(0.0)
             for p, y in zip(paths, outs):
                 _place(processed[p.name], y, start, stem_delay)
                 mix += y
                 for bus, level in p.sends.items():
                     if bus in sends:
-                        sends[bus] += level * y
+                        sends[bus] += np.multiply(y, level, out=scaled)
             mix = dry.push_pop(mix, length)
             for bus, stream in buses.items():
                 mix += stream.process(sends[bus])
@@ -225,6 +247,7 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
 
     mastered, result = reach_target(premaster, sr, live.target, limiter=limiter,
                                     max_limiting_db=max_limiting_db)
+    plan.master.chain = result.rendered_chain(plan.master.chain)
     plan.master.reasons = [r for r in plan.master.reasons if not is_loudness_reason(r)]
     plan.master.reasons += result.reasons
     if progress is not None:

@@ -9,11 +9,14 @@ block of the same length out), so the renderer can line every path up by delayin
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pedalboard
 
+from .compiled import LINEAR_FILTERS, BiquadCascade, CompressorStream
 from .plan import PluginSpec
-from .plugins import build_plugin
+from .plugins import build_plugin, check_params
 
 _PROBE_S = 1.0
 
@@ -48,17 +51,59 @@ def chain_latency(board: pedalboard.Pedalboard, sr: int, channels: int = 2) -> i
     return withheld
 
 
+class _BoardStage:
+    """Consecutive pedalboard plugins as a delay line of their measured latency."""
+
+    def __init__(self, plugins: list[pedalboard.Plugin], sr: int, channels: int):
+        self.sr = sr
+        self.board = pedalboard.Pedalboard(plugins)
+        self.latency = chain_latency(self.board, sr, channels)
+        self._fifo = Fifo(channels, self.latency)
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        block = np.ascontiguousarray(block)
+        out = self.board.process(block, self.sr, buffer_size=block.shape[1], reset=False)
+        if out.shape[1] == block.shape[1] and not self._fifo.buffer.size:
+            return out
+        return self._fifo.push_pop(out, block.shape[1])
+
+
+def _stages(chain: list[PluginSpec], sr: int, channels: int) -> list:
+    """The chain as stages: runs of linear filters become one
+    :class:`~mixassist.mixing.compiled.BiquadCascade`, compressors
+    :class:`~mixassist.mixing.compiled.CompressorStream` (same output, faster), every run of
+    other plugins one :class:`_BoardStage`."""
+    def kind(spec: PluginSpec) -> str:
+        if spec.plugin in LINEAR_FILTERS:
+            return "filters"
+        return "compressor" if spec.plugin == "Compressor" else "board"
+
+    stages: list = []
+    for group, run in itertools.groupby(chain, key=kind):
+        run = [(s.plugin, check_params(s.plugin, s.params, where=s.plugin)) for s in run]
+        if group == "filters":
+            stages.append(BiquadCascade(run, sr, channels=channels))
+        elif group == "compressor":
+            stages += [CompressorStream(params, sr, channels=channels) for _, params in run]
+        else:
+            stages.append(_BoardStage([build_plugin(*spec) for spec in run], sr, channels))
+    return stages
+
+
 class ChainStream:
     """A plugin chain streamed as a delay line: ``process(block)`` returns a block of equal length,
     delayed by ``latency + extra_delay`` samples (``extra_delay`` aligns it with slower paths).
+
+    EQ filters and compressors are rendered by :mod:`~mixassist.mixing.compiled`, the other
+    plugins by pedalboard, each run of them as a delay line of its latency, so ``latency`` is
+    the sum of the runs' latencies, as for the whole chain in one pedalboard.
     """
 
     def __init__(self, chain: list[PluginSpec], sr: int, *, channels: int = 2):
-        self.sr = sr
-        self.board = pedalboard.Pedalboard([build_plugin(s.plugin, s.params) for s in chain])
-        self.latency = chain_latency(self.board, sr, channels) if chain else 0
+        self.stages = _stages(chain, sr, channels)
+        self.latency = sum(stage.latency for stage in self.stages)
         self.extra_delay = 0
-        self._fifo: Fifo | None = None
+        self._fifo = Fifo(channels, 0)
         self.channels = channels
 
     def set_delay(self, total: int) -> None:
@@ -66,15 +111,17 @@ class ChainStream:
         if total < self.latency:
             raise ValueError(f"total delay {total} is below the chain latency {self.latency}")
         self.extra_delay = total - self.latency
-        self._fifo = None
+        self._fifo = Fifo(self.channels, self.extra_delay)
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        if self._fifo is None:
-            self._fifo = Fifo(self.channels, self.latency + self.extra_delay)
-        if len(self.board):
-            out = self.board.process(block, self.sr, buffer_size=block.shape[1], reset=False)
-        else:
-            out = block
-        if out.shape[1] == block.shape[1] and not self._fifo.buffer.size:
-            return out
-        return self._fifo.push_pop(out, block.shape[1])
+        """``block``: np.ndarray [shape=(channels, samples), dtype=float32], not modified; the
+        result is a new array unless the chain is empty and undelayed (then ``block`` itself)."""
+        y = block
+        for stage in self.stages:
+            # compiled stages work in place on what an earlier stage made: fewer large
+            # allocations, whose page faults cost as much as the filtering
+            in_place = y is not block and not isinstance(stage, _BoardStage)
+            y = stage.process(y, out=y) if in_place else stage.process(y)
+        if not self._fifo.buffer.size:
+            return y
+        return self._fifo.push_pop(y, y.shape[1])
