@@ -39,6 +39,8 @@ _LAZY = {
     "plan_arrangement": "mixassist.structure",
     "apply_edits": "mixassist.structure",
     "EditList": "mixassist.structure",
+    "AnalysisNet": "mixassist.analysis.network",
+    "predict_stems": "mixassist.analysis.network",
 }
 
 __all__ = sorted([*_LAZY, "AudioContentError", "AudioError", "AudioFileError", "MixAssistError",

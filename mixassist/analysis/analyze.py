@@ -1,22 +1,39 @@
 """``analyze(stems, sr)``: the analysis document of one song (CONTRACT.md ``analysis.json``).
 
-Today it combines the song structure (:func:`mixassist.structure.analyze_structure`) with the
-measured stem features (:func:`mixassist.analysis.measure.measure_stems`). Instrument, role and
-target level come from given labels, name hints and the reference-balance table — each stem's
-``source`` field says which — until the analysis network is trained and shipped.
+It combines the song structure (:func:`mixassist.structure.analyze_structure`) with the measured
+stem features (:func:`mixassist.analysis.measure.measure_stems`) and, when the trained analysis
+network ships (:data:`DEFAULT_MODEL` exists), the network's instrument, role and target level of
+every stem (``source="network"``, ``target_level_source="network"``). Without the weights file
+(or with ``model=False``) instrument, role and target level come from given labels, name hints
+and the reference-balance table, each stem's ``source`` saying which. A label the caller gives is
+always kept.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from .measure import measure_stems
 from .result import Analysis
 
+#: The shipped analysis network (repository root / models); used only when the file exists.
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "mixassist-analysis.safetensors"
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str):
+    from .network import load_model
+    return load_model(path)
+
 
 def analyze(stems: dict[str, np.ndarray], sr: int, *, labels: dict[str, str] | None = None,
+            model: str | os.PathLike | bool | None = None,
             progress: Callable[[int, int], None] | None = None) -> Analysis:
     """Analyse the stems of one song (their sum is the mix).
 
@@ -26,9 +43,47 @@ def analyze(stems: dict[str, np.ndarray], sr: int, *, labels: dict[str, str] | N
     sr : sample rate, Hz.
     labels : optional ``{name: instrument}`` (CONTRACT.md vocabulary) for stems whose
         instrument is known.
+    model : analysis network checkpoint; ``None`` -> :data:`DEFAULT_MODEL` if it exists,
+        ``False`` -> no network (labels, name hints and the reference table only).
     progress : ``callback(done, total)`` as each signal is measured.
     """
     from ..structure import analyze_structure
 
     structure = analyze_structure(stems, sr)
-    return measure_stems(stems, sr, labels=labels, structure=structure, progress=progress)
+    analysis = measure_stems(stems, sr, labels=labels, structure=structure, progress=progress)
+    if model is None and DEFAULT_MODEL.is_file():
+        model = DEFAULT_MODEL
+    if model not in (None, False):
+        apply_network(analysis, stems, sr, _load(str(model)), given=set(labels or {}))
+    return analysis
+
+
+def apply_network(analysis: Analysis, stems: dict[str, np.ndarray], sr: int, net, *,
+                  given: set[str] = frozenset()) -> None:
+    """Fill instrument, role, confidence and target level of ``analysis``' stems from ``net``
+    (an :class:`~.network.AnalysisNet`); stems named in ``given`` keep their given labels.
+
+    Target levels are shifted together so their powers add up to the mix (0 dB), the scale of
+    ``level_db``; ``extra["target_level_std_db"]`` holds the network's level uncertainty.
+    """
+    from .network import predict_stems
+
+    preds = predict_stems(net, stems, sr)
+    total = sum(10.0 ** (p.target_level_db / 10.0) for p in preds.values())
+    offset = 10.0 * math.log10(total)
+    for stem in analysis.stems:
+        p = preds[stem.name]
+        if stem.name not in given:
+            stem.instrument, stem.instrument_probs = p.instrument, _rounded(p.instrument_probs)
+            stem.role, stem.role_probs = p.role, _rounded(p.role_probs)
+            stem.confidence = round(p.instrument_probs[p.instrument], 4)
+            stem.source = "network"
+        stem.target_level_db = round(p.target_level_db - offset, 2)
+        stem.target_level_source = "network"
+        stem.extra["target_level_std_db"] = round(p.level_std_db, 2)
+    analysis.sources["instrument"] = "network" + (" (given labels kept)" if given else "")
+    analysis.sources["target_level"] = "network"
+
+
+def _rounded(probs: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in probs.items()}

@@ -21,9 +21,10 @@ def models(ctx: typer.Context,
     """List every model, where it loads from, whether it is available, and which is the default."""
     if ctx.invoked_subcommand is not None:
         return
+    from ..analysis.network import list_models as analysis_models
     from ..separation.models import list_models
 
-    rows = list_models()
+    rows = list_models() + analysis_models()
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

@@ -1,0 +1,281 @@
+"""The analysis network: instrument, role, frame activity and target level of one stem in its mix.
+
+Input per stem: the log-mel spectrogram of the stem and of the **rest of the mix** (the power sum
+of the other stems' mel spectrograms, so the stem's own gain cannot leak in through the context).
+Each of the two is normalised to unit mean power over its active frames before the logarithm, so
+every input the network sees is level-free: the predictions, ``target_level_db`` included, do
+not change when the stem (or the whole rest) is made louder or quieter. The network therefore
+predicts where a stem *like this*, in a mix *like this*, sits (dB re the mix, the scale of
+``level_db``), not where it sits now.
+
+Architecture (small enough for >= 50x real time per stem on one CPU core): a 2-channel 2-D CNN
+over (mel, frame) (stem, rest), three conv blocks pooling frequency 64 -> 8, a 1-D temporal
+conv stack with dilations 1, 2, 4 (residual), a per-frame activity logit, and attention + max
+pooling over frames (dropout while training) feeding three clip heads: instrument logits (11),
+role logits (5) and a level (mean dB re the mix; smooth-L1 loss) with a log standard deviation
+(dB) trained by the Gaussian negative log-likelihood of the level error (mean detached, so an
+early large error cannot stall the mean by inflating the deviation): the level confidence.
+
+Checkpoints are safetensors files whose metadata holds the class, the constructor arguments and
+free-form metadata (data, hours, training time, metrics), as demucs' ``hf.py`` format does, so
+:func:`load_model` needs no guessing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchaudio
+from torch import nn
+
+from ..audio.convert import resample, to_channels, validate_audio
+from ..errors import ModelError, ParameterError
+from ..utils.atomic import atomic_path
+from ..vocab import INSTRUMENTS, ROLES
+
+#: Front-end settings: 22.05 kHz mono, 46 ms window, 20 ms hop (50 frames/s), 64 mel bands.
+SAMPLE_RATE = 22050
+N_FFT = 1024
+HOP = 441
+N_MELS = 64
+F_MIN_HZ = 30.0
+#: Frames quieter than this (dB re the loudest frame) do not count for the level normalisation.
+ACTIVE_RELATIVE_DB = -40.0
+#: Power floor (re unit mean active power) before the logarithm.
+FLOOR = 1e-8
+#: Class name written into checkpoints.
+CLASS_NAME = "mixassist.analysis.network.AnalysisNet"
+FORMAT = "mixassist-analysis/1"
+
+
+class MelFrontEnd(nn.Module):
+    """Waveform ``[batch, samples]`` at :data:`SAMPLE_RATE` -> mel power ``[batch, n_mels, frames]``
+    (Slaney-style mel filterbank of torchaudio, power spectrum)."""
+
+    def __init__(self, n_mels: int = N_MELS):
+        super().__init__()
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP, n_mels=n_mels, f_min=F_MIN_HZ,
+            f_max=SAMPLE_RATE / 2, power=2.0, center=True)
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        return self.mel(wave)
+
+
+def normalise_level(mel_power: torch.Tensor) -> torch.Tensor:
+    """Level-free log-mel ``[batch, n_mels, frames]``: the power divided by its mean over active
+    frames (frames within :data:`ACTIVE_RELATIVE_DB` of the loudest), in dB / 10.
+
+    Scaling the input by any gain leaves the output unchanged (both the threshold and the mean
+    scale with it); an all-silent input stays at the floor.
+    """
+    frame = mel_power.sum(dim=1)  # [B, T]
+    peak = frame.amax(dim=1, keepdim=True)
+    active = frame >= peak * 10 ** (ACTIVE_RELATIVE_DB / 10)
+    mean = (frame * active).sum(dim=1, keepdim=True) / active.sum(dim=1, keepdim=True).clamp(min=1)
+    mean = mean / mel_power.shape[1]
+    norm = mel_power / mean.clamp(min=1e-20).unsqueeze(-1)
+    return torch.log10(norm + FLOOR)
+
+
+class _Block(nn.Module):
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.norm = nn.GroupNorm(1, c_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.max_pool2d(torch.relu(self.norm(self.conv(x))), (2, 1))
+
+
+class _Temporal(nn.Module):
+    def __init__(self, channels: int, dilation: int):
+        super().__init__()
+        self.conv = nn.Conv1d(channels, channels, 3, padding=dilation, dilation=dilation)
+        self.norm = nn.GroupNorm(1, channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + torch.relu(self.norm(self.conv(x)))
+
+
+@dataclass
+class NetOutput:
+    """Raw outputs for a batch: logits ``[B, 11]``/``[B, 5]``, activity logits ``[B, frames]``,
+    level mean and log standard deviation ``[B]`` (dB re the mix)."""
+
+    instrument_logits: torch.Tensor
+    role_logits: torch.Tensor
+    activity_logits: torch.Tensor
+    level_db: torch.Tensor
+    level_log_std_db: torch.Tensor
+
+
+class AnalysisNet(nn.Module):
+    """Per-stem analysis network (see the module docstring).
+
+    ``forward(stem_mel, rest_mel)`` takes mel *power* spectrograms ``[batch, n_mels, frames]`` of
+    the stem and of the rest of the mix (from :class:`MelFrontEnd`, or sums of them).
+    """
+
+    samplerate = SAMPLE_RATE
+    instruments = INSTRUMENTS
+    roles = ROLES
+    frame_rate_hz = SAMPLE_RATE / HOP
+
+    def __init__(self, n_mels: int = N_MELS, channels: int = 16, hidden: int = 96,
+                 level_offset_db: float = -8.0, dropout: float = 0.3):
+        super().__init__()
+        if n_mels % 8:
+            raise ParameterError(f"AnalysisNet: n_mels={n_mels} must be a multiple of 8")
+        self.args = {"n_mels": n_mels, "channels": channels, "hidden": hidden,
+                     "level_offset_db": level_offset_db, "dropout": dropout}
+        self.level_offset_db = level_offset_db
+        self.frontend = MelFrontEnd(n_mels)
+        self.cnn = nn.Sequential(_Block(2, channels // 2), _Block(channels // 2, channels),
+                                 _Block(channels, channels))
+        self.proj = nn.Conv1d(channels * n_mels // 8, hidden, 1)
+        self.temporal = nn.Sequential(*[_Temporal(hidden, d) for d in (1, 2, 4)])
+        self.activity = nn.Conv1d(hidden, 1, 1)
+        self.attention = nn.Conv1d(hidden, 1, 1)
+        self.dropout = nn.Dropout(dropout)
+        self.instrument = nn.Linear(2 * hidden, len(INSTRUMENTS))
+        self.role = nn.Linear(2 * hidden, len(ROLES))
+        self.level = nn.Linear(2 * hidden, 2)
+
+    def forward(self, stem_mel: torch.Tensor, rest_mel: torch.Tensor) -> NetOutput:
+        x = torch.stack([normalise_level(stem_mel), normalise_level(rest_mel)], dim=1)
+        x = self.cnn(x)  # [B, C, M/8, T]
+        h = self.temporal(torch.relu(self.proj(x.flatten(1, 2))))  # [B, H, T]
+        activity = self.activity(h).squeeze(1)
+        weights = torch.softmax(self.attention(h).squeeze(1), dim=-1)
+        pooled = self.dropout(torch.cat([(h * weights.unsqueeze(1)).sum(-1), h.amax(-1)], dim=1))
+        level = self.level(pooled)
+        return NetOutput(self.instrument(pooled), self.role(pooled), activity,
+                         level[:, 0] + self.level_offset_db, 3.0 * torch.tanh(level[:, 1] / 3.0))
+
+
+# --- inference on whole stems ------------------------------------------------------------------
+@dataclass
+class StemPrediction:
+    """What the network says about one stem."""
+
+    instrument_probs: dict[str, float]
+    role_probs: dict[str, float]
+    activity: np.ndarray  # [frames] probabilities at AnalysisNet.frame_rate_hz
+    target_level_db: float
+    level_std_db: float
+
+    @property
+    def instrument(self) -> str:
+        return max(self.instrument_probs, key=self.instrument_probs.get)
+
+    @property
+    def role(self) -> str:
+        return max(self.role_probs, key=self.role_probs.get)
+
+
+def stem_mels(model: AnalysisNet, stems: dict[str, np.ndarray], sr: int) -> dict[str, torch.Tensor]:
+    """Mel power ``[n_mels, frames]`` of every stem (mono, resampled to :data:`SAMPLE_RATE`)."""
+    out = {}
+    with torch.inference_mode():
+        for name, audio in stems.items():
+            audio = validate_audio(audio, sr, name=f"stem {name!r}")
+            mono = to_channels(audio, 1)
+            if sr != SAMPLE_RATE:
+                mono = resample(mono, sr, SAMPLE_RATE)
+            out[name] = model.frontend(torch.from_numpy(np.ascontiguousarray(mono)))[0]
+    return out
+
+
+def rest_mels(mels: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Rest of the mix per stem: the power sum of the other stems' mel spectrograms."""
+    total = sum(mels.values())
+    return {name: (total - m).clamp(min=0) for name, m in mels.items()}
+
+
+def predict_stems(model: AnalysisNet, stems: dict[str, np.ndarray], sr: int) -> dict[str, StemPrediction]:
+    """Run ``model`` on every stem of one song (their sum is the mix), each over its whole length.
+
+    A song with a single stem gets a silent rest (the network then sees no context).
+    """
+    if not stems:
+        raise ParameterError("predict_stems: no stems given")
+    mels = stem_mels(model, stems, sr)
+    rests = rest_mels(mels)
+    model.eval()
+    out = {}
+    with torch.inference_mode():
+        for name, mel in mels.items():
+            r = model(mel[None], rests[name][None])
+            out[name] = StemPrediction(
+                dict(zip(INSTRUMENTS, torch.softmax(r.instrument_logits[0], -1).tolist())),
+                dict(zip(ROLES, torch.softmax(r.role_logits[0], -1).tolist())),
+                torch.sigmoid(r.activity_logits[0]).numpy(),
+                float(r.level_db[0]), float(torch.exp(r.level_log_std_db[0])))
+    return out
+
+
+# --- checkpoints -------------------------------------------------------------------------------
+def save_model(path: str | os.PathLike, model: AnalysisNet, *, metadata: dict | None = None) -> None:
+    """Write ``model`` as safetensors with ``class``/``args``/``metadata`` (JSON) in the header."""
+    from safetensors.torch import save
+
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    header = {"format": FORMAT, "class": CLASS_NAME, "args": json.dumps(model.args),
+              "metadata": json.dumps(metadata or {})}
+    data = save(state, metadata=header)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(data)
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The ``metadata`` dict stored in a checkpoint (data, hours, training time, metrics)."""
+    return json.loads(_header(Path(path)).get("metadata", "{}"))
+
+
+def _header(path: Path) -> dict:
+    from safetensors import safe_open
+
+    if not path.is_file():
+        raise ModelError(f"{path}: analysis model file not found; train one with "
+                         f"`python -m mixassist.analysis.train`")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            header = f.metadata() or {}
+    except Exception as exc:  # safetensors raises several types for a corrupt file
+        raise ModelError(f"{path}: not a safetensors file ({exc}); re-save or retrain it") from None
+    if header.get("class") != CLASS_NAME:
+        raise ModelError(f"{path}: holds {header.get('class')!r}, not an analysis network "
+                         f"({CLASS_NAME})")
+    return header
+
+
+def load_model(path: str | os.PathLike) -> AnalysisNet:
+    """Build the :class:`AnalysisNet` stored at ``path`` in eval mode; :class:`ModelError` if it
+    is not one."""
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    header = _header(path)
+    model = AnalysisNet(**json.loads(header["args"]))
+    missing, unexpected = model.load_state_dict(load_file(str(path)), strict=False)
+    if missing or unexpected:
+        raise ModelError(f"{path}: weights do not match the network (missing {missing[:3]}, "
+                         f"unexpected {unexpected[:3]}); the file is from another version")
+    return model.eval()
+
+
+def list_models() -> list[dict]:
+    """The analysis model rows for ``mixassist models`` (same keys as
+    :func:`mixassist.separation.models.list_models`): the shipped network when its file exists."""
+    from .analyze import DEFAULT_MODEL
+
+    available = DEFAULT_MODEL.is_file()
+    return [{"name": DEFAULT_MODEL.stem, "kind": "analysis", "source": "bundled",
+             "location": str(DEFAULT_MODEL) if available else "not trained/shipped",
+             "available": available, "default": available}]

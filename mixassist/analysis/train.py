@@ -1,0 +1,338 @@
+"""Training the analysis network (:mod:`.network`) on a generated dataset (``mixassist data build``).
+
+1. :func:`cache_mels` computes every stem's mel power spectrogram once (the network's own front
+   end, :func:`.network.stem_mels`) into ``CACHE/<song_id>.npz`` (log10 power, float16) with
+   frame activity labels from ``song.json``; finished songs are skipped on rerun.
+2. :class:`PerturbedStems` draws training examples from the cache with the **perturb-and-restore**
+   objective for levels: every stem of the reference mix gets a random gain (+-12 dB) and a
+   random smooth EQ curve (+-6 dB bumps and a tilt over the mel bands); the network sees one
+   perturbed stem and the power sum of the other perturbed stems, and the target is the stem's
+   *reference* ``level_db``. Because mel powers of uncorrelated stems add, gains and EQ act on
+   the cached mels exactly as they would on the waveforms up to the cross terms (which
+   :func:`.network.rest_mels` also ignores at inference time).
+3. :func:`train` runs AdamW (weight decay against memorising the few training songs) with
+   checkpoints every ``checkpoint_every`` steps (model, optimiser, step; a rerun resumes from
+   the last one), validation on the held-out ``valid`` songs, the best model (by validation
+   score) saved with :func:`.network.save_model`, and a log file.
+
+Loss: cross-entropy (instrument, role) + binary cross-entropy (frame activity) + smooth L1 of the
+level (dB) + Gaussian negative log-likelihood of the (detached) level error under the predicted
+standard deviation.
+
+    python -m mixassist.analysis.train DATASET OUT_DIR [--steps N] [--max-minutes M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+from torch import nn
+
+from ..datasets.torch_datasets import load_manifest
+from ..errors import ParameterError
+from ..utils.atomic import atomic_path
+from ..vocab import INSTRUMENTS, ROLES
+from .network import AnalysisNet, save_model, stem_mels
+
+log = logging.getLogger("mixassist.analysis.train")
+
+#: Perturbation ranges of the perturb-and-restore objective.
+GAIN_RANGE_DB = 12.0
+EQ_RANGE_DB = 6.0
+TILT_RANGE_DB = 6.0  # total tilt across the mel range
+
+
+# --- feature cache -----------------------------------------------------------------------------
+def cache_mels(root: str | os.PathLike, cache: str | os.PathLike, *, progress=None) -> Path:
+    """Mel power of every stem of the dataset at ``root`` into ``cache`` (one ``.npz`` per song
+    with ``log_mel [stems, n_mels, frames]`` float16, ``activity [stems, frames]`` uint8 and the
+    labels); songs already cached are skipped. Returns ``cache``."""
+    root, cache = Path(root), Path(cache)
+    manifest = load_manifest(root)
+    cache.mkdir(parents=True, exist_ok=True)
+    model = AnalysisNet()
+    songs = manifest["songs"]
+    for i, song in enumerate(songs):
+        out = cache / f"{song['song_id']}.npz"
+        if not out.is_file():
+            _cache_song(model, root, song, out)
+        if progress:
+            progress(i + 1, len(songs))
+    return cache
+
+
+def _cache_song(model: AnalysisNet, root: Path, song: dict, out: Path) -> None:
+    stems = {}
+    for stem in song["stems"]:
+        audio, sr = sf.read(root / song["folder"] / stem["file"], dtype="float32", always_2d=True)
+        stems[stem["name"]] = np.ascontiguousarray(audio.T)
+    mels = stem_mels(model, stems, sr)
+    frames = min(m.shape[-1] for m in mels.values())
+    log_mel = np.stack([torch.log10(m[:, :frames] + 1e-12).numpy() for m in mels.values()])
+    notes = json.loads((root / song["annotations"]).read_text(encoding="utf-8"))
+    regions = {s["name"]: s.get("activity", []) for s in notes["stems"]}
+    activity = np.zeros((len(mels), frames), dtype=np.uint8)
+    for k, name in enumerate(mels):
+        for r in regions.get(name, []):
+            a, b = (int(round(t * model.frame_rate_hz)) for t in (r["start_s"], r["end_s"]))
+            activity[k, a:b] = 1
+    with atomic_path(out) as tmp, open(tmp, "wb") as f:
+        np.savez(f, log_mel=log_mel.astype(np.float16), activity=activity,
+                 instrument=np.array([INSTRUMENTS.index(s["instrument"]) for s in song["stems"]]),
+                 role=np.array([ROLES.index(s["role"]) for s in song["stems"]]),
+                 level_db=np.array([s["level_db"] for s in song["stems"]], dtype=np.float32),
+                 names=np.array([s["name"] for s in song["stems"]]),
+                 split=np.array(song["split"]), song_id=np.array(song["song_id"]))
+
+
+def load_cache(cache: str | os.PathLike, split: str | None) -> list[dict]:
+    """The cached songs of ``split`` (all when None) as dicts of numpy arrays (``log_mel`` stays
+    log10 power float16 to save memory)."""
+    songs = []
+    for path in sorted(Path(cache).glob("*.npz")):
+        with np.load(path) as z:
+            if split is not None and str(z["split"]) != split:
+                continue
+            song = {k: z[k] for k in z.files}
+        songs.append(song)
+    if not songs:
+        raise ParameterError(f"{cache}: no cached songs in split {split!r}; run cache_mels first")
+    return songs
+
+
+# --- perturb-and-restore examples --------------------------------------------------------------
+def random_eq(rng: np.random.Generator, n_mels: int) -> np.ndarray:
+    """A smooth random EQ curve over the mel bands as a power gain ``[n_mels]``: a tilt of up to
+    +-:data:`TILT_RANGE_DB` and two bell bumps of up to +-:data:`EQ_RANGE_DB`."""
+    x = np.linspace(-1.0, 1.0, n_mels)
+    db = rng.uniform(-0.5, 0.5) * TILT_RANGE_DB * x
+    for _ in range(2):
+        centre, width = rng.uniform(-1, 1), rng.uniform(0.05, 0.4)
+        db += rng.uniform(-EQ_RANGE_DB, EQ_RANGE_DB) * np.exp(-0.5 * ((x - centre) / width) ** 2)
+    return (10.0 ** (db / 10.0)).astype(np.float32)
+
+
+class PerturbedStems:
+    """Batches of perturbed (stem, rest) mel segments with their reference labels.
+
+    ``batch(rng)`` returns tensors ``stem``/``rest`` ``[B, n_mels, frames]``, ``activity``
+    ``[B, frames]``, ``instrument``/``role`` ``[B]`` and ``level_db`` ``[B]``. Each example is a
+    random stem of a random song; its segment starts inside the stem's activity when it has any.
+    """
+
+    def __init__(self, songs: list[dict], *, segment_frames: int = 300, batch_size: int = 24,
+                 perturb: bool = True):
+        self.songs, self.frames, self.batch_size, self.perturb = songs, segment_frames, batch_size, perturb
+        self.items = [(i, k) for i, s in enumerate(songs) for k in range(len(s["names"]))]
+
+    def example(self, rng: np.random.Generator, song_index: int, stem: int) -> dict:
+        song = self.songs[song_index]
+        log_mel, act = song["log_mel"], song["activity"]
+        total = log_mel.shape[-1]
+        active = np.flatnonzero(act[stem])
+        if active.size:
+            centre = int(active[rng.integers(active.size)])
+            start = centre - int(rng.integers(0, self.frames))
+        else:
+            start = int(rng.integers(0, max(1, total - self.frames)))
+        start = max(0, min(start, total - self.frames))
+        seg = 10.0 ** log_mel[:, :, start:start + self.frames].astype(np.float32)
+        if seg.shape[-1] < self.frames:
+            seg = np.pad(seg, ((0, 0), (0, 0), (0, self.frames - seg.shape[-1])))
+        if self.perturb:
+            gains = 10.0 ** (rng.uniform(-GAIN_RANGE_DB, GAIN_RANGE_DB, len(seg)) / 10.0)
+            eq = np.stack([random_eq(rng, seg.shape[1]) for _ in range(len(seg))])
+            seg = seg * (gains[:, None, None] * eq[:, :, None]).astype(np.float32)
+        others = np.delete(seg, stem, axis=0)
+        rest = others.sum(axis=0) if len(others) else np.zeros_like(seg[0])
+        a = act[stem, start:start + self.frames]
+        return {"stem": seg[stem], "rest": rest,
+                "activity": np.pad(a, (0, self.frames - a.size)).astype(np.float32),
+                "instrument": int(song["instrument"][stem]), "role": int(song["role"][stem]),
+                "level_db": float(song["level_db"][stem])}
+
+    def collate(self, examples: list[dict]) -> dict[str, torch.Tensor]:
+        return {k: torch.as_tensor(np.stack([e[k] for e in examples])) for k in examples[0]}
+
+    def batch(self, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        picks = rng.integers(len(self.items), size=self.batch_size)
+        return self.collate([self.example(rng, *self.items[p]) for p in picks])
+
+
+def loss_terms(model: AnalysisNet, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The loss terms of one batch (see the module docstring) and their sum ``"loss"``."""
+    out = model(batch["stem"], batch["rest"])
+    ce = nn.functional.cross_entropy
+    terms = {
+        "instrument": ce(out.instrument_logits, batch["instrument"]),
+        "role": ce(out.role_logits, batch["role"]),
+        "activity": nn.functional.binary_cross_entropy_with_logits(out.activity_logits, batch["activity"]),
+        "level": nn.functional.smooth_l1_loss(out.level_db, batch["level_db"]),
+        "level_nll": (0.5 * ((batch["level_db"] - out.level_db.detach())
+                             / torch.exp(out.level_log_std_db)) ** 2 + out.level_log_std_db).mean(),
+    }
+    terms["loss"] = (terms["instrument"] + terms["role"] + terms["activity"] + 0.5 * terms["level"]
+                     + 0.1 * terms["level_nll"])
+    return terms
+
+
+def validation_batches(songs: list[dict], *, segments_per_stem: int = 4, segment_frames: int = 300,
+                       seed: int = 1234) -> list[dict[str, torch.Tensor]]:
+    """Fixed, perturbed validation segments (seeded, so every validation sees the same ones)."""
+    data = PerturbedStems(songs, segment_frames=segment_frames)
+    rng = np.random.default_rng(seed)
+    examples = [data.example(rng, i, k) for i, k in data.items for _ in range(segments_per_stem)]
+    return [data.collate(examples[i:i + 64]) for i in range(0, len(examples), 64)]
+
+
+def validate(model: AnalysisNet, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+    """Segment-level instrument/role accuracy, level MAE (dB) and mean loss on ``batches``."""
+    model.eval()
+    hits_i = hits_r = n = 0
+    abs_err = loss = 0.0
+    with torch.inference_mode():
+        for b in batches:
+            out = model(b["stem"], b["rest"])
+            hits_i += int((out.instrument_logits.argmax(-1) == b["instrument"]).sum())
+            hits_r += int((out.role_logits.argmax(-1) == b["role"]).sum())
+            abs_err += float((out.level_db - b["level_db"]).abs().sum())
+            loss += float(loss_terms(model, b)["loss"]) * len(b["role"])
+            n += len(b["role"])
+    model.train()
+    return {"instrument_acc": hits_i / n, "role_acc": hits_r / n, "level_mae_db": abs_err / n,
+            "loss": loss / n}
+
+
+def _score(metrics: dict[str, float]) -> float:
+    """Model-selection score: higher is better."""
+    return metrics["instrument_acc"] + metrics["role_acc"] - metrics["level_mae_db"] / 10.0
+
+
+# --- the loop ----------------------------------------------------------------------------------
+def train(dataset: str | os.PathLike, out_dir: str | os.PathLike, *, steps: int = 2000,
+          batch_size: int = 24, segment_frames: int = 300, lr: float = 2e-3,
+          weight_decay: float = 0.05,
+          checkpoint_every: int = 100, validate_every: int = 200, max_minutes: float | None = None,
+          seed: int = 0, threads: int = 1, model_args: dict | None = None,
+          cache: str | os.PathLike | None = None) -> dict:
+    """Train (or resume) the analysis network; returns the final state summary.
+
+    Writes under ``out_dir``: ``state.pt`` (resumable), ``best.safetensors`` (the best model on
+    the validation songs, with metadata), ``train.log`` and ``history.jsonl``. Stops after
+    ``steps`` in total or ``max_minutes`` of wall time in this call, whichever comes first.
+    """
+    torch.set_num_threads(threads)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(out_dir / "train.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        return _train(Path(dataset), out_dir, steps, batch_size, segment_frames, lr, weight_decay,
+                      checkpoint_every, validate_every, max_minutes, seed, model_args or {},
+                      Path(cache) if cache else out_dir / "cache")
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+def _train(dataset, out_dir, steps, batch_size, segment_frames, lr, weight_decay, checkpoint_every,
+           validate_every, max_minutes, seed, model_args, cache) -> dict:
+    started = time.monotonic()
+    cache_mels(dataset, cache)
+    log.info("feature cache ready in %.1f s", time.monotonic() - started)
+    manifest = load_manifest(dataset)
+    data = PerturbedStems(load_cache(cache, "train"), segment_frames=segment_frames, batch_size=batch_size)
+    val = validation_batches(load_cache(cache, "valid"), segment_frames=segment_frames)
+    state_path = out_dir / "state.pt"
+    if state_path.is_file():
+        state = torch.load(state_path, weights_only=False)
+        model = AnalysisNet(**state["args"])
+        model.load_state_dict(state["model"])
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+        opt.load_state_dict(state["optimizer"])
+        step, best, seconds = state["step"], state["best"], state["train_seconds"]
+        log.info("resumed at step %d (%.0f s trained)", step, seconds)
+    else:
+        torch.manual_seed(seed)
+        model = AnalysisNet(**model_args)
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+        step, best, seconds = 0, None, 0.0
+        log.info("new model %s, %d parameters, %d train stems, %d valid stems", model.args,
+                 sum(p.numel() for p in model.parameters()), len(data.items),
+                 sum(b["role"].numel() for b in val))
+    sched = lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))  # noqa: E731
+    model.train()
+    loop_start = time.monotonic()
+    seconds0 = seconds
+
+    def save_state():
+        with atomic_path(state_path) as tmp:
+            torch.save({"args": model.args, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                        "step": step, "best": best, "train_seconds": seconds}, tmp)
+
+    while step < steps:
+        if max_minutes is not None and time.monotonic() - loop_start > 60 * max_minutes:
+            log.info("time limit reached at step %d", step)
+            break
+        rng = np.random.default_rng([seed, step])
+        for group in opt.param_groups:
+            group["lr"] = lr * sched(step)
+        terms = loss_terms(model, data.batch(rng))
+        opt.zero_grad()
+        terms["loss"].backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        step += 1
+        seconds = seconds0 + time.monotonic() - loop_start
+        if step % 20 == 0:
+            log.info("step %d %s", step, " ".join(f"{k}={v.item():.3f}" for k, v in terms.items()))
+        if step % validate_every == 0 or step == steps:
+            metrics = validate(model, val)
+            log.info("valid step %d %s", step, json.dumps(metrics))
+            with open(out_dir / "history.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps({"step": step, "train_seconds": round(seconds, 1), **metrics}) + "\n")
+            if best is None or _score(metrics) > best["score"]:
+                best = {"score": _score(metrics), "step": step, "metrics": metrics}
+                save_model(out_dir / "best.safetensors", model, metadata={
+                    "data": str(dataset), "data_hours": manifest.get("hours"),
+                    "data_seed": manifest.get("seed"), "train_songs": len(data.songs),
+                    "step": step, "batch_size": batch_size, "segment_s": segment_frames / model.frame_rate_hz,
+                    "train_seconds": round(seconds, 1), "threads": torch.get_num_threads(),
+                    "valid_metrics": metrics})
+        if step % checkpoint_every == 0 or step == steps:
+            save_state()
+    save_state()
+    return {"step": step, "train_seconds": seconds, "best": best}
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description="Train the mixassist analysis network (resumable).")
+    p.add_argument("dataset", help="folder written by `mixassist data build`")
+    p.add_argument("out_dir", help="checkpoints, log and best model go here")
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--batch-size", type=int, default=24)
+    p.add_argument("--max-minutes", type=float, default=None)
+    p.add_argument("--checkpoint-every", type=int, default=100)
+    p.add_argument("--validate-every", type=int, default=200)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--cache", default=None, help="feature cache folder (default OUT_DIR/cache)")
+    a = p.parse_args(argv)
+    print(json.dumps(train(a.dataset, a.out_dir, steps=a.steps, batch_size=a.batch_size,
+                           max_minutes=a.max_minutes, checkpoint_every=a.checkpoint_every,
+                           validate_every=a.validate_every, threads=a.threads, cache=a.cache),
+                     default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""``mixassist analysis train``: train (or resume) the analysis network on a generated dataset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from .app import app, console
+
+analysis_app = typer.Typer(help="The analysis network: training.", no_args_is_help=True)
+app.add_typer(analysis_app, name="analysis")
+
+
+@analysis_app.command("train")
+def train(
+    dataset: Path = typer.Argument(..., help="Dataset folder from `mixassist data build`."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder: state.pt, best.safetensors, train.log."),
+    steps: int = typer.Option(2000, "--steps", help="Total optimiser steps (a rerun resumes)."),
+    max_minutes: float = typer.Option(None, "--max-minutes", help="Stop after this much wall time."),
+    batch_size: int = typer.Option(24, "--batch-size"),
+    threads: int = typer.Option(1, "--threads", help="Torch CPU threads."),
+    cache: Path = typer.Option(None, "--cache", help="Feature cache folder (default OUT/cache)."),
+) -> None:
+    """Train the analysis network with the perturb-and-restore level objective (resumable)."""
+    from ..analysis.train import train as run
+
+    summary = run(dataset, out, steps=steps, max_minutes=max_minutes, batch_size=batch_size,
+                  threads=threads, cache=cache)
+    console.print(json.dumps(summary, default=str), markup=False, highlight=False)

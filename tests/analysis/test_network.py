@@ -1,0 +1,157 @@
+"""The analysis network: shapes, gain invariance of the level head, checkpoints, and a 2-step
+resumable training run on a tiny synthetic dataset (never the shipped weights)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from mixassist.analysis.network import (SAMPLE_RATE, AnalysisNet, load_model, normalise_level,
+                                        predict_stems, read_metadata, save_model)
+from mixassist.analysis.train import PerturbedStems, load_cache, cache_mels, random_eq, train
+from mixassist.errors import ModelError
+from mixassist.vocab import INSTRUMENTS, ROLES
+
+SR = SAMPLE_RATE
+
+
+def tiny_model() -> AnalysisNet:
+    torch.manual_seed(0)
+    return AnalysisNet(channels=8, hidden=16).eval()
+
+
+def song(seconds: float = 3.0, seed: int = 0) -> dict[str, np.ndarray]:
+    """Three synthetic stems: a clicky noise 'drum', a 55 Hz 'bass' sine, a 440 Hz 'keys' chord."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    drums = 0.3 * rng.standard_normal(t.size) * np.exp(-30 * (t % 0.5))
+    bass = 0.2 * np.sin(2 * np.pi * 55 * t)
+    keys = 0.1 * sum(np.sin(2 * np.pi * f * t) for f in (440, 550, 660))
+    return {n: np.stack([x, x]).astype(np.float32) for n, x in
+            (("drums", drums), ("bass", bass), ("keys", keys))}
+
+
+def test_output_shapes():
+    model = tiny_model()
+    stem, rest = torch.rand(2, 64, 40), torch.rand(2, 64, 40)
+    out = model(stem, rest)
+    assert out.instrument_logits.shape == (2, len(INSTRUMENTS))
+    assert out.role_logits.shape == (2, len(ROLES))
+    assert out.activity_logits.shape == (2, 40)
+    assert out.level_db.shape == out.level_log_std_db.shape == (2,)
+
+
+def test_predictions_are_distributions_and_activity_has_frame_rate():
+    pred = predict_stems(tiny_model(), song(), SR)
+    assert set(pred) == {"drums", "bass", "keys"}
+    for p in pred.values():
+        assert sum(p.instrument_probs.values()) == pytest.approx(1.0, abs=1e-5)
+        assert sum(p.role_probs.values()) == pytest.approx(1.0, abs=1e-5)
+        assert abs(p.activity.size - 3.0 * AnalysisNet.frame_rate_hz) <= 2
+        assert p.level_std_db > 0
+
+
+def test_normalise_level_removes_gain_but_keeps_shape():
+    mel = torch.rand(1, 64, 30) + 0.01
+    a, b = normalise_level(mel), normalise_level(mel * 10 ** (12 / 10))
+    assert torch.allclose(a, b, atol=1e-4)
+    assert not torch.allclose(a, normalise_level(mel.flip(1)), atol=1e-2)  # the spectrum still counts
+
+
+@pytest.mark.parametrize("stem", ["drums", "keys"])
+def test_level_head_is_gain_invariant(stem):
+    """One stem at -12, 0 and +12 dB: its target_level_db moves by < 0.5 dB (the issue's bound)."""
+    model, stems = tiny_model(), song()
+    targets = []
+    for gain_db in (-12.0, 0.0, 12.0):
+        scaled = dict(stems, **{stem: stems[stem] * np.float32(10 ** (gain_db / 20))})
+        targets.append(predict_stems(model, scaled, SR)[stem].target_level_db)
+    assert max(targets) - min(targets) < 0.5
+
+
+def test_checkpoint_round_trip(tmp_path):
+    model = tiny_model()
+    path = tmp_path / "m.safetensors"
+    save_model(path, model, metadata={"hours": 0.01, "metrics": {"instrument_acc": 0.5}})
+    loaded = load_model(path)
+    assert loaded.args == model.args
+    assert read_metadata(path)["metrics"]["instrument_acc"] == 0.5
+    stem, rest = torch.rand(1, 64, 20), torch.rand(1, 64, 20)
+    with torch.inference_mode():
+        a, b = model(stem, rest), loaded(stem, rest)
+    assert torch.equal(a.instrument_logits, b.instrument_logits)
+    assert torch.equal(a.level_db, b.level_db)
+
+
+def test_load_rejects_other_files(tmp_path):
+    from safetensors.torch import save_file
+    other = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(2)}, str(other), metadata={"class": "demucs.htdemucs.HTDemucs"})
+    with pytest.raises(ModelError, match="not an analysis network"):
+        load_model(other)
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "missing.safetensors")
+
+
+def test_random_eq_stays_in_range():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        db = 10 * np.log10(random_eq(rng, 64))
+        assert np.all(np.abs(db) <= 2 * 6.0 + 3.0 + 1e-6)
+
+
+# --- tiny synthetic dataset --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory):
+    """Two 3 s songs (train, valid) of three stems in the generator's manifest layout."""
+    root = tmp_path_factory.mktemp("analysis_ds")
+    songs = []
+    for i, split in enumerate(("train", "valid")):
+        folder = root / "songs" / f"{i:05d}"
+        (folder / "stems").mkdir(parents=True)
+        stems = song(seed=i)
+        entries = []
+        for name, audio in stems.items():
+            sf.write(folder / "stems" / f"{name}.flac", audio.T, SR, subtype="PCM_24")
+            instrument = {"drums": "drums", "bass": "bass", "keys": "keys"}[name]
+            role = {"drums": "rhythm", "bass": "low_end", "keys": "harmony"}[name]
+            entries.append({"name": name, "file": f"stems/{name}.flac", "instrument": instrument,
+                            "role": role, "group": "other", "level_db": -5.0})
+        (folder / "song.json").write_text(json.dumps(
+            {"stems": [{"name": n, "activity": [{"start_s": 0.0, "end_s": 3.0}]} for n in stems]}))
+        songs.append({"song_id": f"{i:05d}", "split": split, "duration_s": 3.0,
+                      "folder": f"songs/{i:05d}", "annotations": f"songs/{i:05d}/song.json",
+                      "mixture": f"songs/{i:05d}/mixture.flac", "stems": entries})
+    (root / "manifest.json").write_text(json.dumps({"sample_rate": SR, "hours": 6 / 3600, "seed": 0,
+                                                    "songs": songs}))
+    return root
+
+
+def test_unperturbed_rest_is_the_sum_of_the_other_stems(tiny_dataset, tmp_path):
+    cache = cache_mels(tiny_dataset, tmp_path / "cache")
+    songs = load_cache(cache, "train")
+    mel = 10.0 ** songs[0]["log_mel"].astype(np.float32)
+    data = PerturbedStems(songs, segment_frames=mel.shape[-1], perturb=False)  # whole song: start 0
+    ex = data.example(np.random.default_rng(0), 0, 1)
+    np.testing.assert_array_equal(ex["stem"], mel[1])
+    np.testing.assert_allclose(ex["rest"], mel[0] + mel[2], rtol=1e-6)
+    assert ex["instrument"] == INSTRUMENTS.index("bass") and ex["level_db"] == -5.0
+
+
+def test_two_step_training_resumes(tiny_dataset, tmp_path):
+    out = tmp_path / "run"
+    args = dict(batch_size=4, segment_frames=50, checkpoint_every=1, validate_every=2,
+                model_args={"channels": 8, "hidden": 16}, cache=tmp_path / "cache")
+    first = train(tiny_dataset, out, steps=2, **args)
+    assert first["step"] == 2
+    assert (out / "state.pt").is_file() and (out / "best.safetensors").is_file()
+    meta = read_metadata(out / "best.safetensors")
+    assert meta["step"] == 2 and 0.0 <= meta["valid_metrics"]["instrument_acc"] <= 1.0
+    second = train(tiny_dataset, out, steps=3, **args)
+    assert second["step"] == 3
+    assert "resumed at step 2" in (out / "train.log").read_text()
+    assert load_model(out / "best.safetensors").args["hidden"] == 16
