@@ -41,6 +41,7 @@ _LAZY = {
     "EditList": "mixassist.structure",
     "AnalysisNet": "mixassist.analysis.network",
     "predict_stems": "mixassist.analysis.network",
+    "run_batch": "mixassist.batch",
 }
 
 __all__ = sorted([*_LAZY, "AudioContentError", "AudioError", "AudioFileError", "MixAssistError",

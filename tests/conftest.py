@@ -10,6 +10,8 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from mixassist.cli import main  # noqa: E402
+
 
 def sine(freq_hz: float, sr: int, duration_s: float, *, channels: int = 2, amp: float = 0.25,
          ) -> np.ndarray:
@@ -37,3 +39,19 @@ def tiny_checkpoint(tmp_path_factory, tiny_model):
     from mixassist.separation.testing import save_th
 
     return save_th(tiny_model, tmp_path_factory.mktemp("model") / "tiny.th")
+
+
+@pytest.fixture
+def cli(capsys):
+    """``cli(args) -> (exit code, stdout, stderr)``; user errors must not raise out of main()."""
+
+    def run(args) -> tuple[int, str, str]:
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code or 0
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -153,11 +153,11 @@ def bundled_models() -> dict[str, Path]:
 
 
 def _no_model_message() -> str:
-    how = ("mixassist models pull htdemucs" if not is_offline()
+    how = ("run 'mixassist models pull htdemucs'" if not is_offline()
            else "go online, unset MIXASSIST_OFFLINE/HF_HUB_OFFLINE and run "
                 "'mixassist models pull htdemucs'")
     return (f"no separation model available: htdemucs is not in the local cache and the bundled "
-            f"'{DEFAULT_BUNDLED}' model is not installed; run '{how}', or pass --model PATH to a "
+            f"'{DEFAULT_BUNDLED}' model is not installed; {how}, or pass --model PATH to a "
             "demucs checkpoint (.th/.safetensors) or repository folder")
 
 
