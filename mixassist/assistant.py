@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cache import StepCache, content_key, file_identity
 from .errors import ParameterError, PlanError
 from .utils.atomic import atomic_dir
 
@@ -60,12 +61,14 @@ class MixAssistant:
     radio_length_s : length of the ``radio`` version, seconds.
     loop_bars : length of the ``loop`` version, bars.
     dj_bars : length of the ``extended`` version's DJ intro and outro, 16 or 32 bars.
+    cache : True (default folder, see :mod:`mixassist.cache`), a folder, or False: cache the
+        separated stems and the analysis by content, so re-running with other options skips them.
     """
 
     def __init__(self, *, separation_model=None, device: str = "auto",
                  target: str | float = "spotify", focus: str | None = None, amount: float = 1.0,
                  version: str = "full", radio_length_s: float = 210.0, loop_bars: int = 8,
-                 dj_bars: int = 16):
+                 dj_bars: int = 16, cache: bool | str | os.PathLike = True):
         from .mixing.targets import resolve_target
         from .structure.planner import VERSION_ALIASES, VERSIONS
 
@@ -79,6 +82,7 @@ class MixAssistant:
                                     "dj_bars": dj_bars}
         self.separation_model, self.device = separation_model, device
         self._separator = None
+        self.cache = None if cache is False else StepCache(None if cache is True else cache)
 
     # -- steps ---------------------------------------------------------------------------------
     def load(self, source, *, sr: int | None = None,
@@ -97,6 +101,53 @@ class MixAssistant:
             return path.name, stems, rate
         audio, rate = load_audio(path, min_duration_s=1.0)
         return path.stem, self.separate(audio, rate, name=str(path), progress=progress), rate
+
+    def analysed(self, source, *, sr: int | None = None, progress: Progress | None = None):
+        """``(name, stems, sr, analysis)`` of ``source``, from the cache when it holds them."""
+        from .analysis.analyze import analyze
+        from .analysis.result import Analysis
+        from .audio.io import check_file
+        from .mixing.stems import load_stems, stem_files
+
+        step = None if progress is None else (lambda d, t: progress("analysing", d, t))
+        if self.cache is None or isinstance(source, np.ndarray):
+            name, stems, rate = self.load(source, sr=sr, progress=progress)
+            return name, stems, rate, analyze(stems, rate, progress=step)
+        path = Path(source)
+        folder = path.is_dir()
+        if folder:
+            stem_files(path)
+        else:
+            check_file(path)
+        key = content_key(path, *self._depends(separated=not folder))
+        hit = self.cache.load(key)
+        if hit is not None:
+            cached_stems, analysis_dict = hit
+            analysis = Analysis.from_dict(analysis_dict)
+            stems = load_stems(path)[0] if folder else cached_stems
+            return (path.name if folder else path.stem), stems, analysis.sample_rate, analysis
+        name, stems, rate = self.load(path, progress=progress)
+        analysis = analyze(stems, rate, progress=step)
+        self.cache.store(key, analysis, stems=None if folder else stems, sr=rate)
+        return name, stems, rate, analysis
+
+    def _depends(self, *, separated: bool) -> list[str]:
+        """What a cached result depends on besides the input's bytes."""
+        from . import __version__
+        from .analysis.analyze import DEFAULT_MODEL
+
+        depends = [f"mixassist {__version__}",
+                   "analysis " + file_identity(DEFAULT_MODEL if DEFAULT_MODEL.is_file() else None)]
+        if separated:
+            from .separation.models import (DEFAULT_BUNDLED, DEFAULT_PRETRAINED, bundled_models,
+                                            cached_pretrained)
+
+            spec = self.separation_model
+            if spec is None:
+                spec = (DEFAULT_PRETRAINED if cached_pretrained(DEFAULT_PRETRAINED)
+                        else bundled_models().get(DEFAULT_BUNDLED))
+            depends.append("separation " + file_identity(spec))
+        return depends
 
     def separate(self, audio: np.ndarray, sr: int, *, name: str = "audio",
                  progress: Progress | None = None) -> dict[str, np.ndarray]:
@@ -138,15 +189,13 @@ class MixAssistant:
         The folder holds ``mix.wav``, ``stems/<name>.wav`` (processed), ``analysis.json``,
         ``plan.json`` and ``report.html``; it appears only once complete.
         """
-        from .analysis.analyze import analyze
         from .loudness import measure_loudness
         from .mixing.render import render
 
         def step(label: str) -> Callable[[float, float], None] | None:
             return None if progress is None else (lambda d, t: progress(label, d, t))
 
-        name, stems, rate = self.load(source, sr=sr, progress=progress)
-        analysis = analyze(stems, rate, progress=step("analysing"))
+        name, stems, rate, analysis = self.analysed(source, sr=sr, progress=progress)
         plan = self.plan(analysis, rate, plan_file=plan_file)
         result = render(plan, stems, rate, progress=step("rendering"))  # applies the edits too
         input_mix = sum(stems.values())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ["MIXASSIST_OFFLINE"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["MIXASSIST_CACHE"] = tempfile.mkdtemp(prefix="mixassist-test-cache-")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -89,3 +89,37 @@ def test_bad_options():
         MixAssistant(version="remix")
     with pytest.raises(ParameterError, match="spotify"):
         MixAssistant(target="nowhere")
+
+
+def test_rerun_with_other_options_skips_analysis(tmp_path, monkeypatch):
+    song = _stem_folder(tmp_path / "song", seconds=6.0)
+    first = MixAssistant(cache=tmp_path / "cache", target="spotify").process(song)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("analysis ran again despite the cache")
+
+    monkeypatch.setattr("mixassist.analysis.analyze.analyze", fail)
+    second = MixAssistant(cache=tmp_path / "cache", target="apple").process(song)
+    assert second.analysis.to_dict() == first.analysis.to_dict()
+    assert integrated_loudness(second.mix, SR) == pytest.approx(-16.0, abs=0.5)
+    # a changed stem is a different song: analysed again
+    save_audio(song / "vocals.wav", np.zeros((2, 6 * SR), np.float32) + 0.01, SR)
+    with pytest.raises(AssertionError, match="analysis ran again"):
+        MixAssistant(cache=tmp_path / "cache").process(song)
+
+
+def test_separated_song_is_cached(tmp_path, tiny_checkpoint, monkeypatch):
+    t = np.arange(4 * SR) / SR
+    song = save_audio(tmp_path / "song.wav",
+                      np.stack([0.2 * np.sin(2 * np.pi * 110 * t)] * 2).astype(np.float32), SR)
+    options = {"separation_model": str(tiny_checkpoint), "device": "cpu",
+               "cache": tmp_path / "cache"}
+    first = MixAssistant(**options).process(song)
+    assert sorted(first.stems) == ["bass", "drums", "other", "vocals"]
+
+    def fail(*args, **kwargs):
+        raise AssertionError("separated again despite the cache")
+
+    monkeypatch.setattr("mixassist.separation.engine.Separator.separate", fail)
+    second = MixAssistant(target="apple", **options).process(song)
+    assert sorted(second.stems) == sorted(first.stems)

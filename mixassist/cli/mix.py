@@ -70,13 +70,11 @@ def analyze(
     device: str = typer.Option("auto", "--device", help="cpu, cuda, mps or auto."),
 ) -> None:
     """Analyse SOURCE (tempo, beats, key, sections, loudness, every stem) into a JSON file."""
-    from ..analysis.analyze import analyze as analyze_stems
     from ..assistant import MixAssistant
 
     _check_input(source)
     assistant = MixAssistant(separation_model=model, device=device)
     with progress_bar(f"analysing {source.name}") as bar:
-        _, stems, sr = assistant.load(source, progress=_progress(bar))
-        analysis = analyze_stems(stems, sr, progress=bar)
+        analysis = assistant.analysed(source, progress=_progress(bar))[3]
     write_text_atomic(out, analysis.to_json() + "\n")
     console.print(f"{source.name} -> {out}", highlight=False)

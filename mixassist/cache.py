@@ -1,0 +1,98 @@
+"""Content-addressed cache of the slow, option-independent steps: separation and analysis.
+
+A song's key is the SHA-256 of its bytes (a stem folder: of every file's name and bytes) together
+with what the result depends on (the separation model, the analysis model and mixassist's
+version). Re-running ``mix`` with another target, focus, amount or version then skips
+separation and analysis. Entries are folders written atomically under
+``$MIXASSIST_CACHE`` (default ``$XDG_CACHE_HOME/mixassist``, else ``~/.cache/mixassist``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .utils.atomic import atomic_dir
+
+_CHUNK = 1 << 20
+
+
+def default_dir() -> Path:
+    """The cache folder from the environment."""
+    if os.environ.get("MIXASSIST_CACHE"):
+        return Path(os.environ["MIXASSIST_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mixassist"
+
+
+def _file_digest(path: Path, digest) -> None:
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+
+
+def content_key(source: Path, *depends: str) -> str:
+    """SHA-256 (hex) of a file's or a folder's audio files' content, plus ``depends`` strings."""
+    from .mixing.stems import stem_files
+
+    digest = hashlib.sha256()
+    if source.is_dir():
+        for name, path in sorted(stem_files(source).items()):
+            digest.update(f"\0stem:{name}{path.suffix.lower()}\0".encode())
+            _file_digest(path, digest)
+    else:
+        _file_digest(source, digest)
+    for item in depends:
+        digest.update(f"\0dep:{item}".encode())
+    return digest.hexdigest()
+
+
+def file_identity(path: str | os.PathLike | None) -> str:
+    """A cheap identity of a model file (path, size, mtime), or the spec itself."""
+    if path is None:
+        return "none"
+    p = Path(path)
+    if p.is_file():
+        st = p.stat()
+        return f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+    return str(path)
+
+
+class StepCache:
+    """Cached stems and analysis of songs, by content key."""
+
+    def __init__(self, folder: str | os.PathLike | None = None):
+        self.folder = Path(folder) if folder is not None else default_dir()
+
+    def _entry(self, key: str) -> Path:
+        return self.folder / key[:2] / key
+
+    def load(self, key: str) -> tuple[dict[str, np.ndarray] | None, dict] | None:
+        """``(stems or None, analysis dict)`` cached for ``key``, or None when absent."""
+        from .audio.io import load_audio
+
+        entry = self._entry(key)
+        meta_file = entry / "entry.json"
+        if not meta_file.is_file():
+            return None
+        meta = json.loads(meta_file.read_text())
+        stems = ({name: load_audio(entry / f"{name}.wav")[0] for name in meta["stems"]}
+                 if meta["stems"] is not None else None)
+        return stems, json.loads((entry / "analysis.json").read_text())
+
+    def store(self, key: str, analysis, *, stems: dict[str, np.ndarray] | None = None,
+              sr: int | None = None) -> None:
+        """Write (or replace) the entry for ``key``: the analysis, and separated ``stems`` (32-bit
+        float WAV, lossless) when the input had to be separated."""
+        from .audio.io import save_audio
+
+        with atomic_dir(self._entry(key)) as tmp:
+            for name, audio in (stems or {}).items():
+                save_audio(tmp / f"{name}.wav", audio, sr)
+            (tmp / "analysis.json").write_text(analysis.to_json() + "\n", encoding="utf-8")
+            (tmp / "entry.json").write_text(json.dumps(
+                {"stems": None if stems is None else list(stems)}) + "\n")
