@@ -18,14 +18,6 @@ import numpy as np
 import torch
 
 
-def small_model():
-    from demucs.htdemucs import HTDemucs
-
-    torch.manual_seed(0)
-    return HTDemucs(sources=["drums", "bass", "other", "vocals"], channels=16, depth=4,
-                    t_layers=1, segment=7.8).eval()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -35,11 +27,12 @@ def main() -> None:
     from demucs.apply import apply_model
 
     from mixassist.separation import Separator
+    from mixassist.separation.testing import small_htdemucs
 
     sr = 44100
     audio = (0.1 * np.random.default_rng(0).standard_normal((2, int(args.seconds * sr)))
              ).astype(np.float32)
-    model = small_model()
+    model = small_htdemucs()
     separator = Separator(model, device="cpu", shifts=1)
 
     def engine():

@@ -22,6 +22,16 @@ def tiny_htdemucs(*, segment_s: float = 1.0, samplerate: int = 44100, seed: int 
     return model.eval()
 
 
+def small_htdemucs(*, seed: int = 0):
+    """A benchmark-sized random HTDemucs (channels 16, depth 4, one transformer layer, 7.8 s
+    segments): the shape of a compact separator, for timing only."""
+    import torch
+    from demucs.htdemucs import HTDemucs
+
+    torch.manual_seed(seed)
+    return HTDemucs(sources=SOURCES, channels=16, depth=4, t_layers=1, segment=7.8).eval()
+
+
 def save_th(model, path: str | Path) -> Path:
     """Save ``model`` as a demucs ``.th`` package (class, init arguments, state)."""
     import torch
