@@ -171,6 +171,32 @@ def render_report(result, *, input_mix: np.ndarray) -> str:
         ax.set_ylabel("LU re mix")
         ax.legend()
 
+    def masking_map(ax):
+        names = [s.name for s in analysis.stems]
+        grid = np.full((len(names), len(names)), np.nan)
+        for m in analysis.masking:
+            if m.masker in names and m.target in names:
+                grid[names.index(m.masker), names.index(m.target)] = 100 * m.masked_fraction
+        image = ax.imshow(grid, cmap="Reds", vmin=0, vmax=100)
+        ax.set_xticks(range(len(names)), names, rotation=30)
+        ax.set_yticks(range(len(names)), names)
+        ax.set_xlabel("masked stem")
+        ax.set_ylabel("masking stem")
+        ax.figure.colorbar(image, ax=ax, label="% of active time masked")
+
+    def timeline(ax):
+        names = [s.name for s in analysis.stems]
+        for row, stem in enumerate(analysis.stems):
+            ax.broken_barh([(r.start_s, r.end_s - r.start_s) for r in stem.activity],
+                           (row - 0.35, 0.7), color="tab:blue")
+        for section in analysis.sections:
+            ax.axvline(section.start_s, color="0.3", lw=0.8)
+            ax.text(section.start_s, len(names) - 0.4, f" {section.label}", fontsize=8)
+        ax.set_yticks(range(len(names)), names)
+        ax.set_xlim(0, analysis.duration_s)
+        ax.set_ylim(-0.6, len(names) + 0.2)
+        ax.set_xlabel("time (s)")
+
     sections = [[f"{s.start_s:.1f}", f"{s.end_s:.1f}", s.label,
                  ", ".join(s.extra.get("stems", []))] for s in analysis.sections]
     decisions = "".join(
@@ -199,7 +225,11 @@ key {html.escape(str(analysis.key))}.</p>
 {_table(["stem", "instrument", "role", "labelled by", "current", "target", "gain"], levels)}
 <img alt="stem levels" src="{_figure_png(stem_levels)}">
 <h2>Tonal balance</h2><img alt="tonal balance" src="{_figure_png(tonal)}">
-<h2>Sections</h2>{_table(["start (s)", "end (s)", "label", "stems playing"], sections)}
+<h2>Masking map</h2><p>How much of each stem's active time another stem masks it (critical bands,
+masker-to-signal ratio; cuts on the masking stems are in the decisions below).</p>
+<img alt="masking map" src="{_figure_png(masking_map)}">
+<h2>Sections and arrangement</h2><img alt="timeline" src="{_figure_png(timeline)}">
+{_table(["start (s)", "end (s)", "label", "stems playing"], sections)}
 <h2>Decisions</h2>{decisions}<h3>master</h3><ul>{master}</ul>
 <h3>arrangement</h3><ul>{arrangement or "<li>as the song is</li>"}</ul>
 </body></html>

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import librosa
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 
 from ..audio.convert import as_audio, check_sample_rate, resample
 from ..errors import AudioContentError, ParameterError
@@ -171,7 +172,11 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     frame_s = ACTIVITY_FRAME / ANALYSIS_SR
     levels = {k: frame_rms_db(monos[k], ACTIVITY_FRAME) for k in names}
     masks = {k: activity_mask(levels[k], frame_s=frame_s) for k in names}
-    playing = np.any(np.stack(list(masks.values())), axis=0)
+    # The music "plays" at t when some stem was active within the surrounding bar (4 beats), so
+    # staccato parts (stabs, plucks) keep the metre running through sparse intros and outros.
+    bar_frames = max(1, int(round(4 * 60.0 / max(tempo, 1.0) / frame_s)))
+    playing = maximum_filter1d(np.any(np.stack(list(masks.values())), axis=0).astype(np.uint8),
+                               size=bar_frames).astype(bool)
     beats_s = rhythm.extend_beat_grid(
         beats_s, tempo, lambda t: playing[np.minimum((t / frame_s).astype(int), len(playing) - 1)],
         duration_s=duration)
