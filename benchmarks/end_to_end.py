@@ -1,6 +1,6 @@
 """``mixassist mix`` on a song vs separation alone, same separation model: time ratio.
 
-A 3-min synthetic stereo song is separated by a benchmark-sized random HTDemucs (the shape of a
+A 3-min synthetic stereo song (:func:`mixassist.testing.synthetic_stems`, summed) is separated by a benchmark-sized random HTDemucs (the shape of a
 compact separator; speed only) with the streaming engine, then mixed end to end with
 ``MixAssistant`` (separation + analysis + plan + render + mastering + writing every output), with
 the cache off. Runs alternate so machine noise hits both alike; medians are compared
@@ -17,23 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-
-def song(seconds: float, sr: int = 44100) -> np.ndarray:
-    """Kick on every beat at 120 BPM, a bass line, a chord pad and a vibrato lead."""
-    t = np.arange(int(seconds * sr)) / sr
-    kick = np.zeros_like(t)
-    n = 4000
-    for beat in np.arange(0, seconds - 0.1, 0.5):
-        i = int(beat * sr)
-        kick[i:i + n] += np.sin(2 * np.pi * 60 * np.arange(n) / sr) * np.exp(-np.arange(n) / 800)
-    bass = 0.25 * np.sin(2 * np.pi * 55 * t * (1 + (t % 4 > 2) * 0.5))
-    pad = 0.05 * sum(np.sin(2 * np.pi * f * t) for f in (220, 277, 330))
-    lead = 0.05 * np.sin(2 * np.pi * 440 * t + 3 * np.sin(2 * np.pi * 5 * t))
-    x = 0.6 * kick + bass + pad
-    return np.stack([x + lead, x + 0.8 * lead]).astype(np.float32)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -45,10 +28,12 @@ def main() -> None:
     from mixassist.audio import save_audio
     from mixassist.separation import Separator
     from mixassist.separation.testing import save_th, small_htdemucs
+    from mixassist.testing import synthetic_stems
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        path = save_audio(tmp / "song.wav", song(args.seconds), 44100)
+        song = sum(synthetic_stems(args.seconds, 44100, vocal_amp=0.1).values())
+        path = save_audio(tmp / "song.wav", song, 44100)
         model = save_th(small_htdemucs(), tmp / "small.th")
         separator = Separator(str(model), device="cpu")
         assistant = MixAssistant(separation_model=str(model), device="cpu", cache=False)

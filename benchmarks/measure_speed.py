@@ -18,21 +18,14 @@ import time
 import numpy as np
 
 from mixassist.analysis.measure import measure_stems
+from mixassist.testing import synthetic_stems
 from mixassist.analysis.spectrum import band_spectrogram
 from mixassist.loudness import (integrated_loudness, loudness_range, short_term_loudness,
                                 true_peak_dbtp)
 
 
 def stems(seconds: float, sr: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(0)
-    t = np.arange(int(seconds * sr)) / sr
-    return {
-        "drums": (0.2 * rng.standard_normal((2, t.size)) * (t % 0.5 < 0.08)).astype(np.float32),
-        "bass": np.tile(0.3 * np.sin(2 * np.pi * 55 * t), (2, 1)).astype(np.float32),
-        "other": (0.05 * rng.standard_normal((2, t.size))).astype(np.float32),
-        "vocals": np.tile(0.1 * np.sin(2 * np.pi * 330 * t) * (t % 8 < 5), (2, 1)).astype(
-            np.float32),
-    }
+    return synthetic_stems(seconds, sr, vocal_amp=0.1)
 
 
 def timed(fn) -> float:
@@ -54,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     sr = 44_100
     audio = stems(args.seconds, sr)
-    one = audio["other"]
+    one = audio["keys"]
     total = timed(lambda: measure_stems(audio, sr, workers=2))
     serial = timed(lambda: measure_stems(audio, sr, workers=1))
     cpu = cpu_timed(lambda: measure_stems(audio, sr, workers=1))

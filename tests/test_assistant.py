@@ -11,6 +11,7 @@ from mixassist.assistant import MixAssistant
 from mixassist.audio import load_audio, save_audio
 from mixassist.errors import ModelError, ParameterError
 from mixassist.loudness import integrated_loudness, true_peak_dbtp
+from mixassist.testing import synthetic_stems
 
 SR = 44100
 ANALYSIS_FIELDS = ["version", "sample_rate", "duration_s", "tempo_bpm", "beats_s", "downbeats_s",
@@ -21,19 +22,9 @@ PLAN_FIELDS = ["version", "sample_rate", "target", "stems", "buses", "master", "
 
 
 def _stem_folder(path, seconds: float = 12.0):
-    t = np.arange(int(seconds * SR)) / SR
-    kick = np.zeros_like(t)
-    for beat in np.arange(0, seconds, 0.5):
-        i = int(beat * SR)
-        n = min(4000, len(t) - i)
-        kick[i:i + n] += np.sin(2 * np.pi * 60 * np.arange(n) / SR) * np.exp(-np.arange(n) / 800)
-    stems = {"drums": 0.8 * kick,
-             "bass": 0.3 * np.sin(2 * np.pi * 55 * t),
-             "keys": 0.1 * (np.sin(2 * np.pi * 220 * t) + np.sin(2 * np.pi * 330 * t)),
-             "vocals": 0.02 * np.sin(2 * np.pi * 440 * t + 3 * np.sin(2 * np.pi * 5 * t))}
     path.mkdir()
-    for name, x in stems.items():
-        save_audio(path / f"{name}.wav", np.stack([x, x]).astype(np.float32), SR)
+    for name, audio in synthetic_stems(seconds, SR).items():
+        save_audio(path / f"{name}.wav", audio, SR)
     return path
 
 

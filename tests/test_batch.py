@@ -19,6 +19,7 @@ from mixassist.batch import (clean_staging, finished_summary, find_songs, run_ba
                              write_summary_csv)
 from mixassist.errors import ParameterError
 from mixassist.loudness import integrated_loudness
+from mixassist.testing import synthetic_stems
 
 
 SR = 44100
@@ -26,18 +27,10 @@ GOOD = ["a", "b", "c"]
 
 
 def _stem_folder(path: Path, bass_hz: float, seconds: float = 4.0) -> Path:
-    """Drums (60 Hz clicks on every beat), a bass sine and a quiet vocal sine, as stem files."""
-    t = np.arange(int(seconds * SR)) / SR
-    kick = np.zeros_like(t)
-    for beat in np.arange(0, seconds, 0.5):
-        i = int(beat * SR)
-        n = min(4000, len(t) - i)
-        kick[i:i + n] += np.sin(2 * np.pi * 60 * np.arange(n) / SR) * np.exp(-np.arange(n) / 800)
-    stems = {"drums": 0.8 * kick, "bass": 0.3 * np.sin(2 * np.pi * bass_hz * t),
-             "vocals": 0.02 * np.sin(2 * np.pi * 440 * t)}
+    """Drums, bass (at ``bass_hz``), keys and a quiet vocal line as stem files."""
     path.mkdir(parents=True)
-    for name, x in stems.items():
-        save_audio(path / f"{name}.wav", np.stack([x, x]).astype(np.float32), SR)
+    for name, audio in synthetic_stems(seconds, SR, bass_hz=bass_hz).items():
+        save_audio(path / f"{name}.wav", audio, SR)
     return path
 
 
