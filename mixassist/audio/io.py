@@ -36,7 +36,7 @@ WRITE_FORMATS = {
 _SNIFF_BYTES = 4096
 
 
-def _sniff(head: bytes) -> str | None:
+def sniff_format(head: bytes) -> str | None:
     """Container family from the first bytes of a file, or None when unknown."""
     if head[:4] in (b"RIFF", b"RF64", b"BW64") and head[8:12] == b"WAVE":
         return "WAV"
@@ -96,7 +96,7 @@ def check_file(path: str | os.PathLike) -> tuple[Path, str]:
         raise AudioFileError(f"cannot be read ({exc.strerror or exc})", path) from None
     if not head:
         raise AudioFileError("is empty (0 bytes)", path)
-    found = _sniff(head)
+    found = sniff_format(head)
     expected = EXTENSIONS[ext]
     if found is None:
         raise AudioFileError(f"is not a {expected} file (unrecognised or corrupt header)", path)

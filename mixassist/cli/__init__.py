@@ -11,7 +11,7 @@ import warnings
 
 from ..errors import MixAssistError, MixAssistWarning
 from .app import app
-from . import analysis, batch, data, mix, models, render, separate  # noqa: F401,E402  (register verbs)
+from . import analysis, batch, data, mix, models, render, separate, serve  # noqa: F401,E402  (register verbs)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

@@ -1,0 +1,59 @@
+"""Helpers for the web service tests: synthetic uploads, waiting for jobs, what DATA holds."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from fastapi.testclient import TestClient
+
+from mixassist.audio import save_audio
+
+SR = 44100
+
+
+def stems_zip(tmp_path: Path, *, seconds: float = 4.0, bass_hz: float = 55.0,
+              extra: dict[str, bytes] | None = None) -> bytes:
+    """A zip of three stems (60 Hz kick on every beat, bass sine, quiet vocal sine) as bytes."""
+    t = np.arange(int(seconds * SR)) / SR
+    kick = np.zeros_like(t)
+    for beat in np.arange(0, seconds, 0.5):
+        i = int(beat * SR)
+        n = min(4000, len(t) - i)
+        kick[i:i + n] += np.sin(2 * np.pi * 60 * np.arange(n) / SR) * np.exp(-np.arange(n) / 800)
+    stems = {"drums": 0.8 * kick, "bass": 0.3 * np.sin(2 * np.pi * bass_hz * t),
+             "vocals": 0.02 * np.sin(2 * np.pi * 440 * t)}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, x in stems.items():
+            path = save_audio(tmp_path / f"{name}-{bass_hz:g}.wav",
+                              np.stack([x, x]).astype(np.float32), SR)
+            zf.write(path, f"my song/{name}.wav")
+        for name, content in (extra or {}).items():
+            zf.writestr(name, content)
+    return buffer.getvalue()
+
+
+def wav_bytes(tmp_path: Path, seconds: float = 2.0) -> bytes:
+    x = 0.2 * np.sin(2 * np.pi * 220 * np.arange(int(seconds * SR)) / SR)
+    return save_audio(tmp_path / "song.wav", np.stack([x, x]).astype(np.float32), SR).read_bytes()
+
+
+def wait_for(client: TestClient, job_id: str, *, timeout_s: float = 180.0, **kwargs) -> dict:
+    """Poll a job until it is done or failed; its JSON."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}", **kwargs).json()
+        if job["status"] in ("done", "error"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout_s} s: {job}")
+
+
+def leftovers(data_dir: Path) -> list[str]:
+    """Every file or folder under DATA except the job database and the empty top folders."""
+    return sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*")
+                  if p.name not in ("jobs.sqlite", "jobs", "tmp"))

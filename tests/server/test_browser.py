@@ -1,0 +1,99 @@
+"""The service in a real headless browser: Debian's chromium driven by Playwright.
+
+Upload a zip of stems by dropping it on the page, wait for the job page to show the results,
+download the mix and check its loudness, and take a screenshot. Fails (not skips) when chromium
+or playwright is missing: ``apt-get install -y chromium`` and ``pip install playwright`` (never
+``playwright install``).
+"""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mixassist.audio import load_audio
+from mixassist.loudness import integrated_loudness
+from mixassist.server import Settings, create_app
+
+from .helpers import stems_zip
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+_DROP_JS = """([b64, name]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const dt = new DataTransfer();
+  dt.items.add(new File([bytes], name, {type: 'application/zip'}));
+  return dt;
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The service on a free local port (uvicorn in a thread, one worker process); its base URL."""
+    import uvicorn
+
+    port = _free_port()
+    app = create_app(Settings(data_dir=tmp_path / "data", workers=1))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise AssertionError("the service did not start in 30 s")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(30)
+
+
+@pytest.mark.slow
+def test_upload_in_headless_chromium(live_server, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: pip install playwright "
+                    "(it drives the system chromium; do not run 'playwright install')")
+    archive = stems_zip(tmp_path, seconds=4.0)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                    headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(live_server + "/")
+            transfer = page.evaluate_handle(_DROP_JS, [base64.b64encode(archive).decode(),
+                                                       "my song.zip"])
+            page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+            assert page.text_content("#chosen") == "my song.zip"
+            page.select_option("#target", "apple")
+            page.click("#go")
+            page.wait_for_url("**/jobs/**", timeout=60_000)
+            page.wait_for_selector("#download-mix", timeout=240_000)
+            assert page.text_content("#state") == "done"
+            assert page.text_content("#error") == ""
+            href = page.get_attribute("#download-mix", "href")
+            page.screenshot(path=str(tmp_path / "job.png"), full_page=True)
+        finally:
+            browser.close()
+    assert (tmp_path / "job.png").stat().st_size > 10_000
+    mix = httpx.get(live_server + href, timeout=60)
+    assert mix.status_code == 200
+    (tmp_path / "mix.wav").write_bytes(mix.content)
+    audio, sr = load_audio(tmp_path / "mix.wav")
+    assert integrated_loudness(audio, sr) == pytest.approx(-16.0, abs=0.5)  # apple: -16 LUFS
