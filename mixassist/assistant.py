@@ -187,7 +187,8 @@ class MixAssistant:
         """Run the whole job on ``source``; with ``out_dir``, write ``out_dir/<name>/``.
 
         The folder holds ``mix.wav``, ``stems/<name>.wav`` (processed), ``analysis.json``,
-        ``plan.json`` and ``report.html``; it appears only once complete.
+        ``plan.json``, ``report.html``, ``input.wav`` (the unprocessed mix, for the report's
+        before/after players) and ``summary.json``; it appears only once complete.
         """
         from .loudness import measure_loudness
         from .mixing.render import render
@@ -217,6 +218,7 @@ class MixAssistant:
             for stem, audio in result.stems.items():
                 save_audio(tmp / "stems" / f"{stem}.wav", audio, result.sr)
             save_audio(tmp / "mix.wav", result.mix, result.sr)
+            save_audio(tmp / "input.wav", input_mix, result.sr)  # the "before" of the report
             (tmp / "analysis.json").write_text(result.analysis.to_json() + "\n", encoding="utf-8")
             (tmp / "plan.json").write_text(result.plan.to_json() + "\n", encoding="utf-8")
             write_report(tmp / "report.html", result, input_mix=input_mix)

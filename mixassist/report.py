@@ -218,7 +218,8 @@ th{{background:#f4f4f4}}img{{max-width:100%}}</style></head><body>
 Sample rate {sr} Hz, {analysis.duration_s:.1f} s, tempo {_fmt(analysis.tempo_bpm, '.1f')} BPM,
 key {html.escape(str(analysis.key))}.</p>
 <h2>Mix check of the input</h2>{_table(["status", "finding", "suggestion"], check_rows)}
-<h2>Listen</h2><p>Mix: <audio controls src="mix.wav"></audio></p>
+<h2>Listen</h2><p>Before (the input as it came): <audio controls src="input.wav"></audio></p>
+<p>After (mixassist): <audio controls src="mix.wav"></audio></p>
 <h2>Loudness against every platform (LUFS / dBTP)</h2>
 {_table(["platform", "target", "input", "mix", "platform gain on the mix"], platforms)}
 <h2>Stem levels (LU relative to the mix)</h2>

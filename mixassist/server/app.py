@@ -61,6 +61,7 @@ class FileKind(str, enum.Enum):
     """A result file of a finished job."""
 
     mix = "mix"
+    input = "input"
     stems = "stems"
     plan = "plan"
     analysis = "analysis"
@@ -71,6 +72,7 @@ class FileKind(str, enum.Enum):
 #: kind -> (file in the result folder, media type, download suffix)
 _FILES = {
     FileKind.mix: ("mix.wav", "audio/wav", "mix.wav"),
+    FileKind.input: ("input.wav", "audio/wav", "input.wav"),
     FileKind.plan: ("plan.json", "application/json", "plan.json"),
     FileKind.analysis: ("analysis.json", "application/json", "analysis.json"),
     FileKind.report: ("report.html", "text/html", None),
@@ -237,14 +239,17 @@ def create_app(settings: Settings) -> FastAPI:
         return FileResponse(folder / name, media_type=media_type, filename=None if suffix is None
                             else _download_name(job["display_name"], suffix))
 
-    @app.get("/api/jobs/{job_id}/files/mix.wav", dependencies=auth, include_in_schema=False)
-    def get_mix_for_report(job_id: JobId) -> FileResponse:
-        """The report's player refers to ``mix.wav`` next to it."""
-        return result_file(job_id, FileKind.mix)
+    @app.get("/api/jobs/{job_id}/files/{kind}.wav", dependencies=auth, include_in_schema=False)
+    def get_audio_for_report(job_id: JobId, kind: FileKind) -> FileResponse:
+        """The report's players refer to ``mix.wav`` and ``input.wav`` next to it."""
+        if kind not in (FileKind.mix, FileKind.input):
+            raise HTTPException(404, "no such file")
+        return result_file(job_id, kind)
 
     @app.get("/api/jobs/{job_id}/files/{kind}", dependencies=auth, tags=["jobs"])
     def get_file(job_id: JobId, kind: FileKind) -> FileResponse:
-        """A result file: mix (WAV), stems (zip), plan, analysis, summary (JSON), report (HTML)."""
+        """A result file: mix and input (WAV), stems (zip), plan, analysis, summary (JSON), report
+        (HTML)."""
         return result_file(job_id, kind)
 
     @app.get("/", response_class=HTMLResponse, dependencies=auth, include_in_schema=False)
