@@ -97,3 +97,39 @@ def test_upload_in_headless_chromium(live_server, tmp_path):
     (tmp_path / "mix.wav").write_bytes(mix.content)
     audio, sr = load_audio(tmp_path / "mix.wav")
     assert integrated_loudness(audio, sr) == pytest.approx(-16.0, abs=0.5)  # apple: -16 LUFS
+
+
+@pytest.mark.slow
+def test_demo_report_renders_in_headless_chromium(tmp_path):
+    """The README's main job on the bundled demo: its report.html renders, every inline image
+    decodes, and both players find their audio."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    from mixassist.assistant import MixAssistant
+
+    demo = Path(__file__).resolve().parents[2] / "data" / "demo"
+    result = MixAssistant(cache=False).process(demo, out_dir=tmp_path / "out")
+    after = result.output_loudness
+    assert after["integrated_lufs"] == pytest.approx(-14.0, abs=0.5)  # spotify, the default
+    assert after["true_peak_dbtp"] <= -1.0 + 0.05
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                    headless=True)
+        try:
+            page = browser.new_page()
+            page.goto((result.folder / "report.html").as_uri())
+            page.wait_for_load_state("load")
+            images = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+            durations = page.eval_on_selector_all(
+                "audio", "els => Promise.all(els.map(e => e.readyState >= 1 ? e.duration : "
+                "new Promise(r => { e.onloadedmetadata = () => r(e.duration); "
+                "e.onerror = () => r(-1); e.load(); })))")
+            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        finally:
+            browser.close()
+    assert len(images) >= 4 and all(width > 0 for width in images)
+    assert len(durations) == 2 and all(d == pytest.approx(result.analysis.duration_s, abs=0.1)
+                                       for d in durations)
+    assert (tmp_path / "report.png").stat().st_size > 50_000
