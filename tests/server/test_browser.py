@@ -1,6 +1,6 @@
 """The service in a real headless browser: Debian's chromium driven by Playwright.
 
-Upload a zip of stems by dropping it on the page, wait for the job page to show the results,
+Upload the bundled demo (a zip of its stems) by dropping it on the page, wait for the job page to show the results,
 download the mix and check its loudness, and take a screenshot. Fails (not skips) when chromium
 or playwright is missing: ``apt-get install -y chromium`` and ``pip install playwright`` (never
 ``playwright install``).
@@ -21,7 +21,6 @@ from mixassist.audio import load_audio
 from mixassist.loudness import integrated_loudness
 from mixassist.server import Settings, create_app
 
-from .helpers import stems_zip
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -33,6 +32,18 @@ _DROP_JS = """([b64, name]) => {
   dt.items.add(new File([bytes], name, {type: 'application/zip'}));
   return dt;
 }"""
+
+
+def _demo_zip() -> bytes:
+    """The bundled demo song's stems (data/demo) as a zip, as a producer would upload them."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for path in sorted((Path(__file__).resolve().parents[2] / "data" / "demo").iterdir()):
+            zf.write(path, f"demo/{path.name}")
+    return buffer.getvalue()
 
 
 def _free_port() -> int:
@@ -70,7 +81,7 @@ def test_upload_in_headless_chromium(live_server, tmp_path):
     except ImportError:
         pytest.fail("the playwright package is missing: pip install playwright "
                     "(it drives the system chromium; do not run 'playwright install')")
-    archive = stems_zip(tmp_path, seconds=4.0)
+    archive = _demo_zip()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                                     headless=True)
@@ -78,9 +89,9 @@ def test_upload_in_headless_chromium(live_server, tmp_path):
             page = browser.new_page()
             page.goto(live_server + "/")
             transfer = page.evaluate_handle(_DROP_JS, [base64.b64encode(archive).decode(),
-                                                       "my song.zip"])
+                                                       "demo.zip"])
             page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
-            assert page.text_content("#chosen") == "my song.zip"
+            assert page.text_content("#chosen") == "demo.zip"
             page.select_option("#target", "apple")
             page.click("#go")
             page.wait_for_url("**/jobs/**", timeout=60_000)
