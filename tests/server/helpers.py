@@ -11,26 +11,19 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from mixassist.audio import save_audio
+from mixassist.testing import synthetic_stems
 
 SR = 44100
 
 
 def stems_zip(tmp_path: Path, *, seconds: float = 4.0, bass_hz: float = 55.0,
               extra: dict[str, bytes] | None = None) -> bytes:
-    """A zip of three stems (60 Hz kick on every beat, bass sine, quiet vocal sine) as bytes."""
-    t = np.arange(int(seconds * SR)) / SR
-    kick = np.zeros_like(t)
-    for beat in np.arange(0, seconds, 0.5):
-        i = int(beat * SR)
-        n = min(4000, len(t) - i)
-        kick[i:i + n] += np.sin(2 * np.pi * 60 * np.arange(n) / SR) * np.exp(-np.arange(n) / 800)
-    stems = {"drums": 0.8 * kick, "bass": 0.3 * np.sin(2 * np.pi * bass_hz * t),
-             "vocals": 0.02 * np.sin(2 * np.pi * 440 * t)}
+    """A zip of the four :func:`~mixassist.testing.synthetic_stems` (bass at ``bass_hz``) as bytes."""
+    stems = synthetic_stems(seconds, SR, bass_hz=bass_hz)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         for name, x in stems.items():
-            path = save_audio(tmp_path / f"{name}-{bass_hz:g}.wav",
-                              np.stack([x, x]).astype(np.float32), SR)
+            path = save_audio(tmp_path / f"{name}-{bass_hz:g}.wav", x, SR)
             zf.write(path, f"my song/{name}.wav")
         for name, content in (extra or {}).items():
             zf.writestr(name, content)

@@ -83,8 +83,8 @@ REFUSALS = {
                             400, "unsafe path"),
     "zip with a text file": (lambda p: stems_zip(p, seconds=0.5, extra={"notes.txt": b"hi"}), "s.zip", 422,
                              "not an audio file"),
-    "zip with text named .wav": (lambda p: stems_zip(p, seconds=0.5, extra={"keys.wav": b"hello" * 100}),
-                                 "s.zip", 422, "keys.wav"),
+    "zip with text named .wav": (lambda p: stems_zip(p, seconds=0.5, extra={"pads.wav": b"hello" * 100}),
+                                 "s.zip", 422, "pads.wav"),
     "too long": (lambda p: wav_bytes(p, seconds=2.0), "song.wav", 413, "longer than the limit"),
 }
 
