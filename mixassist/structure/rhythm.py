@@ -106,6 +106,8 @@ def correct_metrical_level(beats_s: np.ndarray, tempo_bpm: float, strength_at, *
     slow groove); at half tempo kicks and snares also
     fall between the beats.
     """
+    if len(beats_s) < 4:  # too few beats to compare alternate ones
+        return beats_s, tempo_bpm
     alternation, between = level_ratios(beats_s, strength_at)
     halve = alternation < halve_below or (between < empty_between and tempo_bpm > empty_min_bpm)
     if halve and tempo_bpm / 2 >= bpm_range[0]:
