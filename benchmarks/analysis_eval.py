@@ -7,8 +7,13 @@ the network, "no change", "equal loudness" and the reference-balance table (give
 and the issue-5 acceptance checks. Writes everything as JSON with ``--json``.
 
     .venv/bin/python benchmarks/analysis_eval.py --data /work/data_gen/ds1 \\
-        --cache /work/data_gen/analysis_cache_ds1 --model models/mixassist-analysis.safetensors \\
-        [--splits test valid] [--trials 10] [--json out.json]
+        --cache /work/data_gen/analysis_cache_ds1 [--data DS2 --cache CACHE2 ...] \\
+        --model models/mixassist-analysis.safetensors [--splits test valid] [--trials 10] \\
+        [--json out.json]
+
+Several datasets (``--data``/``--cache`` repeated, in the same order) are evaluated together,
+each keeping its own splits; the logistic regression is fitted on the union of their ``train``
+songs.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ from pathlib import Path
 
 import torch
 
-from mixassist.analysis.evaluate import (evaluate_feature_baseline, evaluate_network,
-                                         measured_features)
+from mixassist.analysis.evaluate import (calibration, evaluate_feature_baseline, evaluate_network,
+                                         fit_temperature, measured_features, song_logits)
 from mixassist.analysis.network import load_model, read_metadata
 from mixassist.analysis.train import cache_mels
 from mixassist.utils.atomic import write_text_atomic
@@ -43,16 +48,22 @@ def print_classification(title: str, report: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--cache", required=True, help="feature cache (built when missing)")
+    parser.add_argument("--data", action="append", required=True, help="dataset (repeatable)")
+    parser.add_argument("--cache", action="append", required=True,
+                        help="feature cache of each --data, same order (built when missing)")
     parser.add_argument("--model", required=True)
     parser.add_argument("--splits", nargs="+", default=["test", "valid"])
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
+    if len(args.data) != len(args.cache):
+        parser.error("give one --cache per --data, in the same order")
     torch.set_num_threads(1)
-    cache_mels(args.data, args.cache)
-    features = measured_features(args.data, Path(args.cache) / "measured_features.json")
+    features = {}
+    for data, cache in zip(args.data, args.cache):
+        cache_mels(data, cache)
+        found = measured_features(data, Path(cache) / "measured_features.json")
+        features.update({f"{Path(cache).name}/{song_id}": v for song_id, v in found.items()})
     model = load_model(args.model)
     meta = read_metadata(args.model)
     print(f"model {args.model}: step {meta.get('step')}, {meta.get('train_seconds')} s training, "
@@ -80,6 +91,21 @@ def main() -> None:
         print("  acceptance: " + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in checks.items())
               + f" (network/equal-loudness = {n / eq:.2f})")
         results["splits"][split]["acceptance"] = checks
+    if "valid" in args.splits:
+        fitted = song_logits(model, args.cache, "valid")
+        temps = {k: fit_temperature(fitted[f"{k}_logits"], fitted[k]) for k in ("instrument", "role")}
+        results["calibration"] = {"temperature_fitted_on": "valid"}
+        print("\n== calibration: temperature fitted on valid (whole songs) ==")
+        for split in (s for s in args.splits if s != "valid"):
+            logits = song_logits(model, args.cache, split)
+            for key, t in temps.items():
+                before = calibration(logits[f"{key}_logits"], logits[key])
+                after = calibration(logits[f"{key}_logits"], logits[key], t)
+                results["calibration"][f"{split}/{key}"] = {"raw": before, "scaled": after}
+                print(f"  {split} {key}: T={t:.2f}  NLL {before['nll']:.3f} -> {after['nll']:.3f}, "
+                      f"ECE {before['ece']:.3f} -> {after['ece']:.3f}, mean confidence "
+                      f"{before['mean_confidence']:.2f} -> {after['mean_confidence']:.2f} "
+                      f"(accuracy {before['accuracy']:.2f})")
     if args.json:
         write_text_atomic(args.json, json.dumps(results, indent=1))
 

@@ -13,12 +13,19 @@ end, so the figures are those :func:`.network.predict_stems` gives on the same s
   stem, reported overall and per instrument. Estimates: the network's ``target_level_db``;
   "no change" (the perturbed levels as they are); "equal loudness" (every stem at one level);
   and, for reference, the reference-balance table of :mod:`.labels` given the *true* labels.
+- **Calibration** of the class probabilities: a temperature per head fitted on one split by
+  minimising the negative log-likelihood (temperature scaling, Guo et al. 2017, "On Calibration
+  of Modern Neural Networks"), and NLL / expected calibration error on another split.
+
+Several datasets are evaluated together by passing their cache folders as a list; each keeps its
+own splits, and songs are named ``<cache folder>/<song_id>``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +48,9 @@ def _predict_song(model: AnalysisNet, mel: torch.Tensor) -> dict[str, np.ndarray
     rest = (mel.sum(0, keepdim=True) - mel).clamp(min=0)
     with torch.inference_mode():
         out = [model(mel[k:k + 1], rest[k:k + 1]) for k in range(len(mel))]
-    return {"instrument": np.array([int(o.instrument_logits.argmax()) for o in out]),
+    return {"instrument_logits": np.stack([o.instrument_logits[0].numpy() for o in out]),
+            "role_logits": np.stack([o.role_logits[0].numpy() for o in out]),
+            "instrument": np.array([int(o.instrument_logits.argmax()) for o in out]),
             "role": np.array([int(o.role_logits.argmax()) for o in out]),
             "level_db": np.array([float(o.level_db[0]) for o in out]),
             "level_std_db": np.array([float(torch.exp(o.level_log_std_db[0])) for o in out])}
@@ -70,9 +79,11 @@ def _offset_free_abs_error(estimate: np.ndarray, reference: np.ndarray) -> np.nd
     return np.abs((estimate - estimate.mean()) - (reference - reference.mean()))
 
 
-def evaluate_network(model: AnalysisNet, cache: str | os.PathLike, split: str = "test", *,
-                     perturb_db: float = 9.0, trials: int = 10, seed: int = 0) -> dict:
-    """Classification and level-restoration metrics of ``model`` on the cached ``split`` songs."""
+def evaluate_network(model: AnalysisNet, cache: str | os.PathLike | Sequence[str | os.PathLike],
+                     split: str = "test", *, perturb_db: float = 9.0, trials: int = 10,
+                     seed: int = 0) -> dict:
+    """Classification and level-restoration metrics of ``model`` on the cached ``split`` songs
+    of one cache folder or several (one per dataset)."""
     model.eval()
     rng = np.random.default_rng(seed)
     truth = {"instrument": [], "role": []}
@@ -106,9 +117,51 @@ def evaluate_network(model: AnalysisNet, cache: str | os.PathLike, split: str = 
         levels[name] = {"mae_db": float(e.mean()),
                         "per_instrument": {v: float(e[inst == i].mean())
                                            for i, v in enumerate(INSTRUMENTS) if (inst == i).any()}}
-    return {"split": split, "songs": [str(s["song_id"]) for s in songs], "stems": int(inst.size // trials),
+    return {"split": split, "songs": [f"{Path(s['cache']).name}/{s['song_id']}" for s in songs], "stems": int(inst.size // trials),
             "perturb_db": perturb_db, "trials": trials, "network": _classification(truth, pred),
             "levels": levels}
+
+
+# --- calibration -------------------------------------------------------------------------------
+def song_logits(model: AnalysisNet, cache: str | os.PathLike | Sequence[str | os.PathLike],
+                split: str) -> dict[str, np.ndarray]:
+    """Whole-song instrument/role logits ``[stems, classes]`` and true classes ``[stems]`` of the
+    cached ``split`` songs."""
+    model.eval()
+    out = {k: [] for k in ("instrument_logits", "role_logits", "instrument", "role")}
+    for song in load_cache(cache, split):
+        pred = _predict_song(model, torch.from_numpy(10.0 ** song["log_mel"].astype(np.float32)))
+        for key in ("instrument", "role"):
+            out[f"{key}_logits"].append(pred[f"{key}_logits"])
+            out[key].append(song[key])
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def fit_temperature(logits: np.ndarray, truth: np.ndarray) -> float:
+    """Temperature ``T`` (softmax of ``logits / T``) minimising the mean NLL of ``truth``, by a
+    grid search over log T in [0.1, 10]."""
+    grid = np.exp(np.linspace(np.log(0.1), np.log(10.0), 201))
+    nll = [-_log_softmax(logits / t)[np.arange(truth.size), truth].mean() for t in grid]
+    return float(grid[int(np.argmin(nll))])
+
+
+def calibration(logits: np.ndarray, truth: np.ndarray, temperature: float = 1.0, *,
+                bins: int = 10) -> dict[str, float]:
+    """Mean NLL (nats), expected calibration error (top-1 confidence vs accuracy in ``bins``
+    equal-width bins) and mean confidence of ``softmax(logits / temperature)``."""
+    logp = _log_softmax(logits / temperature)
+    conf, pred = np.exp(logp.max(-1)), logp.argmax(-1)
+    hit = pred == truth
+    edges = np.minimum((conf * bins).astype(int), bins - 1)
+    ece = sum(abs(hit[edges == b].mean() - conf[edges == b].mean()) * (edges == b).mean()
+              for b in range(bins) if (edges == b).any())
+    return {"temperature": temperature, "nll": float(-logp[np.arange(truth.size), truth].mean()),
+            "ece": float(ece), "mean_confidence": float(conf.mean()), "accuracy": float(hit.mean())}
 
 
 # --- the measured-feature baseline -------------------------------------------------------------

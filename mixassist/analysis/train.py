@@ -15,11 +15,16 @@
    the last one), validation on the held-out ``valid`` songs, the best model (by validation
    score) saved with :func:`.network.save_model`, and a log file.
 
+Several datasets can be combined (``--data`` repeated): each has its own feature cache and keeps
+its own song splits, so a song never crosses from one split to another; the training, validation
+and test sets are the unions of the datasets' ``train``, ``valid`` and ``test`` songs.
+
 Loss: cross-entropy (instrument, role) + binary cross-entropy (frame activity) + smooth L1 of the
 level (dB) + Gaussian negative log-likelihood of the (detached) level error under the predicted
 standard deviation.
 
-    python -m mixassist.analysis.train DATASET OUT_DIR [--steps N] [--max-minutes M]
+    python -m mixassist.analysis.train OUT_DIR --data DATASET [--data DATASET2 ...]
+        [--cache CACHE --cache CACHE2 ...] [--steps N] [--max-minutes M]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -94,19 +100,28 @@ def _cache_song(model: AnalysisNet, root: Path, song: dict, out: Path) -> None:
                  split=np.array(song["split"]), song_id=np.array(song["song_id"]))
 
 
-def load_cache(cache: str | os.PathLike, split: str | None) -> list[dict]:
-    """The cached songs of ``split`` (all when None) as dicts of numpy arrays (``log_mel`` stays
-    log10 power float16 to save memory)."""
+def load_cache(cache: str | os.PathLike | Sequence[str | os.PathLike], split: str | None) -> list[dict]:
+    """The cached songs of ``split`` (all when None) of one cache folder or several (one per
+    dataset) as dicts of numpy arrays (``log_mel`` stays log10 power float16 to save memory);
+    ``song["cache"]`` names the folder each song came from."""
+    caches = _paths(cache)
     songs = []
-    for path in sorted(Path(cache).glob("*.npz")):
-        with np.load(path) as z:
-            if split is not None and str(z["split"]) != split:
-                continue
-            song = {k: z[k] for k in z.files}
-        songs.append(song)
+    for folder in caches:
+        for path in sorted(folder.glob("*.npz")):
+            with np.load(path) as z:
+                if split is not None and str(z["split"]) != split:
+                    continue
+                song = {k: z[k] for k in z.files}
+            songs.append(dict(song, cache=str(folder)))
     if not songs:
-        raise ParameterError(f"{cache}: no cached songs in split {split!r}; run cache_mels first")
+        raise ParameterError(f"{', '.join(map(str, caches))}: no cached songs in split {split!r}; "
+                             "run cache_mels first")
     return songs
+
+
+def _paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
+    """One path or a sequence of paths as a list of :class:`Path`."""
+    return [Path(paths)] if isinstance(paths, (str, os.PathLike)) else [Path(p) for p in paths]
 
 
 # --- perturb-and-restore examples --------------------------------------------------------------
@@ -218,13 +233,17 @@ def _score(metrics: dict[str, float]) -> float:
 
 
 # --- the loop ----------------------------------------------------------------------------------
-def train(dataset: str | os.PathLike, out_dir: str | os.PathLike, *, steps: int = 2000,
-          batch_size: int = 24, segment_frames: int = 300, lr: float = 2e-3,
+def train(dataset: str | os.PathLike | Sequence[str | os.PathLike], out_dir: str | os.PathLike, *,
+          steps: int = 2000, batch_size: int = 24, segment_frames: int = 300, lr: float = 2e-3,
           weight_decay: float = 0.05,
           checkpoint_every: int = 100, validate_every: int = 200, max_minutes: float | None = None,
           seed: int = 0, threads: int = 1, model_args: dict | None = None,
-          cache: str | os.PathLike | None = None) -> dict:
-    """Train (or resume) the analysis network; returns the final state summary.
+          cache: str | os.PathLike | Sequence[str | os.PathLike] | None = None) -> dict:
+    """Train (or resume) the analysis network on one dataset or several; returns the final state
+    summary.
+
+    ``cache`` gives each dataset's feature cache folder, in the order of ``dataset`` (default
+    ``out_dir/cache/<i>``, ``i`` the dataset's position).
 
     Writes under ``out_dir``: ``state.pt`` (resumable), ``best.safetensors`` (the best model on
     the validation songs, with metadata), ``train.log`` and ``history.jsonl``. Stops after
@@ -232,28 +251,34 @@ def train(dataset: str | os.PathLike, out_dir: str | os.PathLike, *, steps: int 
     """
     torch.set_num_threads(threads)
     out_dir = Path(out_dir)
+    datasets = _paths(dataset)
+    caches = _paths(cache) if cache else [out_dir / "cache" / str(i) for i in range(len(datasets))]
+    if len(caches) != len(datasets):
+        raise ParameterError(f"{len(datasets)} datasets but {len(caches)} cache folders; give one "
+                             "cache folder per dataset, in the same order")
     out_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(out_dir / "train.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     try:
-        return _train(Path(dataset), out_dir, steps, batch_size, segment_frames, lr, weight_decay,
-                      checkpoint_every, validate_every, max_minutes, seed, model_args or {},
-                      Path(cache) if cache else out_dir / "cache")
+        return _train(datasets, out_dir, steps, batch_size, segment_frames, lr, weight_decay,
+                      checkpoint_every, validate_every, max_minutes, seed, model_args or {}, caches)
     finally:
         log.removeHandler(handler)
         handler.close()
 
 
-def _train(dataset, out_dir, steps, batch_size, segment_frames, lr, weight_decay, checkpoint_every,
-           validate_every, max_minutes, seed, model_args, cache) -> dict:
+def _train(datasets, out_dir, steps, batch_size, segment_frames, lr, weight_decay, checkpoint_every,
+           validate_every, max_minutes, seed, model_args, caches) -> dict:
     started = time.monotonic()
-    cache_mels(dataset, cache)
+    for dataset, cache in zip(datasets, caches):
+        cache_mels(dataset, cache)
     log.info("feature cache ready in %.1f s", time.monotonic() - started)
-    manifest = load_manifest(dataset)
-    data = PerturbedStems(load_cache(cache, "train"), segment_frames=segment_frames, batch_size=batch_size)
-    val = validation_batches(load_cache(cache, "valid"), segment_frames=segment_frames)
+    manifests = [load_manifest(d) for d in datasets]
+    data = PerturbedStems(load_cache(caches, "train"), segment_frames=segment_frames, batch_size=batch_size)
+    valid_songs = load_cache(caches, "valid")
+    val = validation_batches(valid_songs, segment_frames=segment_frames)
     state_path = out_dir / "state.pt"
     if state_path.is_file():
         state = torch.load(state_path, weights_only=False)
@@ -305,8 +330,10 @@ def _train(dataset, out_dir, steps, batch_size, segment_frames, lr, weight_decay
             if best is None or _score(metrics) > best["score"]:
                 best = {"score": _score(metrics), "step": step, "metrics": metrics}
                 save_model(out_dir / "best.safetensors", model, metadata={
-                    "data": str(dataset), "data_hours": manifest.get("hours"),
-                    "data_seed": manifest.get("seed"), "train_songs": len(data.songs),
+                    "data": [str(d) for d in datasets],
+                    "data_hours": sum(m.get("hours") or 0.0 for m in manifests),
+                    "data_seed": [m.get("seed") for m in manifests], "train_songs": len(data.songs),
+                    "valid_songs": len(valid_songs),
                     "step": step, "batch_size": batch_size, "segment_s": segment_frames / model.frame_rate_hz,
                     "train_seconds": round(seconds, 1), "threads": torch.get_num_threads(),
                     "valid_metrics": metrics})
@@ -318,18 +345,21 @@ def _train(dataset, out_dir, steps, batch_size, segment_frames, lr, weight_decay
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description="Train the mixassist analysis network (resumable).")
-    p.add_argument("dataset", help="folder written by `mixassist data build`")
     p.add_argument("out_dir", help="checkpoints, log and best model go here")
+    p.add_argument("--data", action="append", required=True,
+                   help="folder written by `mixassist data build` (repeat for several datasets)")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--batch-size", type=int, default=24)
     p.add_argument("--max-minutes", type=float, default=None)
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--validate-every", type=int, default=200)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--cache", default=None, help="feature cache folder (default OUT_DIR/cache)")
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--cache", action="append", default=None,
+                   help="feature cache folder, one per --data in the same order (default OUT_DIR/cache/<i>)")
     a = p.parse_args(argv)
-    print(json.dumps(train(a.dataset, a.out_dir, steps=a.steps, batch_size=a.batch_size,
-                           max_minutes=a.max_minutes, checkpoint_every=a.checkpoint_every,
+    print(json.dumps(train(a.data, a.out_dir, steps=a.steps, batch_size=a.batch_size,
+                           weight_decay=a.weight_decay, max_minutes=a.max_minutes, checkpoint_every=a.checkpoint_every,
                            validate_every=a.validate_every, threads=a.threads, cache=a.cache),
                      default=str))
 

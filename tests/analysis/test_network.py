@@ -1,5 +1,6 @@
-"""The analysis network: shapes, gain invariance of the level head, checkpoints, and a 2-step
-resumable training run on a tiny synthetic dataset (never the shipped weights)."""
+"""The analysis network: shapes, gain invariance of the level head, checkpoints, a 2-step
+resumable training run on a tiny synthetic dataset and training/evaluation on two datasets
+(never the shipped weights)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 import soundfile as sf
 import torch
 
+from mixassist.analysis.evaluate import evaluate_network
 from mixassist.analysis.network import (SAMPLE_RATE, AnalysisNet, load_model, normalise_level,
                                         predict_stems, read_metadata, save_model)
 from mixassist.analysis.train import PerturbedStems, load_cache, cache_mels, random_eq, train
-from mixassist.errors import ModelError
+from mixassist.errors import ModelError, ParameterError
 from mixassist.vocab import INSTRUMENTS, ROLES
 
 SR = SAMPLE_RATE
@@ -105,15 +107,13 @@ def test_random_eq_stays_in_range():
 
 
 # --- tiny synthetic dataset --------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def tiny_dataset(tmp_path_factory):
-    """Two 3 s songs (train, valid) of three stems in the generator's manifest layout."""
-    root = tmp_path_factory.mktemp("analysis_ds")
+def write_dataset(root, splits=("train", "valid"), seed=0):
+    """3 s songs (one per split, in order) of three stems in the generator's manifest layout."""
     songs = []
-    for i, split in enumerate(("train", "valid")):
+    for i, split in enumerate(splits):
         folder = root / "songs" / f"{i:05d}"
         (folder / "stems").mkdir(parents=True)
-        stems = song(seed=i)
+        stems = song(seed=seed + i)
         entries = []
         for name, audio in stems.items():
             sf.write(folder / "stems" / f"{name}.flac", audio.T, SR, subtype="PCM_24")
@@ -126,9 +126,15 @@ def tiny_dataset(tmp_path_factory):
         songs.append({"song_id": f"{i:05d}", "split": split, "duration_s": 3.0,
                       "folder": f"songs/{i:05d}", "annotations": f"songs/{i:05d}/song.json",
                       "mixture": f"songs/{i:05d}/mixture.flac", "stems": entries})
-    (root / "manifest.json").write_text(json.dumps({"sample_rate": SR, "hours": 6 / 3600, "seed": 0,
-                                                    "songs": songs}))
+    (root / "manifest.json").write_text(json.dumps({"sample_rate": SR, "hours": 3 * len(songs) / 3600,
+                                                    "seed": seed, "songs": songs}))
     return root
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory):
+    """Two 3 s songs (train, valid)."""
+    return write_dataset(tmp_path_factory.mktemp("analysis_ds"))
 
 
 def test_unperturbed_rest_is_the_sum_of_the_other_stems(tiny_dataset, tmp_path):
@@ -155,3 +161,30 @@ def test_two_step_training_resumes(tiny_dataset, tmp_path):
     assert second["step"] == 3
     assert "resumed at step 2" in (out / "train.log").read_text()
     assert load_model(out / "best.safetensors").args["hidden"] == 16
+
+
+def test_several_datasets_keep_their_splits(tiny_dataset, tmp_path):
+    """Two datasets (train+valid, and train+valid+test with other audio): the training songs are
+    the union of both train splits, nothing crosses splits, and the metadata names both."""
+    second = write_dataset(tmp_path / "ds2", splits=("train", "valid", "test"), seed=5)
+    caches = [tmp_path / "c1", tmp_path / "c2"]
+    for data, cache in zip((tiny_dataset, second), caches):
+        cache_mels(data, cache)
+    for split, n in (("train", 2), ("valid", 2), ("test", 1)):
+        songs = load_cache(caches, split)
+        assert len(songs) == n and {str(s["split"]) for s in songs} == {split}
+    assert [s["cache"] for s in load_cache(caches, "test")] == [str(caches[1])]
+    report = evaluate_network(tiny_model(), caches, "valid", trials=2)
+    assert report["songs"] == ["c1/00001", "c2/00001"] and report["stems"] == 6
+    out = tmp_path / "run"
+    train([tiny_dataset, second], out, steps=1, batch_size=4, segment_frames=50, validate_every=1,
+          model_args={"channels": 8, "hidden": 16}, cache=caches)
+    meta = read_metadata(out / "best.safetensors")
+    assert meta["data"] == [str(tiny_dataset), str(second)]
+    assert (meta["train_songs"], meta["valid_songs"]) == (2, 2)
+    assert meta["data_hours"] == pytest.approx(15 / 3600)
+
+
+def test_one_cache_per_dataset(tiny_dataset, tmp_path):
+    with pytest.raises(ParameterError, match="one cache folder per dataset"):
+        train([tiny_dataset, tiny_dataset], tmp_path / "run", steps=1, cache=[tmp_path / "c"])
