@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from . import options
 from .app import app, console, progress_bar
 
 
@@ -20,15 +21,12 @@ def batch(
     executor: str = typer.Option("local", "--executor",
                                  help="local (processes on this machine) or ray (RAY_ADDRESS "
                                       "names the cluster, else a local one)."),
-    target: str = typer.Option("spotify", "--target",
-                               help="Loudness target: spotify, apple, youtube, tidal, amazon, "
-                                    "deezer, soundcloud, aes, broadcast, club, or a LUFS number."),
-    focus: str = typer.Option(None, "--focus", help="Instrument or stem to keep in front."),
-    amount: float = typer.Option(1.0, "--amount", help="0..1: how much of the plan to apply."),
-    version: str = typer.Option("full", "--version",
-                                help="full, instrumental, acapella, radio, extended or loop."),
-    model: str = typer.Option(None, "--model", help="Separation model for song inputs."),
-    device: str = typer.Option("auto", "--device", help="cpu, cuda, mps or auto."),
+    target: str = options.TARGET,
+    focus: str = options.FOCUS,
+    amount: float = options.AMOUNT,
+    version: str = options.VERSION,
+    model: str = options.MODEL,
+    device: str = options.DEVICE,
 ) -> None:
     """Mix every song of INPUT_DIR into OUT/<name>/ and write OUT/summary.csv.
 

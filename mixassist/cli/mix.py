@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ..utils.atomic import write_text_atomic
+from . import options
 from .app import app, console, progress_bar
 
 
@@ -29,20 +30,17 @@ def _progress(bar):
 def mix(
     source: Path = typer.Argument(..., help="A song file (separated first) or a folder of stems."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder; results go to OUT/<name>/."),
-    target: str = typer.Option("spotify", "--target",
-                               help="Loudness target: spotify, apple, youtube, tidal, amazon, "
-                                    "deezer, soundcloud, aes, broadcast, club, or a LUFS number."),
-    focus: str = typer.Option(None, "--focus", help="Instrument or stem to keep in front."),
-    amount: float = typer.Option(1.0, "--amount", help="0..1: how much of the plan to apply."),
-    version: str = typer.Option("full", "--version",
-                                help="full, instrumental, acapella, radio, extended or loop."),
+    target: str = options.TARGET,
+    focus: str = options.FOCUS,
+    amount: float = options.AMOUNT,
+    version: str = options.VERSION,
     length: float = typer.Option(210.0, "--length", help="Length of the radio version, seconds."),
     bars: int = typer.Option(8, "--bars", help="Length of the loop version, bars."),
     dj_bars: int = typer.Option(16, "--dj-bars", help="DJ intro/outro of the extended version: "
                                                       "16 or 32 bars."),
     plan: Path = typer.Option(None, "--plan", help="Apply a saved or edited plan.json."),
-    model: str = typer.Option(None, "--model", help="Separation model for song inputs."),
-    device: str = typer.Option("auto", "--device", help="cpu, cuda, mps or auto."),
+    model: str = options.MODEL,
+    device: str = options.DEVICE,
 ) -> None:
     """Analyse SOURCE, predict a mix and arrangement, render and master it.
 
@@ -66,8 +64,8 @@ def mix(
 def analyze(
     source: Path = typer.Argument(..., help="A song file (separated first) or a folder of stems."),
     out: Path = typer.Option(..., "-o", "--out", help="The analysis JSON file to write."),
-    model: str = typer.Option(None, "--model", help="Separation model for song inputs."),
-    device: str = typer.Option("auto", "--device", help="cpu, cuda, mps or auto."),
+    model: str = options.MODEL,
+    device: str = options.DEVICE,
 ) -> None:
     """Analyse SOURCE (tempo, beats, key, sections, loudness, every stem) into a JSON file."""
     from ..assistant import MixAssistant
