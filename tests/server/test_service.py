@@ -46,12 +46,13 @@ def test_stems_zip_job_completes_with_mix_at_target(serve, tmp_path):
     assert integrated_loudness(audio, sr) == pytest.approx(-16.0, abs=0.5)  # apple: -16 LUFS
 
     plan = client.get(job["files"]["plan"]).json()
-    assert sorted(plan["stems"]) == ["bass", "drums", "vocals"]
+    assert sorted(plan["stems"]) == ["bass", "drums", "keys", "vocals"]
     assert "stems" in client.get(job["files"]["analysis"]).json()
     assert "<html" in client.get(job["files"]["report"]).text.lower()
     stems = client.get(job["files"]["stems"])
     with zipfile.ZipFile(io.BytesIO(stems.content)) as zf:
-        assert sorted(zf.namelist()) == ["stems/bass.wav", "stems/drums.wav", "stems/vocals.wav"]
+        assert sorted(zf.namelist()) == ["stems/bass.wav", "stems/drums.wav", "stems/keys.wav",
+                                         "stems/vocals.wav"]
     assert client.get(job["files"]["stems"]).content == stems.content  # cached, same bytes
 
 
