@@ -7,10 +7,9 @@ on first use, so ``import mixassist`` and ``mixassist --help`` stay fast.
 
 from __future__ import annotations
 
-import importlib
-
 from .errors import (AudioContentError, AudioError, AudioFileError, MixAssistError,
                      MixAssistWarning, ModelError, ParameterError, PlanError)
+from .utils.lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -48,9 +47,4 @@ __all__ = sorted([*_LAZY, "AudioContentError", "AudioError", "AudioFileError", "
                   "MixAssistWarning", "ModelError", "ParameterError", "PlanError", "__version__"])
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mixassist' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

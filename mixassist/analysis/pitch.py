@@ -28,11 +28,6 @@ _CANDIDATES_HZ = F0_MIN_HZ * 2.0 ** (np.arange(0, 12 * np.log2(F0_MAX_HZ / F0_MI
 PITCH_BAND_HZ = (55.0, 5000.0)
 
 
-def candidates_hz() -> np.ndarray:
-    """The f0 candidates in Hz [shape=(61,)], one per semitone."""
-    return _CANDIDATES_HZ.copy()
-
-
 def salience_matrix(freqs_hz: np.ndarray, harmonics: int = HARMONICS) -> np.ndarray:
     """Harmonic-summation weights [shape=(bins, candidates)] (linear interpolation between bins).
 

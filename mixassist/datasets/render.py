@@ -95,10 +95,6 @@ def _lib() -> ctypes.CDLL:
         "fluid_synth_cc": (ci, [vp, ci, ci, ci]), "fluid_synth_pitch_bend": (ci, [vp, ci, ci]),
         "fluid_synth_process": (ci, [vp, ci, ci, ctypes.POINTER(ctypes.c_void_p), ci,
                                      ctypes.POINTER(ctypes.c_void_p)]),
-        "fluid_synth_get_sfont_by_id": (vp, [vp, ci]),
-        "fluid_sfont_iteration_start": (None, [vp]), "fluid_sfont_iteration_next": (vp, [vp]),
-        "fluid_preset_get_banknum": (ci, [vp]), "fluid_preset_get_num": (ci, [vp]),
-        "fluid_preset_get_name": (cs, [vp]),
         "fluid_set_log_function": (vp, [ci, vp, vp]),
     }
     for fname, (res, args) in sig.items():
@@ -135,27 +131,9 @@ class _Synth:
             self.fonts[name] = fid
         return self.fonts[name]
 
-    def presets(self, name: str) -> list[tuple[int, int, str]]:
-        sfont = self.lib.fluid_synth_get_sfont_by_id(self.synth, self.font_id(name))
-        self.lib.fluid_sfont_iteration_start(sfont)
-        out = []
-        while preset := self.lib.fluid_sfont_iteration_next(sfont):
-            out.append((self.lib.fluid_preset_get_banknum(preset), self.lib.fluid_preset_get_num(preset),
-                        self.lib.fluid_preset_get_name(preset).decode(errors="replace")))
-        return out
-
     def close(self) -> None:
         self.lib.delete_fluid_synth(self.synth)
         self.lib.delete_fluid_settings(self.settings)
-
-
-def list_presets(name: str) -> list[tuple[int, int, str]]:
-    """(bank, program, name) of every preset in soundfont ``name``."""
-    synth = _Synth(44100)
-    try:
-        return synth.presets(name)
-    finally:
-        synth.close()
 
 
 def render_channels(events: list[MidiEvent], channels: dict[int, ChannelSetup], duration_s: float,

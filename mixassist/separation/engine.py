@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-from ..audio.convert import StreamResampler, check_sample_rate, to_channels, validate_audio
+from ..audio.convert import (StreamResampler, check_sample_rate, downmix_warning, to_channels,
+                             validate_audio)
 from ..audio.io import AudioReader, AudioWriter
-from ..errors import AudioContentError, MixAssistWarning, ModelError, ParameterError
+from ..errors import AudioContentError, ModelError, ParameterError
 from .models import LoadedModel, resolve_model
 
 Progress = Callable[[float, float], None]
@@ -321,8 +321,7 @@ class Separator:
         from demucs.apply import apply_model
 
         if inp.channels > 2:
-            warnings.warn(f"{inp.name}: {inp.channels} channels mixed down to stereo for "
-                          "separation; stems are written in stereo", MixAssistWarning, stacklevel=3)
+            downmix_warning(inp.channels, name=inp.name)
         device = resolve_device(self.device)
         model = self.loaded.model.to(device).eval()
         sr_model = self.loaded.samplerate

@@ -122,7 +122,7 @@ class _Batches:
         self.sr = self.parts[0].sr
 
     def __call__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        mixes, sources = [], []
+        sources = []
         for k in range(self.config.batch_size):
             flat = step * self.config.batch_size + k
             epoch, index = divmod(flat, self.total)

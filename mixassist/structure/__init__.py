@@ -7,7 +7,7 @@ Submodules import librosa on first use, so importing this package stays cheap.
 
 from __future__ import annotations
 
-import importlib
+from ..utils.lazy import lazy_getattr
 
 _LAZY = {
     "analyze_structure": "mixassist.structure.analysis",
@@ -26,9 +26,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mixassist.structure' has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
-import numpy as np
 import pytest
 import soundfile as sf
 
-import mixassist.cli.render  # noqa: F401  (registers the verb)
 from mixassist.audio.io import save_audio
 from mixassist.mixing.master import master_chain
 from mixassist.mixing.plan import BusPlan, MasterPlan, Plan, PluginSpec, StemPlan

@@ -16,7 +16,7 @@ from mixassist.mixing.master import (MISSED, MAX_PEAK_CONTROL_DB, PEAK_CONTROL_M
 from mixassist.mixing.plan import MasterPlan, Plan, PluginSpec, StemPlan
 from mixassist.mixing.render import render
 from mixassist.mixing.targets import PRESETS, Target
-from tests.mixing.signals import at_lufs, drum_loop, pink_noise, varied_mixes
+from tests.mixing.signals import at_lufs, drum_loop, varied_mixes
 
 SR = 44_100
 

@@ -14,7 +14,6 @@ import zipfile
 import numpy as np
 import pytest
 
-import mixassist.cli.serve  # noqa: F401  (the verb registers; the lead adds it to cli/__init__)
 from mixassist.audio import load_audio
 from mixassist.loudness import integrated_loudness
 from mixassist.server.jobs import JobStore
