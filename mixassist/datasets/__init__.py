@@ -1,13 +1,22 @@
 """Licence-clean multitrack training data: songs rendered into labelled stems.
 
 :func:`build_dataset` builds a dataset folder (see :mod:`.build`); :func:`compose_song` makes one
-procedural song; :mod:`.torch_datasets` reads a built dataset for training.
+procedural song; :mod:`.torch_datasets` reads a built dataset for training. Exports are lazy, so
+the readers import without the generator's synthesis dependencies.
 """
 
-from .build import build_dataset, build_song, plan_songs
-from .compose import compose_song
-from .instruments import GROUPS, INSTRUMENTS, ROLES
-from .licences import SOURCES, check_source
+from ..utils.lazy import lazy_getattr
 
-__all__ = ["build_dataset", "build_song", "plan_songs", "compose_song", "GROUPS", "INSTRUMENTS", "ROLES",
-           "SOURCES", "check_source"]
+_LAZY = {
+    "build_dataset": "mixassist.datasets.build",
+    "build_song": "mixassist.datasets.build",
+    "plan_songs": "mixassist.datasets.build",
+    "compose_song": "mixassist.datasets.compose",
+    "GROUPS": "mixassist.datasets.instruments",
+    "INSTRUMENTS": "mixassist.datasets.instruments",
+    "ROLES": "mixassist.datasets.instruments",
+    "SOURCES": "mixassist.datasets.licences",
+    "check_source": "mixassist.datasets.licences",
+}
+__all__ = list(_LAZY)
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

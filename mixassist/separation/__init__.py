@@ -1,7 +1,18 @@
-"""Source separation with Demucs, in-process and streaming (see :mod:`.engine`, :mod:`.models`)."""
+"""Source separation with Demucs, in-process and streaming (see :mod:`.engine`, :mod:`.models`).
 
-from .engine import Separator, resolve_device, separate
-from .models import LoadedModel, list_models, pull, resolve_model, save_safetensors
+Exports are lazy, so the training and metric modules import without the audio I/O stack."""
 
-__all__ = ["LoadedModel", "Separator", "list_models", "pull", "resolve_device", "resolve_model",
-           "save_safetensors", "separate"]
+from ..utils.lazy import lazy_getattr
+
+_LAZY = {
+    "Separator": "mixassist.separation.engine",
+    "resolve_device": "mixassist.separation.engine",
+    "separate": "mixassist.separation.engine",
+    "LoadedModel": "mixassist.separation.models",
+    "list_models": "mixassist.separation.models",
+    "pull": "mixassist.separation.models",
+    "resolve_model": "mixassist.separation.models",
+    "save_safetensors": "mixassist.separation.models",
+}
+__all__ = list(_LAZY)
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

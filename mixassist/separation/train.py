@@ -4,9 +4,12 @@ The recipe follows demucs' own (Défossez 2021, "Hybrid Spectrogram and Waveform
 Separation"; Rouard et al. 2023, "Hybrid Transformers for Music Source Separation"): HTDemucs from
 the demucs package with reduced width and one transformer layer, run at 22.05 kHz (the separation
 engine resamples and restores the full band through its residual), L1 loss on the waveforms,
-remix/gain/flip/shift augmentation (:class:`~mixassist.datasets.torch_datasets.SeparationDataset`),
-Adam, an exponential moving average (EMA) of the weights, and validation SDR (MDX definition,
-:mod:`.metrics`) of the EMA weights on fixed excerpts of the held-out ``valid`` songs.
+remix/gain/flip/shift augmentation drawn from the songs held in memory on the training device,
+Adam (optional linear warm-up, cosine decay over a training-time budget and gradient clipping), an
+exponential moving average (EMA) of the weights, and validation SDR (MDX definition,
+:mod:`.metrics`) of the EMA weights on fixed excerpts of the held-out ``valid`` songs. It runs on
+CPU or a GPU (``--device cuda``; TF32 matmuls); :mod:`.pack` makes a dataset small enough to
+carry to a GPU machine.
 
 Several datasets combine (``--data`` repeated); each keeps its own song splits. Stems are summed
 into the four groups by the manifest's ``group`` field.
@@ -17,7 +20,7 @@ resumes from it), ``last.safetensors`` and ``best.safetensors`` (EMA weights in 
 safetensors format, best by validation SDR) and ``train.log``.
 
     python -m mixassist.separation.train OUT_DIR --data DATASET [--data DATASET2 ...]
-        [--max-steps N] [--max-minutes M] [--threads 1]
+        [--max-steps N] [--max-minutes M] [--threads 1] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..datasets.torch_datasets import SeparationDataset, load_manifest
+from ..datasets.torch_datasets import load_manifest
 from ..errors import ParameterError
 from ..utils.atomic import atomic_path, write_text_atomic
 from ..vocab import STEM_GROUPS
@@ -49,7 +52,10 @@ log = logging.getLogger("mixassist.separation.train")
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     """The recipe. Architecture fields are HTDemucs arguments; ``sample_rate_hz`` is the model's
-    internal rate (data are resampled to it)."""
+    internal rate (data are resampled to it). The learning rate rises linearly over
+    ``warmup_steps``, then, with ``decay_minutes`` > 0, follows a cosine from ``lr`` to
+    ``lr / 20`` over that much training time (stored with the run, so a resumed run continues the
+    curve); ``clip_grad`` > 0 clips the gradient norm."""
 
     data: tuple[str, ...]
     sample_rate_hz: int = 22050
@@ -60,12 +66,13 @@ class TrainConfig:
     segment_s: float = 4.0
     batch_size: int = 4
     lr: float = 5e-4
+    warmup_steps: int = 0
+    decay_minutes: float = 0.0
+    clip_grad: float = 0.0
     ema_decay: float = 0.999
     gain_db: tuple[float, float] = (-6.0, 3.0)
-    shift_s: float = 0.5
     flip: bool = True
-    remix: bool = True
-    items_per_song: int = 16
+    remix_p: float = 0.5
     valid_excerpt_s: float = 8.0
     valid_every: int = 250
     save_every: int = 50
@@ -76,6 +83,8 @@ class TrainConfig:
             raise ParameterError("no dataset given; pass --data DATASET (a `mixassist data build` folder)")
         if self.batch_size < 1 or self.segment_s <= 0 or self.lr <= 0:
             raise ParameterError("batch_size, segment_s and lr must be positive")
+        if not 0 <= self.remix_p <= 1:
+            raise ParameterError(f"remix_p must be in [0, 1], got {self.remix_p}")
         if not 0 <= self.ema_decay < 1:
             raise ParameterError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 
@@ -99,42 +108,71 @@ def build_model(config: TrainConfig):
 
 
 def _resample(x: torch.Tensor, sr_in: int, sr_out: int) -> torch.Tensor:
+    """``x [..., samples]`` from ``sr_in`` to ``sr_out`` Hz (julius: a demucs dependency, so this
+    runs wherever demucs does)."""
     if sr_in == sr_out:
         return x
-    import torchaudio.functional as F
-    return F.resample(x.contiguous(), sr_in, sr_out)
+    import julius
+    return julius.resample_frac(x.contiguous(), sr_in, sr_out)
 
 
 class _Batches:
-    """Deterministic training batches: batch ``step`` is a pure function of (seed, step), so a
-    resumed run draws what an uninterrupted run would have drawn."""
+    """Training batches from every ``train`` song held in memory at the model's rate (float16,
+    ``[4 groups, 2, samples]`` concatenated; 3 h of songs take 3.8 GB), on the training device.
 
-    def __init__(self, config: TrainConfig):
-        self.config = config
-        self.parts = []
-        for i, root in enumerate(config.data):
-            n = len([s for s in load_manifest(root)["songs"] if s["split"] == "train"])
-            self.parts.append(SeparationDataset(
-                root, "train", segment_s=config.segment_s, items_per_epoch=n * config.items_per_song,
-                remix=config.remix, gain_db=config.gain_db, flip=config.flip,
-                shift_s=config.shift_s, seed=config.seed + 1000 * i))
-        self.total = sum(len(p) for p in self.parts)
-        self.sr = self.parts[0].sr
+    Batch ``step`` is a pure function of (seed, step), so a resumed run draws what an uninterrupted
+    run would have drawn. Each item is, with probability ``1 - remix_p``, the four groups of one
+    song at one time, else each group from an independently drawn song and time (demucs' remix);
+    every group then gets a random gain in ``gain_db`` and, with ``flip``, a random channel swap
+    and sign. The mixture is the exact sum of the returned groups.
+    """
+
+    def __init__(self, config: TrainConfig, device: torch.device):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.config, self.device = config, device
+        songs = [(Path(root), song, int(load_manifest(root)["sample_rate"])) for root in config.data
+                 for song in load_manifest(root)["songs"] if song["split"] == "train"]
+        self.segment = int(round(config.segment_s * config.sample_rate_hz))
+
+        def load(item) -> torch.Tensor:
+            root, song, sr = item
+            groups = group_audio(root, song)
+            audio = torch.from_numpy(np.stack([groups[g] for g in STEM_GROUPS]))
+            return _resample(audio, sr, config.sample_rate_hz).to(torch.float16)
+
+        with ThreadPoolExecutor(max(1, min(16, os.cpu_count() or 1))) as pool:
+            audio = [a for a in pool.map(load, songs) if a.shape[-1] > self.segment]
+        if not audio:
+            raise ParameterError(f"no train song longer than {config.segment_s} s in {', '.join(config.data)}")
+        lengths = torch.tensor([a.shape[-1] for a in audio])
+        self.starts = torch.cumsum(lengths, 0) - lengths
+        self.spans = lengths - self.segment
+        self.audio = torch.cat(audio, dim=-1).to(device)
+        self.hours = float(lengths.sum()) / config.sample_rate_hz / 3600
+        self.n_songs = len(audio)
 
     def __call__(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        sources = []
-        for k in range(self.config.batch_size):
-            flat = step * self.config.batch_size + k
-            epoch, index = divmod(flat, self.total)
-            for part in self.parts:
-                if index < len(part):
-                    break
-                index -= len(part)
-            part.set_epoch(epoch)
-            _, src = part[index]
-            sources.append(src)
-        src = _resample(torch.stack(sources), self.sr, self.config.sample_rate_hz)
-        return src.sum(dim=1), src
+        c = self.config
+        g = torch.Generator().manual_seed(c.seed * 1_000_003 + step)
+        b, s = c.batch_size, len(STEM_GROUPS)
+        song = torch.randint(self.n_songs, (b, s), generator=g)
+        offset = (torch.rand(b, s, generator=g) * self.spans[song]).long()
+        coherent = torch.rand(b, 1, generator=g) >= c.remix_p
+        song = torch.where(coherent, song[:, :1], song)
+        offset = torch.where(coherent, offset[:, :1], offset)
+        begin = (self.starts[song] + offset).to(self.device)
+        index = begin[..., None] + torch.arange(self.segment, device=self.device)
+        group = torch.arange(s, device=self.device)[None, :, None]
+        sources = self.audio.transpose(0, 1)[:, group, index].permute(1, 2, 0, 3).float()
+        gain = 10 ** (torch.empty(b, s, 1, 1).uniform_(*c.gain_db, generator=g) / 20)
+        if c.flip:
+            sign = torch.where(torch.rand(b, s, 1, 1, generator=g) < 0.5, -1.0, 1.0)
+            swap = (torch.rand(b, s, 1, 1, generator=g) < 0.5).to(self.device)
+            sources = torch.where(swap, sources.flip(2), sources)
+            gain = gain * sign
+        sources = sources * gain.to(self.device)
+        return sources.sum(dim=1), sources
 
 
 def group_audio(root: Path, song: dict, start: int | None = None, frames: int | None = None
@@ -181,7 +219,7 @@ def validation_set(config: TrainConfig) -> list[tuple[str, dict[str, np.ndarray]
     return items
 
 
-def validate(model, items) -> dict[str, float]:
+def validate(model, items, device: torch.device | str = "cpu") -> dict[str, float]:
     """Mean SDR per group over the excerpts (silent references left out) and their mean ``sdr``."""
     from demucs.apply import apply_model
 
@@ -190,7 +228,8 @@ def validate(model, items) -> dict[str, float]:
     with torch.no_grad():
         for _, groups in items:
             mix = torch.from_numpy(sum(groups.values()))
-            est = apply_model(model, mix[None], shifts=0, split=True, overlap=0.25, progress=False)[0]
+            est = apply_model(model, mix[None], shifts=0, split=True, overlap=0.25, progress=False,
+                              device=device)[0].cpu()
             for g, value in song_sdrs(groups, dict(zip(model.sources, est.numpy()))).items():
                 if not math.isnan(value):
                     scores[g].append(value)
@@ -209,16 +248,17 @@ class _EMA:
 
     def update(self, model, step: int) -> None:
         d = min(self.decay, (1 + step) / (10 + step))
+        current = model.state_dict()
+        floats = [k for k, v in current.items() if v.dtype.is_floating_point]
         with torch.no_grad():
-            for k, v in model.state_dict().items():
-                if v.dtype.is_floating_point:
-                    self.state[k].mul_(d).add_(v.detach(), alpha=1 - d)
-                else:
+            torch._foreach_lerp_([self.state[k] for k in floats], [current[k].detach() for k in floats], 1 - d)
+            for k, v in current.items():
+                if not v.dtype.is_floating_point:
                     self.state[k].copy_(v)
 
 
 def train(out_dir: str | os.PathLike, config: TrainConfig | None = None, *, max_steps: int | None = None,
-          max_time_s: float | None = None, threads: int | None = None) -> dict:
+          max_time_s: float | None = None, threads: int | None = None, device: str = "cpu") -> dict:
     """Train (or resume) in ``out_dir``; stop after ``max_steps`` total steps, ``max_time_s`` of
     this run, or SIGTERM. Returns the final summary (step, seconds, best validation metrics)."""
     out = Path(out_dir)
@@ -235,23 +275,36 @@ def train(out_dir: str | os.PathLike, config: TrainConfig | None = None, *, max_
         write_text_atomic(config_path, json.dumps(config.to_json(), indent=2) + "\n")
     handler = _log_to(out / "train.log")
     try:
-        return _train(out, config, max_steps, max_time_s, threads)
+        return _train(out, config, max_steps, max_time_s, threads, torch.device(device))
     finally:
         log.removeHandler(handler)
         handler.close()
 
 
-def _train(out: Path, config: TrainConfig, max_steps, max_time_s, threads) -> dict:
+def _learning_rate(config: TrainConfig, step: int, train_s: float) -> float:
+    """The scheduled learning rate at ``step`` after ``train_s`` seconds of training."""
+    lr = config.lr * min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else config.lr
+    if config.decay_minutes > 0:
+        progress = min(1.0, train_s / (60 * config.decay_minutes))
+        lr *= 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+    return lr
+
+
+def _train(out: Path, config: TrainConfig, max_steps, max_time_s, threads, device: torch.device) -> dict:
     if threads:
         torch.set_num_threads(threads)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
 
-    model = build_model(config)
+    model = build_model(config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, betas=(0.9, 0.999))
     ema = _EMA(model, config.ema_decay)
     meta = {"step": 0, "train_s": 0.0, "audio_s": 0.0, "best": None, "history": []}
     state_path = out / "state.pt"
     if state_path.is_file():
-        state = torch.load(state_path, map_location="cpu", weights_only=False)
+        state = torch.load(state_path, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         ema.state = state["ema"]
@@ -260,9 +313,11 @@ def _train(out: Path, config: TrainConfig, max_steps, max_time_s, threads) -> di
     else:
         log.info("new run in %s: %s", out, json.dumps(config.to_json()))
 
-    batches = _Batches(config)
+    loaded = time.monotonic()
+    batches = _Batches(config, device)
     valid = validation_set(config)
-    log.info("%d training items per epoch, %d validation excerpts", batches.total, len(valid))
+    log.info("%d train songs (%.2f h) and %d validation excerpts loaded in %.1f s on %s", batches.n_songs,
+             batches.hours, len(valid), time.monotonic() - loaded, device)
     stop = {"signal": False}
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.update(signal=True))
 
@@ -290,29 +345,33 @@ def _train(out: Path, config: TrainConfig, max_steps, max_time_s, threads) -> di
                 break
             t0 = time.monotonic()
             mix, sources = batches(meta["step"])
+            for group in optimizer.param_groups:
+                group["lr"] = _learning_rate(config, meta["step"], meta["train_s"])
             model.train()
             estimate = model(mix)
             loss = torch.nn.functional.l1_loss(estimate, sources)
             optimizer.zero_grad()
             loss.backward()
+            if config.clip_grad > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
             optimizer.step()
             meta["step"] += 1
             ema.update(model, meta["step"])
+            losses.append(loss.item())
             meta["train_s"] += time.monotonic() - t0
             meta["audio_s"] += config.batch_size * config.segment_s
-            losses.append(loss.item())
             if meta["step"] % 10 == 0:
-                log.info("step %d loss %.4f (%.1f s of audio per s)", meta["step"], np.mean(losses),
-                         meta["audio_s"] / max(meta["train_s"], 1e-9))
+                log.info("step %d loss %.4f lr %.2e (%.1f s of audio per s)", meta["step"], np.mean(losses),
+                         optimizer.param_groups[0]["lr"], meta["audio_s"] / max(meta["train_s"], 1e-9))
                 losses = []
             if meta["step"] % config.valid_every == 0:
-                _validate(model, ema, config, valid, meta, export)
+                _validate(ema, config, valid, meta, export, device)
             if meta["step"] % config.save_every == 0:
                 save_state()
     finally:
         signal.signal(signal.SIGTERM, previous)
     if meta["step"] % config.valid_every:
-        _validate(model, ema, config, valid, meta, export)
+        _validate(ema, config, valid, meta, export, device)
     save_state()
     summary = {"step": meta["step"], "train_s": meta["train_s"], "audio_h": meta["audio_s"] / 3600,
                "best": meta["best"]}
@@ -320,10 +379,10 @@ def _train(out: Path, config: TrainConfig, max_steps, max_time_s, threads) -> di
     return summary
 
 
-def _validate(model, ema: _EMA, config: TrainConfig, valid, meta: dict, export) -> None:
-    ema_model = build_model(config)
+def _validate(ema: _EMA, config: TrainConfig, valid, meta: dict, export, device: torch.device) -> None:
+    ema_model = build_model(config).to(device)
     ema_model.load_state_dict(ema.state)
-    metrics = validate(ema_model, valid) if valid else {"sdr": float("nan")}
+    metrics = validate(ema_model, valid, device) if valid else {"sdr": float("nan")}
     metrics = {k: round(v, 3) for k, v in metrics.items()}
     meta["history"].append({"step": meta["step"], **metrics})
     log.info("valid step %d: %s", meta["step"], json.dumps(metrics))
@@ -349,21 +408,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--max-steps", type=int, default=None, help="stop at this total step")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop after this run time")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
     defaults = TrainConfig(data=("-",))
-    for field in ("channels", "t_layers", "nfft", "batch_size", "sample_rate_hz"):
-        parser.add_argument(f"--{field.replace('_', '-')}", type=int, default=getattr(defaults, field))
-    for field in ("segment_s", "lr"):
-        parser.add_argument(f"--{field.replace('_', '-')}", type=float, default=getattr(defaults, field))
+    recipe = {"channels": int, "t_layers": int, "nfft": int, "batch_size": int, "sample_rate_hz": int,
+              "warmup_steps": int, "valid_every": int, "seed": int, "segment_s": float, "lr": float,
+              "decay_minutes": float, "clip_grad": float, "remix_p": float}
+    for field, kind in recipe.items():
+        parser.add_argument(f"--{field.replace('_', '-')}", type=kind, default=getattr(defaults, field))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     config = None
     if args.data:
         config = TrainConfig(data=tuple(str(Path(d).resolve()) for d in args.data),
-                             channels=args.channels, t_layers=args.t_layers, nfft=args.nfft,
-                             batch_size=args.batch_size, sample_rate_hz=args.sample_rate_hz,
-                             segment_s=args.segment_s, lr=args.lr)
+                             **{field: getattr(args, field) for field in recipe})
     train(args.out_dir, config, max_steps=args.max_steps,
-          max_time_s=None if args.max_minutes is None else 60 * args.max_minutes, threads=args.threads)
+          max_time_s=None if args.max_minutes is None else 60 * args.max_minutes, threads=args.threads,
+          device=args.device)
 
 
 if __name__ == "__main__":
