@@ -36,8 +36,8 @@ from ..datasets.torch_datasets import load_manifest
 from ..utils.atomic import write_text_atomic
 from ..vocab import INSTRUMENTS, ROLES
 from .labels import reference_levels
-from .network import AnalysisNet
-from .train import load_cache
+from .network import AnalysisNet, predict_song_mels
+from .train import load_cache, offset_free_abs_error
 
 #: Excerpt of each song the measured-feature baseline is computed on (start, length; seconds).
 FEATURE_EXCERPT_S = (20.0, 60.0)
@@ -45,15 +45,12 @@ FEATURE_EXCERPT_S = (20.0, 60.0)
 
 def _predict_song(model: AnalysisNet, mel: torch.Tensor) -> dict[str, np.ndarray]:
     """Network outputs for every stem of one song from mel power ``[stems, n_mels, frames]``."""
-    rest = (mel.sum(0, keepdim=True) - mel).clamp(min=0)
-    with torch.inference_mode():
-        out = [model(mel[k:k + 1], rest[k:k + 1]) for k in range(len(mel))]
-    return {"instrument_logits": np.stack([o.instrument_logits[0].numpy() for o in out]),
-            "role_logits": np.stack([o.role_logits[0].numpy() for o in out]),
-            "instrument": np.array([int(o.instrument_logits.argmax()) for o in out]),
-            "role": np.array([int(o.role_logits.argmax()) for o in out]),
-            "level_db": np.array([float(o.level_db[0]) for o in out]),
-            "level_std_db": np.array([float(torch.exp(o.level_log_std_db[0])) for o in out])}
+    out = predict_song_mels(model, mel)
+    return {"instrument_logits": out.instrument_logits.numpy(), "role_logits": out.role_logits.numpy(),
+            "instrument": out.instrument_logits.argmax(-1).numpy(),
+            "role": out.role_logits.argmax(-1).numpy(),
+            "level_db": out.level_db.numpy().astype(float),
+            "level_std_db": torch.exp(out.level_log_std_db).numpy().astype(float)}
 
 
 def confusion(truth: np.ndarray, pred: np.ndarray, n: int) -> list[list[int]]:
@@ -73,10 +70,6 @@ def _classification(truth: dict[str, np.ndarray], pred: dict[str, np.ndarray]) -
         out[key] = {"accuracy": float((t == p).mean()), "n": int(t.size), "per_class": per_class,
                     "confusion": confusion(t, p, len(vocab))}
     return out
-
-
-def _offset_free_abs_error(estimate: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    return np.abs((estimate - estimate.mean()) - (reference - reference.mean()))
 
 
 def evaluate_network(model: AnalysisNet, cache: str | os.PathLike | Sequence[str | os.PathLike],
@@ -106,7 +99,7 @@ def evaluate_network(model: AnalysisNet, cache: str | os.PathLike | Sequence[str
             net = _predict_song(model, perturbed)["level_db"]
             for name, est in (("network", net), ("no_change", ref + gains),
                               ("equal_loudness", np.zeros_like(ref)), ("reference_table", table)):
-                errors[name].append(_offset_free_abs_error(est, ref))
+                errors[name].append(offset_free_abs_error(est, ref))
             instruments.append(song["instrument"])
     truth = {k: np.concatenate(v) for k, v in truth.items()}
     pred = {k: np.concatenate(v) for k, v in pred.items()}

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -192,10 +192,14 @@ def stem_mels(model: AnalysisNet, stems: dict[str, np.ndarray], sr: int) -> dict
     return out
 
 
-def rest_mels(mels: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Rest of the mix per stem: the power sum of the other stems' mel spectrograms."""
-    total = sum(mels.values())
-    return {name: (total - m).clamp(min=0) for name, m in mels.items()}
+def predict_song_mels(model: AnalysisNet, mel: torch.Tensor) -> NetOutput:
+    """Outputs for every stem of one song, each over its whole length, from mel power
+    ``[stems, n_mels, frames]``; the rest of each stem is the power sum of the others. The batch
+    axis of the result is the stem axis. Runs without gradients; call ``model.eval()`` first."""
+    rest = (mel.sum(0, keepdim=True) - mel).clamp(min=0)
+    with torch.inference_mode():
+        outs = [model(mel[k:k + 1], rest[k:k + 1]) for k in range(len(mel))]
+    return NetOutput(*(torch.cat([getattr(o, f.name) for o in outs]) for f in fields(NetOutput)))
 
 
 def predict_stems(model: AnalysisNet, stems: dict[str, np.ndarray], sr: int) -> dict[str, StemPrediction]:
@@ -206,18 +210,13 @@ def predict_stems(model: AnalysisNet, stems: dict[str, np.ndarray], sr: int) -> 
     if not stems:
         raise ParameterError("predict_stems: no stems given")
     mels = stem_mels(model, stems, sr)
-    rests = rest_mels(mels)
     model.eval()
-    out = {}
-    with torch.inference_mode():
-        for name, mel in mels.items():
-            r = model(mel[None], rests[name][None])
-            out[name] = StemPrediction(
-                dict(zip(INSTRUMENTS, torch.softmax(r.instrument_logits[0], -1).tolist())),
-                dict(zip(ROLES, torch.softmax(r.role_logits[0], -1).tolist())),
-                torch.sigmoid(r.activity_logits[0]).numpy(),
-                float(r.level_db[0]), float(torch.exp(r.level_log_std_db[0])))
-    return out
+    r = predict_song_mels(model, torch.stack(list(mels.values())))
+    inst, role = torch.softmax(r.instrument_logits, -1), torch.softmax(r.role_logits, -1)
+    return {name: StemPrediction(dict(zip(INSTRUMENTS, inst[k].tolist())), dict(zip(ROLES, role[k].tolist())),
+                                 torch.sigmoid(r.activity_logits[k]).numpy(), float(r.level_db[k]),
+                                 float(torch.exp(r.level_log_std_db[k])))
+            for k, name in enumerate(mels)}
 
 
 # --- checkpoints -------------------------------------------------------------------------------

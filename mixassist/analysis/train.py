@@ -7,21 +7,25 @@
    objective for levels: every stem of the reference mix gets a random gain (+-12 dB) and a
    random smooth EQ curve (+-6 dB bumps and a tilt over the mel bands); the network sees one
    perturbed stem and the power sum of the other perturbed stems, and the target is the stem's
-   *reference* ``level_db``. Because mel powers of uncorrelated stems add, gains and EQ act on
-   the cached mels exactly as they would on the waveforms up to the cross terms (which
-   :func:`.network.rest_mels` also ignores at inference time).
+   *reference* ``level_db``. A batch holds whole songs (every stem, each in its own segment and
+   perturbation), so the level loss can compare the stems of one song: it is taken on levels
+   with each song's mean removed, the balance the network is judged on. Because mel powers of
+   uncorrelated stems add, gains and EQ act on the cached mels exactly as they would on the
+   waveforms up to the cross terms (which :func:`.network.predict_song_mels` also ignores at
+   inference time).
 3. :func:`train` runs AdamW (weight decay against memorising the few training songs) with
    checkpoints every ``checkpoint_every`` steps (model, optimiser, step; a rerun resumes from
-   the last one), validation on the held-out ``valid`` songs, the best model (by validation
-   score) saved with :func:`.network.save_model`, and a log file.
+   the last one), validation on the whole held-out ``valid`` songs (:func:`validate`), the best
+   model (by validation score) saved with :func:`.network.save_model`, and a log file.
 
 Several datasets can be combined (``--data`` repeated): each has its own feature cache and keeps
 its own song splits, so a song never crosses from one split to another; the training, validation
 and test sets are the unions of the datasets' ``train``, ``valid`` and ``test`` songs.
 
 Loss: cross-entropy (instrument, role) + binary cross-entropy (frame activity) + smooth L1 of the
-level (dB) + Gaussian negative log-likelihood of the (detached) level error under the predicted
-standard deviation.
+level (dB) relative to the song's mean + a small smooth L1 of the song's mean level (so
+``target_level_db`` keeps the ``level_db`` scale) + Gaussian negative log-likelihood of the
+(detached) relative level error under the predicted standard deviation.
 
     python -m mixassist.analysis.train OUT_DIR --data DATASET [--data DATASET2 ...]
         [--cache CACHE --cache CACHE2 ...] [--steps N] [--max-minutes M]
@@ -47,7 +51,7 @@ from ..datasets.torch_datasets import load_manifest
 from ..errors import ParameterError
 from ..utils.atomic import atomic_path
 from ..vocab import INSTRUMENTS, ROLES
-from .network import AnalysisNet, save_model, stem_mels
+from .network import AnalysisNet, predict_song_mels, save_model, stem_mels
 
 log = logging.getLogger("mixassist.analysis.train")
 
@@ -139,15 +143,16 @@ def random_eq(rng: np.random.Generator, n_mels: int) -> np.ndarray:
 class PerturbedStems:
     """Batches of perturbed (stem, rest) mel segments with their reference labels.
 
-    ``batch(rng)`` returns tensors ``stem``/``rest`` ``[B, n_mels, frames]``, ``activity``
-    ``[B, frames]``, ``instrument``/``role`` ``[B]`` and ``level_db`` ``[B]``. Each example is a
-    random stem of a random song; its segment starts inside the stem's activity when it has any.
+    ``example(rng, song, stem)`` is one stem of one song, with its own perturbation of every stem
+    and a segment that starts inside the stem's activity when it has any. ``batch(rng)`` returns
+    every stem of random songs as tensors ``stem``/``rest`` ``[B, n_mels, frames]``, ``activity``
+    ``[B, frames]``, ``instrument``/``role``/``song`` ``[B]`` and ``level_db`` ``[B]``.
     """
 
     def __init__(self, songs: list[dict], *, segment_frames: int = 300, batch_size: int = 24,
                  perturb: bool = True):
         self.songs, self.frames, self.batch_size, self.perturb = songs, segment_frames, batch_size, perturb
-        self.items = [(i, k) for i, s in enumerate(songs) for k in range(len(s["names"]))]
+        self.n_stems = sum(len(s["names"]) for s in songs)
 
     def example(self, rng: np.random.Generator, song_index: int, stem: int) -> dict:
         song = self.songs[song_index]
@@ -179,57 +184,76 @@ class PerturbedStems:
         return {k: torch.as_tensor(np.stack([e[k] for e in examples])) for k in examples[0]}
 
     def batch(self, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-        picks = rng.integers(len(self.items), size=self.batch_size)
-        return self.collate([self.example(rng, *self.items[p]) for p in picks])
+        """Random whole songs until at least ``batch_size`` examples; ``song`` ``[B]`` numbers
+        the song of each example within the batch (for the relative level loss)."""
+        examples, group = [], 0
+        while len(examples) < self.batch_size:
+            i = int(rng.integers(len(self.songs)))
+            examples += [dict(self.example(rng, i, k), song=group)
+                         for k in range(len(self.songs[i]["names"]))]
+            group += 1
+        return self.collate(examples)
+
+
+def centred(x: torch.Tensor, group: torch.Tensor) -> torch.Tensor:
+    """``x`` ``[B]`` minus the mean of its group (``group`` ``[B]``, integers from 0): levels with
+    each song's mean removed."""
+    count = x.new_zeros(int(group.max()) + 1).index_add_(0, group, torch.ones_like(x))
+    return x - (torch.zeros_like(count).index_add_(0, group, x) / count)[group]
+
+
+def offset_free_abs_error(estimate: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Absolute error per stem of one song's levels ``[stems]`` (dB) after removing each side's
+    mean: only the balance counts, not where the song sits as a whole."""
+    return np.abs((estimate - estimate.mean()) - (reference - reference.mean()))
 
 
 def loss_terms(model: AnalysisNet, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The loss terms of one batch (see the module docstring) and their sum ``"loss"``."""
     out = model(batch["stem"], batch["rest"])
-    ce = nn.functional.cross_entropy
+    ce, smooth_l1 = nn.functional.cross_entropy, nn.functional.smooth_l1_loss
+    pred, target, song = out.level_db, batch["level_db"], batch["song"]
+    relative_pred, relative_target = centred(pred, song), centred(target, song)
     terms = {
         "instrument": ce(out.instrument_logits, batch["instrument"]),
         "role": ce(out.role_logits, batch["role"]),
         "activity": nn.functional.binary_cross_entropy_with_logits(out.activity_logits, batch["activity"]),
-        "level": nn.functional.smooth_l1_loss(out.level_db, batch["level_db"]),
-        "level_nll": (0.5 * ((batch["level_db"] - out.level_db.detach())
+        "level": smooth_l1(relative_pred, relative_target),
+        "level_offset": smooth_l1(pred - relative_pred, target - relative_target),
+        "level_nll": (0.5 * ((relative_target - relative_pred.detach())
                              / torch.exp(out.level_log_std_db)) ** 2 + out.level_log_std_db).mean(),
     }
     terms["loss"] = (terms["instrument"] + terms["role"] + terms["activity"] + 0.5 * terms["level"]
-                     + 0.1 * terms["level_nll"])
+                     + 0.1 * terms["level_offset"] + 0.1 * terms["level_nll"])
     return terms
 
 
-def validation_batches(songs: list[dict], *, segments_per_stem: int = 4, segment_frames: int = 300,
-                       seed: int = 1234) -> list[dict[str, torch.Tensor]]:
-    """Fixed, perturbed validation segments (seeded, so every validation sees the same ones)."""
-    data = PerturbedStems(songs, segment_frames=segment_frames)
-    rng = np.random.default_rng(seed)
-    examples = [data.example(rng, i, k) for i, k in data.items for _ in range(segments_per_stem)]
-    return [data.collate(examples[i:i + 64]) for i in range(0, len(examples), 64)]
-
-
-def validate(model: AnalysisNet, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
-    """Segment-level instrument/role accuracy, level MAE (dB) and mean loss on ``batches``."""
+def validate(model: AnalysisNet, songs: list[dict], *, perturb_db: float = 9.0,
+             seed: int = 1234) -> dict[str, float]:
+    """Whole-song metrics on cached ``songs``: instrument/role accuracy and the level MAE (dB)
+    per stem after removing each song's mean, with every stem at a seeded random gain within
+    +-``perturb_db`` (one trial of the benchmark's level restoration)."""
     model.eval()
-    hits_i = hits_r = n = 0
-    abs_err = loss = 0.0
-    with torch.inference_mode():
-        for b in batches:
-            out = model(b["stem"], b["rest"])
-            hits_i += int((out.instrument_logits.argmax(-1) == b["instrument"]).sum())
-            hits_r += int((out.role_logits.argmax(-1) == b["role"]).sum())
-            abs_err += float((out.level_db - b["level_db"]).abs().sum())
-            loss += float(loss_terms(model, b)["loss"]) * len(b["role"])
-            n += len(b["role"])
+    rng = np.random.default_rng(seed)
+    hits_i = hits_r = 0
+    errors = []
+    for song in songs:
+        gains = rng.uniform(-perturb_db, perturb_db, len(song["names"]))
+        mel = 10.0 ** (song["log_mel"].astype(np.float32) + (gains[:, None, None] / 10.0).astype(np.float32))
+        out = predict_song_mels(model, torch.from_numpy(mel))
+        hits_i += int((out.instrument_logits.argmax(-1).numpy() == song["instrument"]).sum())
+        hits_r += int((out.role_logits.argmax(-1).numpy() == song["role"]).sum())
+        errors.append(offset_free_abs_error(out.level_db.numpy().astype(float),
+                                            song["level_db"].astype(float)))
     model.train()
-    return {"instrument_acc": hits_i / n, "role_acc": hits_r / n, "level_mae_db": abs_err / n,
-            "loss": loss / n}
+    n = sum(e.size for e in errors)
+    return {"instrument_acc": hits_i / n, "role_acc": hits_r / n,
+            "level_mae_db": float(np.concatenate(errors).mean())}
 
 
 def _score(metrics: dict[str, float]) -> float:
-    """Model-selection score: higher is better."""
-    return metrics["instrument_acc"] + metrics["role_acc"] - metrics["level_mae_db"] / 10.0
+    """Model-selection score: higher is better (0.1 dB of level MAE weighs as 2 % accuracy)."""
+    return metrics["instrument_acc"] + metrics["role_acc"] - metrics["level_mae_db"] / 5.0
 
 
 # --- the loop ----------------------------------------------------------------------------------
@@ -278,7 +302,6 @@ def _train(datasets, out_dir, steps, batch_size, segment_frames, lr, weight_deca
     manifests = [load_manifest(d) for d in datasets]
     data = PerturbedStems(load_cache(caches, "train"), segment_frames=segment_frames, batch_size=batch_size)
     valid_songs = load_cache(caches, "valid")
-    val = validation_batches(valid_songs, segment_frames=segment_frames)
     state_path = out_dir / "state.pt"
     if state_path.is_file():
         state = torch.load(state_path, weights_only=False)
@@ -294,8 +317,8 @@ def _train(datasets, out_dir, steps, batch_size, segment_frames, lr, weight_deca
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
         step, best, seconds = 0, None, 0.0
         log.info("new model %s, %d parameters, %d train stems, %d valid stems", model.args,
-                 sum(p.numel() for p in model.parameters()), len(data.items),
-                 sum(b["role"].numel() for b in val))
+                 sum(p.numel() for p in model.parameters()), data.n_stems,
+                 sum(len(s["names"]) for s in valid_songs))
     sched = lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))  # noqa: E731
     model.train()
     loop_start = time.monotonic()
@@ -323,7 +346,7 @@ def _train(datasets, out_dir, steps, batch_size, segment_frames, lr, weight_deca
         if step % 20 == 0:
             log.info("step %d %s", step, " ".join(f"{k}={v.item():.3f}" for k, v in terms.items()))
         if step % validate_every == 0 or step == steps:
-            metrics = validate(model, val)
+            metrics = validate(model, valid_songs)
             log.info("valid step %d %s", step, json.dumps(metrics))
             with open(out_dir / "history.jsonl", "a", encoding="utf-8") as f:
                 f.write(json.dumps({"step": step, "train_seconds": round(seconds, 1), **metrics}) + "\n")
@@ -335,6 +358,7 @@ def _train(datasets, out_dir, steps, batch_size, segment_frames, lr, weight_deca
                     "data_seed": [m.get("seed") for m in manifests], "train_songs": len(data.songs),
                     "valid_songs": len(valid_songs),
                     "step": step, "batch_size": batch_size, "segment_s": segment_frames / model.frame_rate_hz,
+                    "level_loss": "relative to the song mean",
                     "train_seconds": round(seconds, 1), "threads": torch.get_num_threads(),
                     "valid_metrics": metrics})
         if step % checkpoint_every == 0 or step == steps:
@@ -359,8 +383,9 @@ def main(argv: list[str] | None = None) -> None:
                    help="feature cache folder, one per --data in the same order (default OUT_DIR/cache/<i>)")
     a = p.parse_args(argv)
     print(json.dumps(train(a.data, a.out_dir, steps=a.steps, batch_size=a.batch_size,
-                           weight_decay=a.weight_decay, max_minutes=a.max_minutes, checkpoint_every=a.checkpoint_every,
-                           validate_every=a.validate_every, threads=a.threads, cache=a.cache),
+                           weight_decay=a.weight_decay, max_minutes=a.max_minutes,
+                           checkpoint_every=a.checkpoint_every, validate_every=a.validate_every,
+                           threads=a.threads, cache=a.cache),
                      default=str))
 
 

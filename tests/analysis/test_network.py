@@ -14,7 +14,8 @@ import torch
 from mixassist.analysis.evaluate import evaluate_network
 from mixassist.analysis.network import (SAMPLE_RATE, AnalysisNet, load_model, normalise_level,
                                         predict_stems, read_metadata, save_model)
-from mixassist.analysis.train import PerturbedStems, load_cache, cache_mels, random_eq, train
+from mixassist.analysis.train import (PerturbedStems, cache_mels, load_cache, loss_terms, random_eq,
+                                      train)
 from mixassist.errors import ModelError, ParameterError
 from mixassist.vocab import INSTRUMENTS, ROLES
 
@@ -146,6 +147,20 @@ def test_unperturbed_rest_is_the_sum_of_the_other_stems(tiny_dataset, tmp_path):
     np.testing.assert_array_equal(ex["stem"], mel[1])
     np.testing.assert_allclose(ex["rest"], mel[0] + mel[2], rtol=1e-6)
     assert ex["instrument"] == INSTRUMENTS.index("bass") and ex["level_db"] == -5.0
+
+
+def test_batches_hold_whole_songs_and_the_level_loss_ignores_each_songs_offset(tiny_dataset, tmp_path):
+    """Every stem of each drawn song is in the batch; shifting one song's reference levels together
+    leaves the relative level loss unchanged and moves only the song-offset term."""
+    songs = load_cache(cache_mels(tiny_dataset, tmp_path / "cache"), None)
+    batch = PerturbedStems(songs, segment_frames=50, batch_size=5).batch(np.random.default_rng(0))
+    assert torch.bincount(batch["song"]).tolist() == [3, 3]
+    model = tiny_model()
+    shifted = dict(batch, level_db=batch["level_db"] + 6.0 * (batch["song"] == 0))
+    with torch.no_grad():
+        a, b = loss_terms(model, batch), loss_terms(model, shifted)
+    assert torch.allclose(a["level"], b["level"]) and torch.allclose(a["level_nll"], b["level_nll"])
+    assert not torch.allclose(a["level_offset"], b["level_offset"])
 
 
 def test_two_step_training_resumes(tiny_dataset, tmp_path):
