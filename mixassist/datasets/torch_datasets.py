@@ -1,9 +1,5 @@
 """PyTorch datasets over a built dataset folder (see :mod:`.build`).
 
-- :class:`SeparationDataset`: random segments of the four groups (drums, bass, other, vocals)
-  with demucs-style augmentation (Défossez et al. 2019, "Music Source Separation in the Waveform
-  Domain", section 4: remixing sources across songs, random gain, channel swap, sign flip, time
-  shift). The mixture is always the exact sum of the returned sources.
 - :class:`StemAnalysisDataset`: one example per (song, stem): a segment of the stem and of its
   mix, with the stem's instrument, role, group and ``level_db`` labels.
 
@@ -43,77 +39,7 @@ def _read(path: Path, start: int, frames: int) -> np.ndarray:
     return data
 
 
-class _Base(torch.utils.data.Dataset):
-    def __init__(self, root: str | os.PathLike, split: str | None, segment_s: float, seed: int):
-        self.root = Path(root)
-        manifest = load_manifest(root)
-        self.sr = int(manifest["sample_rate"])
-        self.songs = [s for s in manifest["songs"] if split is None or s["split"] == split]
-        if not self.songs:
-            raise ParameterError(f"{self.root}: no songs in split {split!r}")
-        self.segment = int(round(segment_s * self.sr))
-        self.seed, self.epoch = seed, 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def _rng(self, index: int) -> np.random.Generator:
-        return np.random.default_rng([self.seed, self.epoch, index])
-
-    def _start(self, song: dict, rng: np.random.Generator, extra: int = 0) -> int:
-        frames = int(song["duration_s"] * self.sr)
-        return int(rng.integers(0, max(1, frames - self.segment - extra)))
-
-
-class SeparationDataset(_Base):
-    """Segments for separation training: ``(mixture [2, T], sources [4, 2, T])`` float32 tensors,
-    sources in the order of :data:`~.instruments.GROUPS`.
-
-    With ``remix`` each source comes from an independently drawn song and offset; otherwise all
-    four come from the same song and time (the stored mixture). ``gain_db`` is the range of the
-    random per-source gain, ``shift_s`` the maximum random time shift; ``flip`` randomly swaps
-    channels and inverts signs per source.
-    """
-
-    def __init__(self, root: str | os.PathLike, split: str | None = "train", *, segment_s: float = 6.0,
-                 items_per_epoch: int | None = None, remix: bool = True, gain_db: tuple[float, float] = (-6.0, 3.0),
-                 flip: bool = True, shift_s: float = 0.5, seed: int = 0):
-        super().__init__(root, split, segment_s, seed)
-        self.remix, self.gain_db, self.flip, self.shift = remix, gain_db, flip, int(shift_s * self.sr)
-        self.length = items_per_epoch or len(self.songs)
-
-    def __len__(self) -> int:
-        return self.length
-
-    def _group(self, song: dict, group: str, start: int) -> np.ndarray:
-        out = np.zeros((2, self.segment), dtype=np.float32)
-        for stem in song["stems"]:
-            if stem["group"] == group:
-                out += _read(self.root / song["folder"] / stem["file"], start, self.segment)
-        return out
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        rng = self._rng(index)
-        base = self.songs[index % len(self.songs)]
-        base_start = self._start(base, rng, self.shift)
-        sources = []
-        for group in GROUPS:
-            song = self.songs[int(rng.integers(len(self.songs)))] if self.remix else base
-            start = self._start(song, rng, self.shift) if self.remix else base_start
-            start += int(rng.integers(0, self.shift + 1)) if (self.remix and self.shift) else 0
-            audio = self._group(song, group, start)
-            if self.remix:
-                audio *= np.float32(10 ** (rng.uniform(*self.gain_db) / 20))
-                if self.flip and rng.random() < 0.5:
-                    audio = audio[::-1]
-                if self.flip and rng.random() < 0.5:
-                    audio = -audio
-            sources.append(np.ascontiguousarray(audio))
-        sources = np.stack(sources)
-        return torch.from_numpy(sources.sum(axis=0)), torch.from_numpy(sources)
-
-
-class StemAnalysisDataset(_Base):
+class StemAnalysisDataset(torch.utils.data.Dataset):
     """Per-stem examples for the analysis network: a dict with ``stem`` and ``mix`` segments
     ``[2, T]``, integer ``instrument``/``role``/``group`` labels (CONTRACT.md order) and
     ``level_db`` (stem loudness minus mix loudness, BS.1770-4, over the whole song).
@@ -123,9 +49,26 @@ class StemAnalysisDataset(_Base):
 
     def __init__(self, root: str | os.PathLike, split: str | None = "train", *, segment_s: float = 10.0,
                  seed: int = 0):
-        super().__init__(root, split, segment_s, seed)
+        self.root = Path(root)
+        manifest = load_manifest(root)
+        self.sr = int(manifest["sample_rate"])
+        self.songs = [s for s in manifest["songs"] if split is None or s["split"] == split]
+        if not self.songs:
+            raise ParameterError(f"{self.root}: no songs in split {split!r}")
+        self.segment = int(round(segment_s * self.sr))
+        self.seed, self.epoch = seed, 0
         self.items = [(s, stem) for s in self.songs for stem in s["stems"]]
         self._activity: dict[str, list[dict]] = {}
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _rng(self, index: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, self.epoch, index])
+
+    def _start(self, song: dict, rng: np.random.Generator) -> int:
+        frames = int(song["duration_s"] * self.sr)
+        return int(rng.integers(0, max(1, frames - self.segment)))
 
     def __len__(self) -> int:
         return len(self.items)
