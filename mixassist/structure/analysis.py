@@ -3,13 +3,15 @@
 :func:`analyze_structure` is the entry point. Everything runs on mono signals at
 ``ANALYSIS_SR`` (22.05 kHz) with one STFT per signal, so a 3-minute song analyses well over 20x
 faster than real time on two cores. The drum stem (any stem named like drums/kick/snare/perc)
-drives beat tracking when present; the harmonic stems (everything but drums) drive key and
-harmonic change; a mix alone works too (it plays every role).
+drives beat tracking and, with the chord changes, the choice between half and double tempo (without
+drums, the period of the chord changes sets the tempo); the harmonic stems (everything but drums)
+and their bass register drive key and harmonic change; a mix alone works too (it plays every role).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import librosa
 import numpy as np
@@ -28,8 +30,10 @@ BEAT_FMAX_HZ = 3000.0
 CHROMA_SR = 11025
 CHROMA_HOP = 1024
 CHROMA_N_FFT = 4096
+BASS_OCTAVES = 3  # bass chroma from C1 (32.7 Hz) up to B3
 ACTIVITY_FRAME = 2048  # samples at ANALYSIS_SR (~93 ms)
 LOW_BAND_HZ = 150.0
+BAR_MIN_STRENGTH = 0.2  # least rhythm.bar_period strength that sets the tempo of drumless songs
 _DRUM_WORDS = ("drum", "kick", "snare", "hat", "perc", "cymbal", "tom")
 
 
@@ -130,7 +134,58 @@ def _bar_means(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return np.stack(cols, axis=1) if cols else np.zeros((x.shape[0], 0))
 
 
-def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str = "krumhansl",
+def _frames(times_s: np.ndarray) -> np.ndarray:
+    """Times in seconds -> STFT frame indices at ``ANALYSIS_SR`` / ``HOP``."""
+    return np.round(np.asarray(times_s) * ANALYSIS_SR / HOP).astype(int)
+
+
+def _harmonic_mix(monos: dict[str, np.ndarray]) -> np.ndarray:
+    """Sum of the stems that are not drums (all of them when every stem is drums)."""
+    harm = [k for k in monos if not is_drum_stem(k)] or list(monos)
+    return np.sum([monos[k] for k in harm], axis=0)
+
+
+def key_views(stems: dict[str, np.ndarray], sr: int) -> np.ndarray:
+    """The views of a song that the fitted key profiles score (:data:`.tonality.VIEWS`):
+    z-scored pitch-class profiles of its harmonic stems and of their bass register,
+    [shape=(2, 12)]. ``stems`` as for :func:`analyze_structure`."""
+    monos, _ = _prepare(stems, sr)
+    return np.stack([tonality.standardized_profile(c)
+                     for c in harmonic_chromas(_harmonic_mix(monos))])
+
+
+def _peaks_at(envs: np.ndarray, times_s: np.ndarray) -> np.ndarray:
+    """Peak of each envelope [shape=(k, frames)] near each time: [shape=(k, len(times_s))]."""
+    return np.stack([rhythm.beat_sync_peak(e, _frames(times_s)) for e in envs])
+
+
+def _chord_change_at(chroma: np.ndarray, times_s: np.ndarray) -> np.ndarray:
+    """:func:`.rhythm.harmonic_change` of ``chroma`` at beats ``times_s``, [shape=(beats,)]."""
+    frames = np.minimum((np.asarray(times_s) * CHROMA_SR / CHROMA_HOP).astype(int),
+                        max(chroma.shape[1] - 1, 0))
+    return rhythm.harmonic_change(chroma, frames)
+
+
+def harmonic_chromas(harmonic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Chroma of a harmonic signal at ``ANALYSIS_SR``: ``(chroma, bass_chroma)``, each
+    [shape=(12, frames)] at ``CHROMA_SR / CHROMA_HOP`` frames per second, C first.
+
+    ``chroma`` is the STFT chroma of the whole signal; ``bass_chroma`` folds a constant-Q
+    transform of the bass register (``BASS_OCTAVES`` octaves from C1, 32.7-247 Hz), whose
+    semitone resolution an STFT lacks at those frequencies.
+    """
+    low = resample(harmonic[None, :], ANALYSIS_SR, CHROMA_SR)[0]
+    chroma = librosa.feature.chroma_stft(y=low, sr=CHROMA_SR, n_fft=CHROMA_N_FFT,
+                                         hop_length=CHROMA_HOP, tuning=0.0, norm=None)
+    cqt = np.abs(librosa.cqt(low, sr=CHROMA_SR, hop_length=CHROMA_HOP,
+                             fmin=librosa.note_to_hz("C1"), n_bins=12 * BASS_OCTAVES,
+                             bins_per_octave=12, tuning=0.0)) ** 2
+    bass = cqt.reshape(BASS_OCTAVES, 12, -1).sum(axis=0)
+    n = min(chroma.shape[1], bass.shape[1])
+    return chroma[:, :n], bass[:, :n]
+
+
+def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str = "fitted",
                       start_bpm: float = 120.0) -> SongStructure:
     """Analyse the structure of one song from its stems.
 
@@ -139,7 +194,7 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     stems : dict of name -> np.ndarray [shape=(channels, samples)] float32; their sum is the mix.
         A single entry (a mix alone) works.
     sr : sample rate in Hz.
-    key_profile : ``"krumhansl"`` or ``"temperley"`` (see :mod:`.tonality`).
+    key_profile : ``"fitted"``, ``"krumhansl"`` or ``"temperley"`` (see :mod:`.tonality`).
     start_bpm : centre of the tempo prior, BPM.
 
     Returns
@@ -150,25 +205,52 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     names = list(monos)
     mix = np.sum([monos[k] for k in names], axis=0)
     drum_names = [k for k in names if is_drum_stem(k)]
-    harm_names = [k for k in names if k not in drum_names] or names
     drums = np.sum([monos[k] for k in drum_names], axis=0) if drum_names else None
-    harmonic = np.sum([monos[k] for k in harm_names], axis=0)
+    harmonic = _harmonic_mix(monos)
 
     spec_mix = np.abs(librosa.stft(mix, n_fft=N_FFT, hop_length=HOP))
     onset_mix = _onset_env(np.abs(librosa.stft(mix, n_fft=ONSET_N_FFT, hop_length=HOP)))
     has_drums = drums is not None and np.any(drums)
     spec_rhythm = (np.abs(librosa.stft(drums, n_fft=ONSET_N_FFT, hop_length=HOP)) if has_drums
                    else np.abs(librosa.stft(mix, n_fft=ONSET_N_FFT, hop_length=HOP)))
-    # Beats follow kick and snare (below BEAT_FMAX_HZ) more than hats and shakers, which often
-    # sit on the off-beats; the full-band mix onset fills in where the drums rest.
-    onset_body = _onset_env(spec_rhythm, fmax=BEAT_FMAX_HZ)
-    onset = onset_body / (onset_body.max() + 1e-9) + 0.3 * onset_mix / (onset_mix.max() + 1e-9)
+    # Kick, snare and hi-hat: from the drum stem, or from the percussive part of a mix given
+    # alone (see rhythm.drum_onsets).
+    a_mix = len(names) == 1 and not drum_names
+    drum_parts = (rhythm.drum_onsets(spec_rhythm ** 2, ANALYSIS_SR, n_fft=ONSET_N_FFT,
+                                     percussive=a_mix) if has_drums or a_mix else None)
+    # Beats follow kick and snare more than hats and shakers, which often sit on the off-beats:
+    # the kick and snare activations of the drum stem, else the onsets below BEAT_FMAX_HZ; the
+    # full-band mix onset fills in where the drums rest.
+    if has_drums:
+        kick_snare = drum_parts[0] / (drum_parts[0].max() + 1e-9) \
+            + drum_parts[1] / (drum_parts[1].max() + 1e-9)
+    else:
+        kick_snare = _onset_env(spec_rhythm, fmax=BEAT_FMAX_HZ)
+    n = min(len(kick_snare), len(onset_mix))
+    onset = (kick_snare[:n] / (kick_snare.max() + 1e-9)
+             + 0.3 * onset_mix[:n] / (onset_mix.max() + 1e-9))
     tempo, beat_frames = rhythm.track_beats(onset, ANALYSIS_SR, hop_length=HOP,
                                             start_bpm=start_bpm)
     beats_s = librosa.frames_to_time(beat_frames, sr=ANALYSIS_SR, hop_length=HOP)
-    beats_s, tempo = rhythm.correct_metrical_level(
-        beats_s, tempo, lambda t: rhythm.beat_sync_peak(
-            onset_body, np.round(t * ANALYSIS_SR / HOP).astype(int)))
+
+    # Chroma of the harmonic stems (key, harmonic change, section features).
+    chroma, bass_chroma = harmonic_chromas(harmonic)
+    key, key_conf = tonality.estimate_key(chroma, bass_chroma=bass_chroma, profile=key_profile)
+
+    pitched = len(drum_names) < len(names)  # chords need stems other than drums
+    # Without drums the harmonic rhythm sets the tempo: four beats to the bar over which the
+    # chords repeat (rhythm.bar_period), re-tracked there when the tracker disagrees.
+    bar_bpm = 0.0
+    if drum_parts is None and pitched:
+        bar_s, strength = rhythm.bar_period(chroma, CHROMA_SR / CHROMA_HOP)
+        bar_bpm = rhythm.bar_tempo(bar_s) if strength >= BAR_MIN_STRENGTH else 0.0
+    if bar_bpm and abs(tempo / bar_bpm - 1) > 0.04:
+        tempo, beat_frames = rhythm.track_beats(onset, ANALYSIS_SR, hop_length=HOP, bpm=bar_bpm)
+        beats_s = librosa.frames_to_time(beat_frames, sr=ANALYSIS_SR, hop_length=HOP)
+    elif not bar_bpm:  # drums and chord changes decide the metrical level
+        beats_s, tempo = rhythm.choose_metrical_level(
+            beats_s, tempo, drums_at=partial(_peaks_at, drum_parts) if drum_parts is not None
+            else None, chord_change=partial(_chord_change_at, chroma) if pitched else None)
     frame_s = ACTIVITY_FRAME / ANALYSIS_SR
     levels = {k: frame_rms_db(monos[k], ACTIVITY_FRAME) for k in names}
     masks = {k: activity_mask(levels[k], frame_s=frame_s) for k in names}
@@ -180,22 +262,14 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     beats_s = rhythm.extend_beat_grid(
         beats_s, tempo, lambda t: playing[np.minimum((t / frame_s).astype(int), len(playing) - 1)],
         duration_s=duration)
-    beat_frames = np.round(beats_s * ANALYSIS_SR / HOP).astype(int)
-
-    # Chroma of the harmonic stems (key, harmonic change, section features).
-    harm_low = resample(harmonic[None, :], ANALYSIS_SR, CHROMA_SR)[0]
-    chroma = librosa.feature.chroma_stft(y=harm_low, sr=CHROMA_SR, n_fft=CHROMA_N_FFT,
-                                         hop_length=CHROMA_HOP, tuning=0.0, norm=None)
-    key, key_conf = tonality.estimate_key(chroma, profile=key_profile)
+    beat_frames = _frames(beats_s)
 
     # Downbeats and meter.
     low_bins = librosa.fft_frequencies(sr=ANALYSIS_SR, n_fft=ONSET_N_FFT) < LOW_BAND_HZ
     low_flux = np.maximum(0.0, np.diff(np.log1p(100 * spec_rhythm[low_bins]), axis=1)).sum(axis=0)
     low_flux = np.concatenate([[0.0], low_flux])
-    chroma_frames = np.minimum((beats_s * CHROMA_SR / CHROMA_HOP).astype(int),
-                               max(chroma.shape[1] - 1, 0))
     scores = rhythm.downbeat_scores(rhythm.beat_sync_peak(low_flux, beat_frames),
-                                    rhythm.harmonic_change(chroma, chroma_frames))
+                                    _chord_change_at(chroma, beats_s))
     beats_per_bar = rhythm.choose_meter(scores) if len(beats_s) >= 8 else 4
     downbeat_idx = rhythm.viterbi_downbeats(scores, beats_per_bar)
     downbeats_s = beats_s[downbeat_idx]

@@ -2,7 +2,9 @@
 
 Beats come from dynamic-programming beat tracking (Ellis 2007, "Beat tracking by dynamic
 programming", J. New Music Research 36(1)) on an onset-strength envelope, as implemented by librosa;
-the tempo is then refined by a least-squares fit of beat time against beat index. Downbeats are
+the tempo is then refined by a least-squares fit of beat time against beat index, and the metrical
+level (half or double tempo) is checked against the snare backbeat and the harmonic rhythm
+(:func:`choose_metrical_level`). Downbeats are
 the beats whose bar-position accent is highest: each beat gets a downbeat score from the
 low-frequency (kick/bass) onset energy and the harmonic change at that beat, the meter is the bar
 length (3 or 4 beats) whose periodic grouping of the scores is most contrasted, and a Viterbi pass
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import librosa
 import numpy as np
+from scipy.ndimage import median_filter, uniform_filter1d
 
 #: Meters (beats per bar) considered; 4 is preferred unless 3 is clearly better.
 METERS = (4, 3)
@@ -23,7 +26,7 @@ _LOG_BREAK = -6.0
 
 
 def track_beats(onset_env: np.ndarray, sr: int, *, hop_length: int,
-                start_bpm: float = 120.0) -> tuple[float, np.ndarray]:
+                start_bpm: float = 120.0, bpm: float | None = None) -> tuple[float, np.ndarray]:
     """Estimate the tempo and beat positions.
 
     Parameters
@@ -32,6 +35,7 @@ def track_beats(onset_env: np.ndarray, sr: int, *, hop_length: int,
     sr : sample rate of the signal the envelope was computed from, Hz.
     hop_length : envelope hop in samples.
     start_bpm : centre of the log-normal tempo prior, BPM.
+    bpm : track beats at this tempo instead of estimating one, BPM.
 
     Returns
     -------
@@ -40,8 +44,8 @@ def track_beats(onset_env: np.ndarray, sr: int, *, hop_length: int,
     """
     if not np.any(onset_env > 0):
         return 0.0, np.zeros(0, dtype=int)
-    tempo = float(librosa.feature.tempo(onset_envelope=onset_env, sr=sr, hop_length=hop_length,
-                                        start_bpm=start_bpm)[0])
+    tempo = float(bpm) if bpm else float(librosa.feature.tempo(
+        onset_envelope=onset_env, sr=sr, hop_length=hop_length, start_bpm=start_bpm)[0])
     _, beat_frames = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr,
                                              hop_length=hop_length, bpm=tempo, units="frames")
     return refine_tempo(beat_frames * hop_length / sr, fallback_bpm=tempo), beat_frames
@@ -74,52 +78,218 @@ def refine_tempo(beats_s: np.ndarray, *, fallback_bpm: float) -> float:
     return float(60.0 / slope)
 
 
-def level_ratios(beats_s: np.ndarray, strength_at) -> tuple[float, float]:
-    """Accent ratios that tell the tracked metrical level from its neighbours.
+def bar_period(chroma: np.ndarray, frame_rate: float, *, min_s: float = 1.2,
+               max_s: float = 6.0) -> tuple[float, float]:
+    """The period at which the harmony repeats (a bar, sometimes two), ``(period_s, strength)``.
 
-    ``strength_at(times_s)`` gives the drum-body (kick/snare) onset strength near each time.
-    Returns ``(alternation, between)``: the weaker over the stronger mean strength of alternate
-    beats (low when every other beat is only a hat: the tracker is at double tempo), and the
-    mean strength half-way between beats over that on the beats (high when kicks and snares fall
-    there too: the tracker is at half tempo).
+    The chroma novelty (cosine distance between the ~0.4 s before and after each frame, minus its
+    ~6 s moving average) is autocorrelated and the strongest lag between ``min_s`` and ``max_s``
+    wins, refined by parabolic interpolation; ``strength`` is the autocorrelation there over that
+    at lag 0 (0..1; near 0 without chord changes).
+
+    Parameters
+    ----------
+    chroma : np.ndarray [shape=(12, frames)].
+    frame_rate : chroma frames per second.
     """
-    if len(beats_s) < 8:
-        return 1.0, 0.0
-    on = strength_at(beats_s)
-    even, odd = on[0::2].mean(), on[1::2].mean()
-    alternation = min(even, odd) / max(even, odd, 1e-12)
-    between = strength_at(0.5 * (beats_s[:-1] + beats_s[1:])).mean() / max(on.mean(), 1e-12)
-    return float(alternation), float(between)
+    w = max(1, int(round(0.37 * frame_rate)))
+    lo, hi = int(min_s * frame_rate), int(max_s * frame_rate)
+    n = chroma.shape[1]
+    if n < hi + 2 * w + 2:
+        return 0.0, 0.0
+    cum = np.concatenate([np.zeros((12, 1)), np.cumsum(chroma, axis=1)], axis=1)
+    i = np.arange(w, n - w)
+    before, after = cum[:, i] - cum[:, i - w], cum[:, i + w] - cum[:, i]
+    denom = np.linalg.norm(before, axis=0) * np.linalg.norm(after, axis=0)
+    novelty = 1.0 - np.divide((before * after).sum(axis=0), denom, out=np.ones(len(i)),
+                              where=denom > 0)
+    novelty = novelty - uniform_filter1d(novelty, int(6 * frame_rate))
+    ac = np.correlate(novelty, novelty, mode="full")[len(novelty) - 1:]
+    if ac[0] <= 0:
+        return 0.0, 0.0
+    k = lo + int(np.argmax(ac[lo:hi]))
+    a, b, c = ac[k - 1], ac[k], ac[k + 1]
+    curve = a - 2 * b + c
+    offset = 0.5 * (a - c) / curve if curve < 0 else 0.0
+    return (k + offset) / frame_rate, float(b / ac[0])
 
 
-def correct_metrical_level(beats_s: np.ndarray, tempo_bpm: float, strength_at, *,
-                           halve_below: float = 0.45, empty_between: float = 0.15,
-                           empty_min_bpm: float = 140.0, double_above: float = 0.8,
-                           bpm_range=(50.0, 200.0)) -> tuple[np.ndarray, float]:
-    """Move the beat grid to half or double tempo when the drum accents say the tracker chose
-    the wrong metrical level (see :func:`level_ratios`); returns ``(beats_s, tempo_bpm)``.
+def bar_tempo(bar_s: float, *, bpm_range=(55.0, 180.0), beats_per_bar: int = 4) -> float:
+    """The slowest tempo within ``bpm_range`` that fits a whole power of two times
+    ``beats_per_bar`` beats into ``bar_s`` seconds (``bar_s`` may span two bars); 0 if none."""
+    tempo = 60.0 * beats_per_bar / bar_s if bar_s > 0 else 0.0
+    while 0 < tempo < bpm_range[0]:
+        tempo *= 2
+    return tempo if 0 < tempo <= bpm_range[1] else 0.0
 
-    In popular styles the beat is defined by the kick/snare pattern: at the beat level both
-    alternate beats carry kick or snare and the beats are subdivided (eighth-note hats, ghost
-    notes); at double tempo every other beat carries only hats, or (above ``empty_min_bpm``)
-    nothing at all falls between the tracked beats (the tracker sits on the subdivision of a
-    slow groove); at half tempo kicks and snares also
-    fall between the beats.
+
+#: Drum templates of :func:`drum_onsets`: centre frequency (Hz) and width (octaves, one standard
+#: deviation) of a log-frequency Gaussian bump, in the order kick, snare, hi-hat.
+DRUM_TEMPLATES = ((70.0, 0.8), (1200.0, 1.6), (9000.0, 0.7))
+#: A snare template that adapted below this spectral centroid (Hz) has taken over part of the
+#: kick: the drums have no snare, and its onsets are dropped.
+SNARE_MIN_CENTROID_HZ = 350.0
+
+
+def drum_onsets(power_spec: np.ndarray, sr: int, *, n_fft: int, percussive: bool = False,
+                n_mels: int = 40, n_iter: int = 30) -> np.ndarray:
+    """Kick, snare and hi-hat onset strengths of a drum signal, [shape=(3, frames)].
+
+    The mel spectrogram (magnitude) is factorised by non-negative matrix factorisation into three
+    spectral templates and their activations (Smaragdis & Brown 2003, "Non-negative matrix
+    factorization for polyphonic music transcription", WASPAA; semi-adaptive: the templates start
+    as :data:`DRUM_TEMPLATES` and adapt after
+    a few iterations, as in Dittmar & Gaertner 2014, "Real-time transcription and separation of
+    drum recordings based on NMF decomposition", DAFx). Updates are the multiplicative ones for
+    the generalised Kullback-Leibler divergence (Lee & Seung 2001). Each activation's positive
+    first difference is the onset strength; the snare's is zero when its template ended below
+    :data:`SNARE_MIN_CENTROID_HZ`. Deterministic: no random initialisation.
+
+    Parameters
+    ----------
+    power_spec : np.ndarray [shape=(1 + n_fft // 2, frames)] power STFT of the drums.
+    sr : sample rate of the signal, Hz.
+    n_fft : FFT size of ``power_spec``.
+    percussive : factorise only the percussive part of the signal (a full mix): median-filter
+        harmonic/percussive separation (Fitzgerald 2010, "Harmonic/percussive separation using
+        median filtering", DAFx) with a soft mask.
     """
-    if len(beats_s) < 4:  # too few beats to compare alternate ones
+    mel = librosa.feature.melspectrogram(S=power_spec, sr=sr, n_fft=n_fft, n_mels=n_mels)
+    v = np.sqrt(mel)
+    if percussive:
+        harm = median_filter(v, size=(1, 17)) ** 2
+        perc = median_filter(v, size=(9, 1)) ** 2
+        v = v * perc / (harm + perc + 1e-12)
+    v = v + 1e-9
+    log_f = np.log2(librosa.mel_frequencies(n_mels + 2, fmax=sr / 2)[1:-1])
+    w = np.stack([np.exp(-0.5 * ((log_f - np.log2(f0)) / width) ** 2)
+                  for f0, width in DRUM_TEMPLATES], axis=1) + 1e-3
+    w /= w.sum(axis=0)
+    h = np.full((3, v.shape[1]), v.mean())
+    for it in range(n_iter):
+        h *= (w.T @ (v / (w @ h))) / w.sum(axis=0)[:, None]
+        if it >= 5:
+            w *= ((v / (w @ h)) @ h.T) / h.sum(axis=1)[None, :]
+            w /= w.sum(axis=0)
+    centroid = 2 ** ((log_f @ w[:, 1]) / w[:, 1].sum())
+    if centroid < SNARE_MIN_CENTROID_HZ:
+        h[1] = 0.0
+    return np.maximum(0.0, np.diff(h, axis=1, prepend=h[:, :1]))
+
+
+def phase_contrast(x: np.ndarray, period: int) -> tuple[float, int]:
+    """How strongly ``x`` [shape=(beats,)] recurs every ``period`` beats: the mean at its
+    strongest phase minus the mean half a period later; returns ``(contrast, phase)``.
+
+    A backbeat (snare on beats 2 and 4) gives a large contrast at period 2 and none at 4; a snare
+    once every 4 tracked beats (the tracker on eighth notes) a large one at 4.
+    """
+    if len(x) < 2 * period:
+        return 0.0, 0
+    means = np.array([x[p::period].mean() for p in range(period)])
+    best = int(np.argmax(means))
+    return float(means[best] - means[(best + period // 2) % period]), best
+
+
+def _level_from_drums(drums: np.ndarray, between: np.ndarray, allowed, *, backbeat_min: float,
+                      snare_share: float, snare_dominance: float,
+                      between_min: float) -> tuple[float | None, int]:
+    """Metrical-level factor (0.5, 1, 2 or None: no verdict) and phase from the kick, snare and
+    hi-hat strengths at the tracked beats [shape=(3, beats)] and half-way between them
+    [shape=(3, beats - 1)], among the factors ``allowed(factor)`` admits (see
+    :func:`choose_metrical_level`)."""
+    kick, snare, hihat = drums
+    # Snare-dominated onsets: a kick or hat leaking into the snare activation scores low.
+    x = snare * snare / (kick + snare + hihat + 1e-12)
+    scale = x.mean() + 1e-12
+    periods = (2, 4, 8) if allowed(0.5) else (2,)
+    contrast = {p: phase_contrast(x, p) for p in periods}
+    period = max(contrast, key=lambda p: contrast[p][0])
+    phase = contrast[period][1]
+    share = snare[phase::period].mean() / (drums[:, phase::period].sum(axis=0).mean() + 1e-12)
+    if contrast[period][0] / scale >= backbeat_min and share >= snare_share:
+        if snare[phase::period].mean() < between[1].mean():
+            return 1.0, 0  # the main snares fall between the beats: an off-beat grid, not a level
+        return (1.0 if period == 2 else 0.5), phase % 2
+    if not allowed(2.0):
+        return None, 0
+    if snare.mean() >= snare_dominance * kick.mean():  # a snare on every tracked beat
+        return 2.0, 0
+    if between[:2].sum(axis=0).mean() >= between_min * drums[:2].sum(axis=0).mean():
+        return 2.0, 0  # kicks and snares between the beats as strong as on them
+    return None, 0
+
+
+def _level_from_chords(change: np.ndarray, allowed, *,
+                       chord_min: float) -> tuple[float | None, int]:
+    """Tempo factor and the index of a chord change from the harmonic change at each tracked
+    beat: chords change on bar lines, every 4 beats (Goto & Muraoka 1999, "Real-time beat
+    tracking for drumless audio signals: chord change detection for musical decisions"), so a
+    change every 2, 6 or 8 tracked beats means the factor 2, 2/3 or 1/2 (among those
+    ``allowed(factor)`` admits)."""
+    scale = change.std()
+    periods = [p for p in (2, 4, 6, 8) if allowed(4.0 / p)]
+    if scale < 1e-12 or not periods:
+        return None, 0
+    contrast = {p: phase_contrast(change / scale, p) for p in periods}
+    period = max(contrast, key=lambda p: contrast[p][0])
+    if contrast[period][0] < chord_min:
+        return None, 0
+    return 4.0 / period, contrast[period][1]
+
+
+def choose_metrical_level(beats_s: np.ndarray, tempo_bpm: float, *, drums_at=None,
+                          chord_change=None, bpm_range=(55.0, 180.0), backbeat_min: float = 0.5,
+                          snare_share: float = 0.35, snare_dominance: float = 1.2,
+                          between_min: float = 0.6, chord_min: float = 0.9
+                          ) -> tuple[np.ndarray, float]:
+    """Move the beat grid to half or double tempo when the tracker chose the wrong metrical
+    level; returns ``(beats_s, tempo_bpm)``.
+
+    In popular music the beat is the level at which the snare marks every second beat (the
+    backbeat), or every fourth in a half-time feel. Evidence, in order:
+
+    1. drums (``drums_at(times_s)`` -> [shape=(3, n)] kick, snare, hi-hat onset strength near
+       each time): the snare-dominated onsets recur every 2 tracked beats (keep) or every 4 or 8
+       (the tracker is on eighth notes: halve, keeping the phase with the snares), unless the
+       snares are stronger half-way between the tracked beats (an off-beat grid); with no such
+       recurrence but a snare stronger than the kick on every tracked beat (``snare_dominance``),
+       or kicks and snares half-way between the tracked beats at ``between_min`` of their
+       strength on them, the tracker sits on half notes: double;
+    2. otherwise, chords (``chord_change(beats_s)`` -> [shape=(n,)] harmonic change per beat):
+       chords changing every 8 tracked beats halve, every 2 double, every 6 give 2/3 of the
+       tempo (the tracker on triplets of a 4/4 song), every 4 keep (when the recurrence
+       contrast, in standard deviations of the change, reaches ``chord_min``);
+    3. only levels within ``bpm_range`` are weighed (the tracked one always is), and a tempo
+       below the range is doubled (a tracker on half notes of a slow song).
+
+    ``backbeat_min`` is the least snare recurrence contrast (relative to the mean) that counts, and
+    ``snare_share`` the least share of the snare in the drum onsets at the recurring beats (a
+    kick-only pattern with accents has no backbeat).
+    """
+    beats_s = np.asarray(beats_s, dtype=float)
+    lo, hi = bpm_range
+
+    def allowed(f):
+        return f == 1.0 or lo <= tempo_bpm * f <= hi
+
+    factor, phase = None, 0
+    if len(beats_s) >= 16:
+        if drums_at is not None:
+            factor, phase = _level_from_drums(
+                drums_at(beats_s), drums_at(0.5 * (beats_s[:-1] + beats_s[1:])), allowed,
+                backbeat_min=backbeat_min, snare_share=snare_share,
+                snare_dominance=snare_dominance, between_min=between_min)
+        if factor is None and chord_change is not None:
+            factor, phase = _level_from_chords(chord_change(beats_s), allowed, chord_min=chord_min)
+    if tempo_bpm < lo:
+        factor, phase = 2.0, 0
+    if factor is None or factor == 1.0 or not allowed(factor) or len(beats_s) < 2:
         return beats_s, tempo_bpm
-    alternation, between = level_ratios(beats_s, strength_at)
-    halve = alternation < halve_below or (between < empty_between and tempo_bpm > empty_min_bpm)
-    if halve and tempo_bpm / 2 >= bpm_range[0]:
-        on = strength_at(beats_s)
-        phase = int(on[1::2].mean() > on[0::2].mean())
-        return beats_s[phase::2], tempo_bpm / 2
-    if between > double_above and tempo_bpm * 2 <= bpm_range[1]:
-        grid = np.empty(2 * len(beats_s) - 1)
-        grid[0::2] = beats_s
-        grid[1::2] = 0.5 * (beats_s[:-1] + beats_s[1:])
-        return grid, tempo_bpm * 2
-    return beats_s, tempo_bpm
+    # The new grid at fractional indices of the tracked one, through beat ``phase``.
+    step = 1.0 / factor
+    idx = np.arange(phase % step, len(beats_s) - 1 + 1e-9, step)
+    return np.interp(idx, np.arange(len(beats_s)), beats_s), tempo_bpm * factor
 
 
 def extend_beat_grid(beats_s: np.ndarray, tempo_bpm: float, active, *, duration_s: float) -> np.ndarray:
@@ -191,11 +361,6 @@ def meter_contrast(scores: np.ndarray, beats_per_bar: int) -> float:
     best = int(np.argmax(means))
     others = np.delete(np.array(means), best)
     return float(means[best] - others.mean())
-
-
-def bar_level_ratios(scores: np.ndarray) -> dict[int, float]:
-    """:func:`meter_contrast` of the downbeat scores for bar lengths of 2, 3, 4, 6 and 8 beats."""
-    return {m: meter_contrast(scores, m) for m in (2, 3, 4, 6, 8)}
 
 
 def choose_meter(scores: np.ndarray) -> int:

@@ -1,16 +1,33 @@
-"""Key and mode from a chromagram by correlation with key profiles.
+"""Key and mode from chromagrams: key profiles fitted to songs with known keys, or the classic
+Krumhansl-Schmuckler correlation.
 
-The Krumhansl-Schmuckler algorithm: the time-weighted pitch-class distribution of the song is
-correlated (Pearson) with each of the 24 rotations of a major and a minor key profile and the best
-key wins (Krumhansl 1990, "Cognitive Foundations of Musical Pitch", probe-tone profiles of
-Krumhansl & Kessler 1982). Temperley's revision of the profiles (Temperley 1999, "What's key for
-key? The Krumhansl-Schmuckler key-finding algorithm reconsidered", Music Perception 17(1)) is
-available as ``profile="temperley"``.
+Krumhansl-Schmuckler (``profile="krumhansl"`` or ``"temperley"``): the time-weighted pitch-class
+distribution of the song is correlated (Pearson) with each of the 24 rotations of a major and a
+minor key profile and the best key wins (Krumhansl 1990, "Cognitive Foundations of Musical Pitch",
+probe-tone profiles of Krumhansl & Kessler 1982; Temperley 1999, "What's key for key?", Music
+Perception 17(1)).
+
+Fitted profiles (``profile="fitted"``, the default): one profile per mode for each of two *views*
+of the song, the chroma of its harmonic stems and the chroma of its bass register (C1-B3). Each
+view's pitch-class distribution is z-scored; a key's score is the sum over views of the dot product
+with the view's profile rotated to the key's tonic, and a softmax over the 24 scores gives the key
+probabilities. The bass view carries most of the tonic: it tells a modal song (D dorian) from the
+major or minor key that shares its pitch classes (C major), which fools a single Krumhansl profile.
+Known limit: a bare I-bVII-I-IV loop (mixolydian) still reads as the major key a fourth up in
+about half the keys, since the bass on the fifth counts almost as much as on the tonic. Profiles estimated from a corpus rather than from listening tests go back to
+Temperley (2007, "Music and Probability", ch. 4); here they are a multinomial logistic regression
+(:func:`fit_key_profiles`) on the train/valid songs of generated datasets, shrunk towards the
+Krumhansl-Kessler profile so that tonal music unlike those songs keeps working. The numbers below
+come from ``scripts/fit_key_profiles.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from scipy.optimize import minimize
+from scipy.special import logsumexp
 
 from ..errors import ParameterError
 
@@ -25,6 +42,19 @@ PROFILES = {
         np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0]),
     ),
 }
+#: Views of a song the fitted profiles score, in the order of :data:`FITTED_PROFILES`' axis 1.
+VIEWS = ("harmonic", "bass")
+#: Fitted key profiles [shape=(2 modes: major, minor, 2 views: harmonic, bass, 12 pitch classes
+#: above the tonic)], weights on z-scored pitch-class profiles (see :func:`fit_key_profiles`).
+#: Fitted (l2=1, prior_weight=0.5) on the 130 train/valid songs of four generated datasets
+#: (``mixassist data build`` seeds 0, 1 and 2, and 1 h of procedural songs of seed 5150);
+#: 6-fold cross-validated MIREX score 0.871 against 0.667 for Krumhansl-Kessler on the same songs.
+FITTED_PROFILES = np.array([
+    [[1.277, -0.846, 0.151, -1.266, 0.785, -0.101, -0.058, 1.320, -0.554, -0.160, -0.405, -0.144],
+     [1.316, -0.181, -1.230, -0.458, 1.018, -0.711, 0.160, 0.969, -0.971, 0.381, -0.072, -0.220]],
+    [[1.296, -1.713, 0.080, 1.190, -0.598, -0.007, -1.035, 1.370, -0.158, 0.011, -0.135, -0.300],
+     [1.421, -0.747, -0.956, 0.452, -0.139, 0.234, -0.136, 0.757, 0.024, -0.424, -0.201, -0.286]],
+])
 
 
 def key_names() -> list[str]:
@@ -50,6 +80,14 @@ def pitch_class_profile(chroma: np.ndarray) -> np.ndarray:
     return unit @ weights / weights.sum() if weights.sum() > 0 else unit.mean(axis=1)
 
 
+def standardized_profile(chroma: np.ndarray) -> np.ndarray:
+    """:func:`pitch_class_profile` z-scored over the 12 pitch classes (zeros when flat),
+    [shape=(12,)]: the input of the fitted profiles."""
+    pcp = pitch_class_profile(chroma)
+    sd = pcp.std()
+    return (pcp - pcp.mean()) / sd if sd > 1e-12 else np.zeros(12)
+
+
 def key_scores(pcp: np.ndarray, *, profile: str = "krumhansl") -> np.ndarray:
     """Pearson correlation of a pitch-class profile with the 24 keys of :func:`key_names`."""
     if profile not in PROFILES:
@@ -63,15 +101,103 @@ def key_scores(pcp: np.ndarray, *, profile: str = "krumhansl") -> np.ndarray:
     return scores
 
 
-def estimate_key(chroma: np.ndarray, *, profile: str = "krumhansl") -> tuple[str, float]:
+def _rotations(views: np.ndarray) -> np.ndarray:
+    """[shape=(..., n_views, 12)] -> [shape=(..., 12 tonics, n_views, 12)]: each view rotated so
+    that candidate tonic ``t`` sits at index 0."""
+    return np.stack([np.roll(views, -t, axis=-1) for t in range(12)], axis=-3)
+
+
+def fitted_key_scores(views: np.ndarray, profiles: np.ndarray = FITTED_PROFILES) -> np.ndarray:
+    """Scores (log-probabilities up to a constant) of the 24 keys of :func:`key_names`.
+
+    Parameters
+    ----------
+    views : np.ndarray [shape=(n_views, 12)] z-scored pitch-class profiles
+        (:func:`standardized_profile`) of the views in :data:`VIEWS` order; fewer views than
+        ``profiles`` has use only the first ones.
+    profiles : np.ndarray [shape=(2, n_views, 12)].
+    """
+    views = np.asarray(views, dtype=float)
+    prof = profiles[:, :len(views)]
+    return np.einsum("tvk,mvk->mt", _rotations(views), prof).reshape(24)
+
+
+def _key_index(key: str) -> int:
+    parts = key.split()
+    if len(parts) != 2 or parts[0] not in PITCH_CLASSES or parts[1] not in ("major", "minor"):
+        raise ParameterError(f"key {key!r} is not '<C..B with sharps> major|minor'")
+    return key_names().index(key)
+
+
+def fit_key_profiles(views: Sequence[np.ndarray], keys: Sequence[str], *, l2: float = 1.0,
+                     prior_weight: float = 0.5) -> np.ndarray:
+    """Fit key profiles by multinomial logistic regression over the 24 keys.
+
+    The score of key (tonic t, mode m) for a song is ``sum_v <profiles[m, v], roll(views[v], -t)>``;
+    the fit maximises the log-likelihood of the true keys minus ``l2 * ||profiles - prior||^2``,
+    where the prior is ``prior_weight`` times the z-scored Krumhansl-Kessler profile in every view.
+    Rotating the views by the tonic shares one profile among the 12 keys of a mode, so a few dozen
+    songs suffice.
+
+    Parameters
+    ----------
+    views : per song, np.ndarray [shape=(n_views, 12)] z-scored pitch-class profiles.
+    keys : per song, its key as ``"<tonic> major|minor"`` with sharps (:func:`key_names`).
+    l2 : strength of the pull towards the prior.
+    prior_weight : scale of the Krumhansl-Kessler prior (0: pull towards zero).
+
+    Returns
+    -------
+    np.ndarray [shape=(2, n_views, 12)] profiles for :func:`fitted_key_scores`.
+    """
+    if len(views) != len(keys) or not len(keys):
+        raise ParameterError(f"need one key per song; got {len(views)} songs, {len(keys)} keys")
+    x = _rotations(np.asarray(views, dtype=float))  # (songs, 12, views, 12)
+    y = np.array([_key_index(k) for k in keys])
+    n, _, n_views, _ = x.shape
+    kk = np.stack(PROFILES["krumhansl"])
+    kk = (kk - kk.mean(axis=1, keepdims=True)) / kk.std(axis=1, keepdims=True)
+    prior = prior_weight * np.repeat(kk[:, None, :], n_views, axis=1).ravel()
+
+    def loss(w):
+        s = np.einsum("ntvk,mvk->nmt", x, w.reshape(2, n_views, 12)).reshape(n, 24)
+        lse = logsumexp(s, axis=1)
+        grad_s = np.exp(s - lse[:, None])
+        grad_s[np.arange(n), y] -= 1.0
+        grad = np.einsum("nmt,ntvk->mvk", grad_s.reshape(n, 2, 12), x).ravel()
+        return (lse - s[np.arange(n), y]).sum() + l2 * np.sum((w - prior) ** 2), \
+            grad + 2 * l2 * (w - prior)
+
+    result = minimize(loss, prior.copy(), jac=True, method="L-BFGS-B")
+    return result.x.reshape(2, n_views, 12)
+
+
+def estimate_key(chroma: np.ndarray, *, bass_chroma: np.ndarray | None = None,
+                 profile: str = "fitted") -> tuple[str, float]:
     """Return ``(key, confidence)``: e.g. ``("A minor", 0.83)``.
 
-    ``chroma`` is [shape=(12, frames)] un-normalised chroma energy. The confidence is the
-    winning correlation (-1..1); ``("", 0.0)`` for a chroma without pitch content (silence,
-    drums only).
+    Parameters
+    ----------
+    chroma : np.ndarray [shape=(12, frames)] un-normalised chroma energy of the harmonic stems.
+    bass_chroma : np.ndarray [shape=(12, frames)] chroma of the bass register (C1-B3), used by
+        the fitted profiles (without it they score the harmonic view alone).
+    profile : ``"fitted"`` (probability of the best key as confidence), ``"krumhansl"`` or
+        ``"temperley"`` (the winning correlation, -1..1, as confidence).
+
+    ``("", 0.0)`` for a chroma without pitch content (silence, drums only).
     """
-    scores = key_scores(pitch_class_profile(chroma), profile=profile)
-    if not np.any(scores):
+    if profile != "fitted":
+        scores = key_scores(pitch_class_profile(chroma), profile=profile)
+        if not np.any(scores):
+            return "", 0.0
+        best = int(np.argmax(scores))
+        return key_names()[best], float(scores[best])
+    views = [standardized_profile(chroma)]
+    if bass_chroma is not None:
+        views.append(standardized_profile(bass_chroma))
+    if not np.any(views[0]):
         return "", 0.0
-    best = int(np.argmax(scores))
-    return key_names()[best], float(scores[best])
+    scores = fitted_key_scores(np.stack(views))
+    probs = np.exp(scores - logsumexp(scores))
+    best = int(np.argmax(probs))
+    return key_names()[best], float(probs[best])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import librosa
 import numpy as np
 import pytest
 
@@ -70,8 +71,172 @@ def test_viterbi_follows_accents_through_a_dropped_beat():
     assert set(expected) <= set(down) and len(down) <= len(expected) + 1
 
 
-def test_metrical_level_halves_when_every_other_beat_is_weak():
-    beats = np.arange(0, 20, 0.25)  # tracked at 240 BPM
-    strength = lambda t: np.where(np.round(t / 0.25).astype(int) % 2 == 0, 1.0, 0.1)
-    out, tempo = rhythm.correct_metrical_level(beats, 240.0, strength, bpm_range=(50, 300))
-    assert tempo == 120.0 and np.allclose(out, beats[0::2])
+def drum_pattern(tempo_bpm: float, sr: int, seconds: float, *, kick, snare, hats):
+    """A drum stem on a 16-step bar grid: ``kick``, ``snare``, ``hats`` are the steps (0-15) each
+    piece plays, 3 dB softer off the beat; kick = pitch-swept sine, snare = 200 Hz body plus a
+    noise burst, hat = a short high-passed noise click. Returns ``(audio (1, n), beat times)``."""
+    rng = np.random.default_rng(1)
+    n = int(seconds * sr)
+    y = 1e-4 * rng.standard_normal(n)
+    step = 60.0 / tempo_bpm / 4
+    t = np.arange(int(0.2 * sr)) / sr
+    sounds = {
+        "kick": 0.8 * np.sin(2 * np.pi * (50 + 80 * np.exp(-t * 30)) * t) * np.exp(-t * 25),
+        "snare": (0.3 * np.sin(2 * np.pi * 200 * t) + 0.4 * rng.standard_normal(len(t)))
+        * np.exp(-t * 30),
+        "hats": 0.15 * np.diff(rng.standard_normal(len(t) + 1)) * np.exp(-t * 150),
+    }
+    for name, steps in (("kick", kick), ("snare", snare), ("hats", hats)):
+        for k in range(int((seconds - 0.5) / step)):
+            if k % 16 in steps:
+                s = int(round((0.25 + k * step) * sr))
+                seg = sounds[name][:n - s] * (1.0 if k % 4 == 0 else 0.7)
+                y[s:s + len(seg)] += seg
+    beats = 0.25 + np.arange(0, seconds - 0.5, 4 * step)
+    return y[None, :].astype(np.float32), beats
+
+
+@pytest.mark.parametrize("tempo_bpm, kick, snare, hats", [
+    # hip-hop with double-time (sixteenth-note) hats: the tracker's trap is twice the tempo
+    (80.0, (0, 10), (4, 12), tuple(range(16))),
+    (80.0, (0, 7, 10), (4, 12), tuple(range(0, 16, 2))),
+    # a fast backbeat: the trap is half the tempo
+    (176.0, (0, 8), (4, 12), tuple(range(0, 16, 2))),
+    (160.0, (0, 8, 10), (4, 12), tuple(range(0, 16, 2))),
+    # one-drop: kick on 1 and 3, rim shot on 3, off-beat hats
+    (74.0, (0, 8), (8,), (2, 6, 10, 14)),
+])
+def test_tempo_of_drum_patterns(tempo_bpm, kick, snare, hats):
+    sr = 22050
+    audio, beats = drum_pattern(tempo_bpm, sr, 40.0, kick=kick, snare=snare, hats=hats)
+    s = analyze_structure({"drums": audio}, sr)
+    assert abs(s.tempo_bpm - tempo_bpm) <= 0.02 * tempo_bpm
+    assert beat_f_measure(beats, s.beats_s) >= 0.9
+
+
+def test_drum_onsets_tell_kick_snare_and_hat_apart():
+    sr = 22050
+    hop = 512
+    parts = {}
+    for name, steps in (("kick", (0,)), ("snare", (4,)), ("hats", (8,))):
+        audio, _ = drum_pattern(120.0, sr, 10.0, **{k: () for k in ("kick", "snare", "hats")}
+                                | {name: steps})
+        parts[name] = audio[0]
+    mix = sum(parts.values())
+    spec = np.abs(librosa.stft(mix, n_fft=1024, hop_length=hop)) ** 2
+    onsets = rhythm.drum_onsets(spec, sr, n_fft=1024)
+    step = 0.125  # s, sixteenth note at 120 BPM
+    for k, (name, first_step) in enumerate((("kick", 0), ("snare", 4), ("hats", 8))):
+        hits = 0.25 + (first_step + 16 * np.arange(4)) * step
+        frames = np.round(hits * sr / hop).astype(int)
+        peak = rhythm.beat_sync_peak(onsets[k], frames).mean()
+        others = [rhythm.beat_sync_peak(onsets[j], frames).mean() for j in range(3) if j != k]
+        assert peak > 2 * max(others), name
+
+
+def _grid_strengths(pattern: dict[int, tuple[int, ...]], period: int):
+    """``drums_at`` for a tracked grid with one beat every 0.5 s: piece i (kick, snare, hat) hits
+    the beats whose index modulo ``period`` is in ``pattern[i]``."""
+    def drums_at(times):
+        idx = np.round(np.asarray(times) / 0.5).astype(int)
+        return np.stack([np.where(np.isin(idx % period, pattern[i]), 1.0, 0.05) for i in range(3)])
+    return drums_at
+
+
+def test_metrical_level_halves_when_the_snare_falls_every_fourth_beat():
+    beats = np.arange(0, 30, 0.5)  # tracked at 120 BPM: the eighth notes of a 60 BPM song
+    drums = _grid_strengths({0: (0,), 1: (2,), 2: (0, 1, 2, 3)}, 4)
+    out, tempo = rhythm.choose_metrical_level(beats, 120.0, drums_at=drums, bpm_range=(55, 180))
+    assert tempo == 60.0 and np.allclose(out, beats[0::2])
+
+
+def test_metrical_level_keeps_a_backbeat_and_respects_the_range():
+    beats = np.arange(0, 30, 0.5)
+    drums = _grid_strengths({0: (0,), 1: (1,), 2: (0, 1)}, 2)
+    assert rhythm.choose_metrical_level(beats, 120.0, drums_at=drums)[1] == 120.0
+    halve = _grid_strengths({0: (0,), 1: (2,), 2: (0, 1, 2, 3)}, 4)
+    # Halving 100 BPM would leave the 55-180 BPM range: no change.
+    assert rhythm.choose_metrical_level(beats, 100.0, drums_at=halve)[1] == 100.0
+
+
+def test_metrical_level_doubles_when_every_tracked_beat_is_a_snare():
+    beats = np.arange(0, 30, 0.5)
+    drums = _grid_strengths({0: (), 1: (0,), 2: (0,)}, 1)
+    out, tempo = rhythm.choose_metrical_level(beats, 85.0, drums_at=drums)
+    assert tempo == 170.0 and len(out) == 2 * len(beats) - 1
+    assert np.allclose(out[1::2], beats[:-1] + 0.25)
+
+
+def test_metrical_level_from_chord_changes_without_drums():
+    beats = np.arange(0, 40, 0.5)
+    idx = np.arange(len(beats))
+    change = lambda t: np.where(np.round(np.asarray(t) / 0.5).astype(int) % 8 == 3, 1.0, 0.1)
+    out, tempo = rhythm.choose_metrical_level(beats, 140.0, chord_change=change)
+    assert tempo == 70.0 and np.allclose(out, beats[idx % 2 == 1])  # chords change on a beat
+    every_4 = lambda t: np.where(np.round(np.asarray(t) / 0.5).astype(int) % 4 == 0, 1.0, 0.1)
+    assert rhythm.choose_metrical_level(beats, 140.0, chord_change=every_4)[1] == 140.0
+
+
+def test_metrical_level_from_chords_every_six_tracked_beats():
+    """Tracked at 3/2 of the tempo (150 for 100 BPM): chords change every 6 tracked beats, and
+    the new grid, one beat per 1.5 tracked ones, runs through the chord changes."""
+    beats = np.arange(0, 48, 0.4)
+    change = lambda t: np.where(np.round(np.asarray(t) / 0.4).astype(int) % 6 == 2, 1.0, 0.1)
+    out, tempo = rhythm.choose_metrical_level(beats, 150.0, chord_change=change)
+    assert tempo == pytest.approx(100.0)
+    assert np.allclose(np.diff(out), 0.6) and np.any(np.isclose(out, 0.8))
+
+
+def drumless_song(tempo_bpm: float, sr: int, bars: int):
+    """Sine pads changing chord every bar (I-vi-IV-V in C), a bass note on beats 1 and 3 and a
+    sixteenth-note arpeggio of the chord tones, no drums: ``(stems, beat times)``."""
+    beat = 60.0 / tempo_bpm
+    n = int((bars * 4 * beat + 1.0) * sr)
+    pads, bass, arp = np.zeros(n), np.zeros(n), np.zeros(n)
+    chords = ((60, 64, 67), (57, 60, 64), (53, 57, 60), (55, 59, 62))
+    hz = lambda m: 440.0 * 2 ** ((m - 69) / 12)
+    for b in range(bars):
+        chord = chords[b % 4]
+        s0, length = int(b * 4 * beat * sr), int(4 * beat * sr)
+        t = np.arange(length) / sr
+        pads[s0:s0 + length] += sum(0.05 * np.sin(2 * np.pi * hz(m) * t) for m in chord)
+        for half in (0, 1):
+            s1, m = s0 + int(half * 2 * beat * sr), chord[0] - 24
+            tb = np.arange(int(1.9 * beat * sr)) / sr
+            bass[s1:s1 + len(tb)] += 0.2 * np.sin(2 * np.pi * hz(m) * tb) * np.exp(-tb * 2)
+        for k in range(16):
+            s2, m = s0 + int(k * beat / 4 * sr), chord[k % 3] + 12
+            ta = np.arange(int(0.2 * beat * sr)) / sr
+            arp[s2:s2 + len(ta)] += 0.08 * np.sin(2 * np.pi * hz(m) * ta) * np.exp(-ta * 8)
+    stems = {name: y[None, :].astype(np.float32) for name, y in
+             (("keys", pads), ("bass", bass), ("arp", arp))}
+    return stems, np.arange(bars * 4) * beat
+
+
+@pytest.mark.parametrize("tempo_bpm", [62.0, 75.0])  # the tracker alone says 100 for 75
+def test_tempo_of_a_drumless_song_follows_its_chords(tempo_bpm):
+    sr = 22050
+    stems, beats = drumless_song(tempo_bpm, sr, bars=24)
+    s = analyze_structure(stems, sr)
+    assert abs(s.tempo_bpm - tempo_bpm) <= 0.02 * tempo_bpm
+    assert beat_f_measure(beats, s.beats_s) >= 0.9
+
+
+def test_bar_period_of_chord_changes():
+    frame_rate = 10.0
+    bar_frames = 32  # 3.2 s
+    chroma = np.zeros((12, 60 * bar_frames))
+    for b in range(60):
+        chroma[[(0, 4, 7), (9, 0, 4), (5, 9, 0), (7, 11, 2)][b % 4], b * bar_frames:(b + 1) * bar_frames] = 1.0
+    period, strength = rhythm.bar_period(chroma, frame_rate)
+    assert period == pytest.approx(3.2, abs=0.05) and strength > 0.3
+    assert rhythm.bar_period(np.ones((12, 2000)), frame_rate)[1] == 0.0  # no chord changes
+    assert rhythm.bar_tempo(3.2) == pytest.approx(75.0)
+    assert rhythm.bar_tempo(6.4) == pytest.approx(75.0)  # a two-bar period
+    assert rhythm.bar_tempo(1.6) == pytest.approx(150.0)
+    assert rhythm.bar_tempo(0.5) == 0.0  # 480 BPM: out of range
+
+
+def test_metrical_level_doubles_a_tempo_below_the_range():
+    beats = np.arange(0, 40, 1.5)
+    assert rhythm.choose_metrical_level(beats, 40.0)[1] == 80.0
