@@ -202,7 +202,9 @@ def _level_from_drums(drums: np.ndarray, between: np.ndarray, allowed, *, backbe
     # Snare-dominated onsets: a kick or hat leaking into the snare activation scores low.
     x = snare * snare / (kick + snare + hihat + 1e-12)
     scale = x.mean() + 1e-12
-    periods = (2, 4, 8) if allowed(0.5) else (2,)
+    # A snare every 4 tracked beats is the tracker on eighth notes, or a half-time feel when
+    # half the tempo is out of range; one every 8 only counts as the former.
+    periods = (2, 4, 8) if allowed(0.5) else (2, 4)
     contrast = {p: phase_contrast(x, p) for p in periods}
     period = max(contrast, key=lambda p: contrast[p][0])
     phase = contrast[period][1]
@@ -210,7 +212,7 @@ def _level_from_drums(drums: np.ndarray, between: np.ndarray, allowed, *, backbe
     if contrast[period][0] / scale >= backbeat_min and share >= snare_share:
         if snare[phase::period].mean() < between[1].mean():
             return 1.0, 0  # the main snares fall between the beats: an off-beat grid, not a level
-        return (1.0 if period == 2 else 0.5), phase % 2
+        return (1.0 if period == 2 or not allowed(0.5) else 0.5), phase % 2
     if not allowed(2.0):
         return None, 0
     if snare.mean() >= snare_dominance * kick.mean():  # a snare on every tracked beat

@@ -167,24 +167,34 @@ def test_metrical_level_doubles_when_every_tracked_beat_is_a_snare():
     assert np.allclose(out[1::2], beats[:-1] + 0.25)
 
 
+def _changes(period_s: float, every: int, phase: int):
+    """``chord_change`` for a grid of one beat every ``period_s``: a change on the beats whose
+    index modulo ``every`` is ``phase``."""
+    def chord_change(times):
+        idx = np.round(np.asarray(times) / period_s).astype(int)
+        return np.where(idx % every == phase, 1.0, 0.1)
+    return chord_change
+
+
 def test_metrical_level_from_chord_changes_without_drums():
     beats = np.arange(0, 40, 0.5)
     idx = np.arange(len(beats))
-    change = lambda t: np.where(np.round(np.asarray(t) / 0.5).astype(int) % 8 == 3, 1.0, 0.1)
-    out, tempo = rhythm.choose_metrical_level(beats, 140.0, chord_change=change)
+    out, tempo = rhythm.choose_metrical_level(beats, 140.0, chord_change=_changes(0.5, 8, 3))
     assert tempo == 70.0 and np.allclose(out, beats[idx % 2 == 1])  # chords change on a beat
-    every_4 = lambda t: np.where(np.round(np.asarray(t) / 0.5).astype(int) % 4 == 0, 1.0, 0.1)
-    assert rhythm.choose_metrical_level(beats, 140.0, chord_change=every_4)[1] == 140.0
+    assert rhythm.choose_metrical_level(beats, 140.0, chord_change=_changes(0.5, 4, 0))[1] == 140.0
 
 
 def test_metrical_level_from_chords_every_six_tracked_beats():
     """Tracked at 3/2 of the tempo (150 for 100 BPM): chords change every 6 tracked beats, and
     the new grid, one beat per 1.5 tracked ones, runs through the chord changes."""
     beats = np.arange(0, 48, 0.4)
-    change = lambda t: np.where(np.round(np.asarray(t) / 0.4).astype(int) % 6 == 2, 1.0, 0.1)
-    out, tempo = rhythm.choose_metrical_level(beats, 150.0, chord_change=change)
+    out, tempo = rhythm.choose_metrical_level(beats, 150.0, chord_change=_changes(0.4, 6, 2))
     assert tempo == pytest.approx(100.0)
     assert np.allclose(np.diff(out), 0.6) and np.any(np.isclose(out, 0.8))
+
+
+def _hz(midi: float) -> float:
+    return 440.0 * 2 ** ((midi - 69) / 12)
 
 
 def drumless_song(tempo_bpm: float, sr: int, bars: int):
@@ -194,20 +204,19 @@ def drumless_song(tempo_bpm: float, sr: int, bars: int):
     n = int((bars * 4 * beat + 1.0) * sr)
     pads, bass, arp = np.zeros(n), np.zeros(n), np.zeros(n)
     chords = ((60, 64, 67), (57, 60, 64), (53, 57, 60), (55, 59, 62))
-    hz = lambda m: 440.0 * 2 ** ((m - 69) / 12)
     for b in range(bars):
         chord = chords[b % 4]
         s0, length = int(b * 4 * beat * sr), int(4 * beat * sr)
         t = np.arange(length) / sr
-        pads[s0:s0 + length] += sum(0.05 * np.sin(2 * np.pi * hz(m) * t) for m in chord)
+        pads[s0:s0 + length] += sum(0.05 * np.sin(2 * np.pi * _hz(m) * t) for m in chord)
         for half in (0, 1):
             s1, m = s0 + int(half * 2 * beat * sr), chord[0] - 24
             tb = np.arange(int(1.9 * beat * sr)) / sr
-            bass[s1:s1 + len(tb)] += 0.2 * np.sin(2 * np.pi * hz(m) * tb) * np.exp(-tb * 2)
+            bass[s1:s1 + len(tb)] += 0.2 * np.sin(2 * np.pi * _hz(m) * tb) * np.exp(-tb * 2)
         for k in range(16):
             s2, m = s0 + int(k * beat / 4 * sr), chord[k % 3] + 12
             ta = np.arange(int(0.2 * beat * sr)) / sr
-            arp[s2:s2 + len(ta)] += 0.08 * np.sin(2 * np.pi * hz(m) * ta) * np.exp(-ta * 8)
+            arp[s2:s2 + len(ta)] += 0.08 * np.sin(2 * np.pi * _hz(m) * ta) * np.exp(-ta * 8)
     stems = {name: y[None, :].astype(np.float32) for name, y in
              (("keys", pads), ("bass", bass), ("arp", arp))}
     return stems, np.arange(bars * 4) * beat
@@ -226,8 +235,9 @@ def test_bar_period_of_chord_changes():
     frame_rate = 10.0
     bar_frames = 32  # 3.2 s
     chroma = np.zeros((12, 60 * bar_frames))
+    triads = ((0, 4, 7), (9, 0, 4), (5, 9, 0), (7, 11, 2))  # C Am F G, one per bar
     for b in range(60):
-        chroma[[(0, 4, 7), (9, 0, 4), (5, 9, 0), (7, 11, 2)][b % 4], b * bar_frames:(b + 1) * bar_frames] = 1.0
+        chroma[list(triads[b % 4]), b * bar_frames:(b + 1) * bar_frames] = 1.0
     period, strength = rhythm.bar_period(chroma, frame_rate)
     assert period == pytest.approx(3.2, abs=0.05) and strength > 0.3
     assert rhythm.bar_period(np.ones((12, 2000)), frame_rate)[1] == 0.0  # no chord changes
