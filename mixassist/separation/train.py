@@ -131,8 +131,9 @@ class _Batches:
         from concurrent.futures import ThreadPoolExecutor
 
         self.config, self.device = config, device
-        songs = [(Path(root), song, int(load_manifest(root)["sample_rate"])) for root in config.data
-                 for song in load_manifest(root)["songs"] if song["split"] == "train"]
+        manifests = {root: load_manifest(root) for root in config.data}
+        songs = [(Path(root), song, int(manifest["sample_rate"])) for root, manifest in manifests.items()
+                 for song in manifest["songs"] if song["split"] == "train"]
         self.segment = int(round(config.segment_s * config.sample_rate_hz))
 
         def load(item) -> torch.Tensor:
