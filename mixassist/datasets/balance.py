@@ -1,14 +1,21 @@
 """Reference balance: the level of every stem in the song's reference mix.
 
-Model (procedural songs). Instrumental stems get loudness offsets drawn per part slot from normal
-distributions (LU, relative to one another); the sung lead is then placed relative to the sum of
-all other stems, ``N(-3, 2)`` LU, clipped to [-8, +2]. This follows the published analyses of
-professional multitrack mixes: the lead vocal sits a few LU below the accompaniment with a spread
-of about 2 LU (Pestana & Reiss 2014, "Intelligent audio production strategies informed by best
-practices", AES 53rd Conf.; De Man, Leonard, King & Reiss 2014, "An analysis and evaluation of
-audio features for multitrack music mixtures", ISMIR; Zafrin & Harrison 2016), and drums and bass
-carry most of the accompaniment's loudness. The per-slot means below are mixassist's own
-approximation of those qualitative findings, not values taken from one table.
+Model (procedural songs, generator version 2): one consistent *house style*, the way a single
+mix engineer balances. Every instrumental part slot has a loudness (LU, relative to the other
+instrumental parts) that depends on the slot and the genre; the engineer's per-song taste moves
+it by ``N(0, 1)`` LU (clipped to +-2). The sung lead is then placed relative to the sum of all
+other stems at a genre-dependent offset (a few LU below the accompaniment, closer in ballads and
+hip-hop, further in rock and metal), again with ``N(0, 1)`` LU of taste. The slot means follow the
+published analyses of professional multitrack mixes (Pestana & Reiss 2014, "Intelligent audio
+production strategies informed by best practices", AES 53rd Conf.; De Man, Leonard, King & Reiss
+2014, ISMIR; Zafrin & Harrison 2016): drums and bass carry most of the accompaniment's loudness,
+the lead vocal sits a few LU below it. The numbers are mixassist's approximation of those
+qualitative findings, not values taken from one table.
+
+Version 1 drew every slot with a 1.5-3 LU spread and no genre dependence: a spread between
+engineers, which nothing audible in a single song carries, so no model could restore it (the
+analysis model card's *Level restoration study*). Version 2 models one engineer's repeatable
+choices, which a listener can learn from the song's genre and parts.
 
 ``level_db`` (CONTRACT.md) is always *measured* afterwards: integrated loudness of the stem minus
 that of the mix, ITU-R BS.1770-4 (:func:`mixassist.loudness.integrated_loudness`).
@@ -20,11 +27,27 @@ import numpy as np
 
 from ..loudness import integrated_loudness
 
-#: (mean, standard deviation) in LU of each part slot, relative to the other instrumental parts.
-SLOT_LEVELS_LU = {"drums": (0.0, 1.5), "bass": (-1.5, 2.0), "percussion": (-8.0, 2.5), "comp": (-4.0, 2.5),
-                  "comp2": (-6.0, 2.5), "brass": (-6.0, 2.5), "pad": (-8.0, 3.0), "arp": (-7.0, 2.5),
-                  "lead": (-2.0, 2.0), "counter": (-6.0, 2.0), "fx": (-10.0, 3.0)}
-VOCAL_OVER_REST_LU = (-3.0, 2.0)
+#: Loudness (LU) of each part slot relative to the other instrumental parts, in any genre.
+SLOT_LEVELS_LU = {"drums": 0.0, "bass": -1.5, "percussion": -8.0, "comp": -4.0, "comp2": -6.0, "brass": -6.0,
+                  "pad": -8.0, "arp": -7.0, "lead": -2.0, "counter": -6.0, "fx": -10.0}
+#: Genre adjustments (LU) of the slot levels: e.g. a loud kick and bass in EDM and hip-hop, pads
+#: and piano up front in ambient music and ballads, guitars up in rock and metal.
+GENRE_SLOT_OFFSETS_LU = {
+    "pop": {},
+    "rock": {"comp": 2.0, "comp2": 1.0, "bass": -1.0, "lead": 1.0},
+    "edm": {"drums": 1.0, "bass": 1.5, "pad": -1.0, "arp": 1.5, "fx": 2.0},
+    "hiphop": {"drums": 1.5, "bass": 2.0, "comp": -1.0, "pad": -1.0},
+    "funk": {"bass": 1.0, "comp": 1.0, "brass": 1.5, "percussion": 1.5},
+    "ballad": {"drums": -3.0, "bass": -1.0, "comp": 2.5, "pad": 2.0, "counter": 1.0},
+    "metal": {"comp": 2.5, "comp2": 1.5, "bass": -1.5, "drums": 1.0},
+    "ambient": {"drums": -3.0, "pad": 4.0, "arp": 2.0, "fx": 4.0, "percussion": -1.0},
+    "reggae": {"bass": 2.0, "drums": -1.0, "comp": -1.0, "brass": 1.0},
+}
+#: The sung lead over the rest (LU), per genre.
+VOCAL_OVER_REST_LU = {"pop": -2.0, "rock": -3.5, "edm": -3.0, "hiphop": -1.5, "funk": -3.0, "ballad": -1.5,
+                      "metal": -4.5, "ambient": -4.0, "reggae": -2.5}
+#: Spread (LU, standard deviation) of the engineer's per-song taste around every target; clipped at 2 SD.
+TASTE_SD_LU = 1.0
 #: Loudness given to silence (-inf: nothing passes the BS.1770-4 absolute gate).
 SILENT_LUFS = -70.0
 
@@ -35,17 +58,18 @@ def loudness_lufs(audio: np.ndarray, sr: int) -> float:
     return float(max(value, SILENT_LUFS)) if np.isfinite(value) else SILENT_LUFS
 
 
-def draw_targets(slots: list[str], rng: np.random.Generator) -> dict[str, float]:
-    """Relative loudness (LU) for each instrumental slot (vocals are placed by :func:`balance`)."""
-    out = {}
-    for slot in slots:
-        mean, sd = SLOT_LEVELS_LU.get(slot, (-6.0, 2.5))
-        out[slot] = float(np.clip(rng.normal(mean, sd), mean - 2.5 * sd, mean + 2.5 * sd))
-    return out
+def _taste(rng: np.random.Generator) -> float:
+    return float(np.clip(rng.normal(0.0, TASTE_SD_LU), -2 * TASTE_SD_LU, 2 * TASTE_SD_LU))
+
+
+def draw_targets(slots: list[str], genre: str, rng: np.random.Generator) -> dict[str, float]:
+    """Relative loudness (LU) of each instrumental slot in ``genre`` (vocals are placed by :func:`balance`)."""
+    offsets = GENRE_SLOT_OFFSETS_LU.get(genre, {})
+    return {slot: SLOT_LEVELS_LU.get(slot, -6.0) + offsets.get(slot, 0.0) + _taste(rng) for slot in slots}
 
 
 def balance(stems: dict[str, np.ndarray], sr: int, *, rng: np.random.Generator | None,
-            loudness: dict[str, float], vocal_names: tuple[str, ...] = ("vocals",),
+            loudness: dict[str, float], genre: str = "pop", vocal_names: tuple[str, ...] = ("vocals",),
             ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Scale ``stems`` to a drawn reference balance (``rng``), or keep their levels (``rng=None``,
     MIDI corpora keep their authors' balance). ``loudness`` is each stem's integrated loudness (LUFS).
@@ -53,14 +77,13 @@ def balance(stems: dict[str, np.ndarray], sr: int, *, rng: np.random.Generator |
     if rng is None:
         return stems, {name: 0.0 for name in stems}
     bed_names = [n for n in stems if n not in vocal_names]
-    targets = draw_targets(bed_names, rng)
+    targets = draw_targets(bed_names, genre, rng)
     gains = {n: targets[n] - loudness[n] - 20.0 for n in bed_names}
     out = {n: stems[n] * np.float32(10 ** (gains[n] / 20)) for n in bed_names}
     for name in vocal_names:
         if name in stems:
             bed = sum(out.values()) if out else np.zeros_like(stems[name])
-            mean, sd = VOCAL_OVER_REST_LU
-            offset = float(np.clip(rng.normal(mean, sd), -8.0, 2.0))
+            offset = VOCAL_OVER_REST_LU.get(genre, -3.0) + _taste(rng)
             gains[name] = loudness_lufs(bed, sr) + offset - loudness[name]
             out[name] = stems[name] * np.float32(10 ** (gains[name] / 20))
     return {n: out[n] for n in stems}, gains

@@ -45,7 +45,7 @@ from .vocals import sing
 
 SAMPLE_RATE = 44100
 SUBTYPE = "PCM_24"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 PEAK_DBFS = -1.0
 
 
@@ -124,7 +124,7 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[s
                         "soundfont": p.setup.soundfont if p.setup else "pysinsy:nitech_jp_song070_f001",
                         "bank": p.setup.bank if p.setup else None, "program": p.setup.program if p.setup else None,
                         "program_name": p.program_name, "chain": chain}
-    stems, gains = balance(stems, sr, rng=rng if song.source == "procedural" else None, loudness=lufs,
+    stems, gains = balance(stems, sr, rng=rng if song.source == "procedural" else None, loudness=lufs, genre=song.genre,
                            vocal_names=tuple(n for n in stems if info[n]["kind"] == "vocal"))
     for name in stems:
         info[name]["balance_gain_db"] = round(gains[name], 3)
@@ -143,7 +143,7 @@ def build_song(plan: SongPlan, out_dir: str | os.PathLike) -> dict:
     folder = Path(out_dir) / "songs" / plan.song_id
     if (folder / "song.json").is_file():
         data = json.loads((folder / "song.json").read_text(encoding="utf-8"))
-        if data.get("seed") != plan.seed:
+        if data.get("seed") != plan.seed or data.get("generator_version", 1) != MANIFEST_VERSION:
             raise ParameterError(f"{folder}: built from another --seed (or another generator version); "
                                  "build into a new --out folder")
         return data
@@ -167,8 +167,8 @@ def build_song(plan: SongPlan, out_dir: str | os.PathLike) -> dict:
                             "level_db": round(stem_lufs - mix_lufs, 3),
                             "activity": _activity(audio, SAMPLE_RATE)})
         write_midi(tmp / "song.mid", song)
-        data = {**song.annotations(), "split": plan.split, "index": plan.index,
-                "sample_rate": SAMPLE_RATE, "mixture": "mixture.flac", "midi": "song.mid",
+        data = {**song.annotations(), "generator_version": MANIFEST_VERSION, "split": plan.split,
+                "index": plan.index, "sample_rate": SAMPLE_RATE, "mixture": "mixture.flac", "midi": "song.mid",
                 "loudness_lufs": round(mix_lufs, 3), "stems": records}
         (tmp / "song.json").write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
     return data

@@ -1,9 +1,10 @@
-"""Reference balance: drawn levels and the sung lead over the rest."""
+"""Reference balance: the house-style levels per slot and genre, and the sung lead over the rest."""
 
 import numpy as np
 import pytest
 
-from mixassist.datasets.balance import balance, loudness_lufs
+from mixassist.datasets.balance import (GENRE_SLOT_OFFSETS_LU, SLOT_LEVELS_LU, TASTE_SD_LU, VOCAL_OVER_REST_LU,
+                                        balance, loudness_lufs)
 
 SR = 44100
 
@@ -12,18 +13,37 @@ def _noise(seed, gain):
     return (gain * np.random.default_rng(seed).standard_normal((2, 3 * SR))).astype(np.float32)
 
 
-def test_vocal_sits_relative_to_the_rest_as_drawn():
-    stems = {"drums": _noise(1, 0.3), "bass": _noise(2, 0.05), "comp": _noise(3, 0.2), "vocals": _noise(4, 0.01)}
+def _draws(stems, genre, n=40):
     lufs = {n: loudness_lufs(a, SR) for n, a in stems.items()}
+    for seed in range(n):
+        yield balance(stems, SR, rng=np.random.default_rng(seed), loudness=lufs, genre=genre)
+
+
+@pytest.mark.parametrize("genre", ["pop", "metal"])
+def test_vocal_sits_relative_to_the_rest_at_the_genre_offset(genre):
+    stems = {"drums": _noise(1, 0.3), "bass": _noise(2, 0.05), "comp": _noise(3, 0.2), "vocals": _noise(4, 0.01)}
     offsets = []
-    for seed in range(40):
-        out, gains = balance(stems, SR, rng=np.random.default_rng(seed), loudness=lufs)
+    for out, gains in _draws(stems, genre):
         rest = out["drums"] + out["bass"] + out["comp"]
         offsets.append(loudness_lufs(out["vocals"], SR) - loudness_lufs(rest, SR))
-        assert loudness_lufs(out["bass"], SR) - lufs["bass"] == pytest.approx(gains["bass"], abs=0.01)
-    assert all(-8.05 <= o <= 2.05 for o in offsets)
-    assert np.mean(offsets) == pytest.approx(-3.0, abs=1.0)  # N(-3, 2) over 40 draws
-    assert 1.0 < np.std(offsets) < 3.0
+    mean = VOCAL_OVER_REST_LU[genre]
+    assert all(mean - 2 * TASTE_SD_LU - 0.05 <= o <= mean + 2 * TASTE_SD_LU + 0.05 for o in offsets)
+    assert np.mean(offsets) == pytest.approx(mean, abs=0.5)
+    assert 0.5 * TASTE_SD_LU < np.std(offsets) < 1.5 * TASTE_SD_LU
+
+
+def test_slot_levels_follow_slot_and_genre():
+    stems = {"drums": _noise(1, 0.3), "pad": _noise(2, 0.05)}
+    lufs = {n: loudness_lufs(a, SR) for n, a in stems.items()}
+    for genre in ("pop", "ambient"):
+        diffs = []
+        for out, gains in _draws(stems, genre):
+            assert loudness_lufs(out["pad"], SR) - lufs["pad"] == pytest.approx(gains["pad"], abs=0.01)
+            diffs.append(loudness_lufs(out["pad"], SR) - loudness_lufs(out["drums"], SR))
+        offsets = GENRE_SLOT_OFFSETS_LU[genre]
+        expected = (SLOT_LEVELS_LU["pad"] + offsets.get("pad", 0.0)) - (SLOT_LEVELS_LU["drums"]
+                                                                        + offsets.get("drums", 0.0))
+        assert np.mean(diffs) == pytest.approx(expected, abs=0.6), genre
 
 
 def test_corpus_balance_is_kept():

@@ -52,14 +52,15 @@ def test_level_db_is_stem_minus_mix_loudness(tiny_dataset):
 
 
 def test_vocal_level_follows_the_balance_model(tiny_dataset):
-    """Sung lead sits N(-3, 2) LU below the rest, clipped to [-8, +2] (balance.py)."""
+    """Sung lead sits at its genre's offset below the rest, +-2 LU of taste (balance.py)."""
+    from mixassist.datasets.balance import TASTE_SD_LU, VOCAL_OVER_REST_LU
     from mixassist.loudness import integrated_loudness
     song = _songs(tiny_dataset)[0]
     stems = {s["name"]: sf.read(tiny_dataset / song["folder"] / s["file"], dtype="float32")[0].T for s in song["stems"]}
     assert "vocals" in stems
     rest = sum(a for n, a in stems.items() if n != "vocals")
     offset = integrated_loudness(stems["vocals"], 44100) - integrated_loudness(rest, 44100)
-    assert -8.1 < offset < 2.1
+    assert abs(offset - VOCAL_OVER_REST_LU[song["genre"]]) < 2 * TASTE_SD_LU + 0.1
 
 
 def test_same_seed_builds_byte_identical_stems_and_rerun_skips(tiny_dataset, tiny_spec, tmp_path):
@@ -100,3 +101,18 @@ def test_resuming_with_another_seed_is_refused(tiny_dataset, tiny_spec):
     from mixassist.errors import ParameterError
     with pytest.raises(ParameterError, match="another --seed"):
         build_dataset(tiny_dataset, **{**tiny_spec, "seed": tiny_spec["seed"] + 1})
+
+
+def test_resuming_a_folder_of_an_older_generator_is_refused(tiny_dataset, tiny_spec, tmp_path):
+    import json
+    import shutil
+
+    from mixassist.errors import ParameterError
+    old = tmp_path / "old"
+    shutil.copytree(tiny_dataset, old)
+    meta = next(old.glob("songs/*/song.json"))
+    data = json.loads(meta.read_text(encoding="utf-8"))
+    del data["generator_version"]  # folders of generator version 1 carried no version
+    meta.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ParameterError, match="another generator version"):
+        build_dataset(old, **tiny_spec)
