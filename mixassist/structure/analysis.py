@@ -4,8 +4,9 @@
 ``ANALYSIS_SR`` (22.05 kHz) with one STFT per signal, so a 3-minute song analyses well over 20x
 faster than real time on two cores. The drum stem (any stem named like drums/kick/snare/perc)
 drives beat tracking and, with the chord changes, the choice between half and double tempo (without
-drums, the period of the chord changes sets the tempo); the harmonic stems (everything but drums)
-and their bass register drive key and harmonic change; a mix alone works too (it plays every role).
+drums, the period of the chord changes sets the tempo, unless chords change on most beats); the
+harmonic stems (everything but drums) and their bass register drive key and harmonic change; a mix
+alone works too (it plays every role).
 """
 
 from __future__ import annotations
@@ -239,18 +240,27 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
 
     pitched = len(drum_names) < len(names)  # chords need stems other than drums
     # Without drums the harmonic rhythm sets the tempo: four beats to the bar over which the
-    # chords repeat (rhythm.bar_period), re-tracked there when the tracker disagrees.
-    bar_bpm = 0.0
+    # chords repeat (rhythm.bar_period), re-tracked there when the tracker disagrees. Chords
+    # that change on more tracked beats than the harmony repeats strongly (a chorale: a chord on
+    # every beat) set no bar and no metrical level: the tracked beat stands. On the development
+    # sets' drumless songs this gets 10 of 10 generated songs and 13 of 14 music21 chorales right
+    # (4 of 14 before); it is a heuristic: on random block-chord sequences of sine tones the
+    # harmony can repeat strongly by chance and half of them still read at 1/2 or 2/3 tempo.
+    bar_bpm, chords_on_beats = 0.0, False
     if drum_parts is None and pitched:
         bar_s, strength = rhythm.bar_period(chroma, CHROMA_SR / CHROMA_HOP)
-        bar_bpm = rhythm.bar_tempo(bar_s) if strength >= BAR_MIN_STRENGTH else 0.0
+        chords_on_beats = rhythm.chord_change_rate(_chord_change_at(chroma, beats_s)) > strength
+        if strength >= BAR_MIN_STRENGTH and not chords_on_beats:
+            bar_bpm = rhythm.bar_tempo(bar_s)
     if bar_bpm and abs(tempo / bar_bpm - 1) > 0.04:
         tempo, beat_frames = rhythm.track_beats(onset, ANALYSIS_SR, hop_length=HOP, bpm=bar_bpm)
         beats_s = librosa.frames_to_time(beat_frames, sr=ANALYSIS_SR, hop_length=HOP)
     elif not bar_bpm:  # drums and chord changes decide the metrical level
         beats_s, tempo = rhythm.choose_metrical_level(
             beats_s, tempo, drums_at=partial(_peaks_at, drum_parts) if drum_parts is not None
-            else None, chord_change=partial(_chord_change_at, chroma) if pitched else None)
+            else None,
+            chord_change=partial(_chord_change_at, chroma) if pitched and not chords_on_beats
+            else None)
     frame_s = ACTIVITY_FRAME / ANALYSIS_SR
     levels = {k: frame_rms_db(monos[k], ACTIVITY_FRAME) for k in names}
     masks = {k: activity_mask(levels[k], frame_s=frame_s) for k in names}

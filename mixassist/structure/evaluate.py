@@ -7,7 +7,10 @@
 - key: MIREX weighted score (same key 1, perfect fifth 0.5, relative 0.3, parallel 0.2;
   as mir_eval.key.weighted_score);
 - section boundaries: hit-rate F-measure with a +-3 s window (mir_eval.segment.detection), with
-  and without the trivial first and last boundaries (``trim``).
+  and without the trivial first and last boundaries (``trim``);
+- section labels: frame-wise label accuracy, the fraction of the annotated span (sampled every
+  0.1 s) where the estimated label names the annotated one (both mapped to
+  :data:`.segmentation.SECTION_LABELS`); no target in issue 7, reported for information.
 
 Matching is a maximum one-to-one assignment of events within the window (Hungarian algorithm).
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from .segmentation import SECTION_LABELS
 from .tonality import PITCH_CLASSES
 
 _FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#", "Cb": "B", "Fb": "E",
@@ -108,20 +112,59 @@ def boundary_f_measure(ref_sections, est_sections, *, window: float = 3.0,
     return f_measure(bounds(ref_sections), bounds(est_sections), window=window)
 
 
+def section_label(label: str) -> str | None:
+    """``"Pre_Chorus"`` -> ``"pre-chorus"``: a label in :data:`.segmentation.SECTION_LABELS`, or
+    None for one outside that vocabulary."""
+    name = (label or "").strip().lower().replace("_", "-").replace(" ", "-")
+    name = "pre-chorus" if name == "prechorus" else name
+    return name if name in SECTION_LABELS else None
+
+
+def label_accuracy(ref_sections, est_sections, *, step: float = 0.1) -> float:
+    """Fraction of the annotated span, sampled every ``step`` seconds, where the estimated section
+    label equals the annotated one (:func:`section_label` on both; a time outside every estimated
+    section, or a label outside the vocabulary, counts as wrong). Sections as for
+    :func:`boundary_f_measure`."""
+    def spans(secs):
+        get = (lambda s, k: s[k]) if secs and isinstance(secs[0], dict) else getattr
+        return [(float(get(s, "start_s")), float(get(s, "end_s")), section_label(get(s, "label")))
+                for s in secs]
+
+    ref, est = spans(ref_sections), spans(est_sections)
+    if not ref:
+        return 0.0
+    times = np.arange(ref[0][0], ref[-1][1], step)
+
+    def labels_at(secs):
+        out = np.full(len(times), None, dtype=object)
+        for a, b, lab in secs:
+            out[(times >= a) & (times < b)] = lab
+        return out
+
+    ref_at, est_at = labels_at(ref), labels_at(est)
+    return float(np.mean([r is not None and r == e for r, e in zip(ref_at, est_at)]))
+
+
 def score_song(reference: dict, estimate) -> dict:
     """All scores of one song. ``reference`` has ``tempo_bpm, beats_s, downbeats_s, key,
-    sections``; ``estimate`` is a :class:`~.analysis.SongStructure`."""
-    ref_secs = [dict(s) for s in reference["sections"]]
-    if ref_secs and "duration_s" in reference:
-        ref_secs[-1]["end_s"] = min(ref_secs[-1]["end_s"], reference["duration_s"])
-    est_secs = list(estimate.sections)
-    return {
+    sections``; ``estimate`` is a :class:`~.analysis.SongStructure`. A reference without
+    sections (songs from MIDI corpora) gets no boundary or label scores."""
+    scores = {
         "tempo_acc1": float(tempo_acc1(reference["tempo_bpm"], estimate.tempo_bpm)),
         "beat_f": beat_f_measure(reference["beats_s"], estimate.beats_s),
         "downbeat_f": beat_f_measure(reference["downbeats_s"], estimate.downbeats_s),
         "key_score": key_weighted_score(reference["key"], estimate.key),
+    }
+    ref_secs = [dict(s) for s in reference["sections"]]
+    if not ref_secs:
+        return scores
+    if "duration_s" in reference:
+        ref_secs[-1]["end_s"] = min(ref_secs[-1]["end_s"], reference["duration_s"])
+    est_secs = list(estimate.sections)
+    return scores | {
         "boundary_f3": boundary_f_measure(ref_secs, est_secs, window=3.0),
         "boundary_f3_trim": boundary_f_measure(ref_secs, est_secs, window=3.0, trim=True),
+        "label_acc": label_accuracy(ref_secs, est_secs),
     }
 
 
@@ -131,7 +174,6 @@ TARGETS = {"tempo_acc1": 0.95, "beat_f": 0.90, "downbeat_f": 0.75, "key_score": 
 
 
 def summarize(scores: list[dict]) -> dict:
-    """Mean of every metric over songs."""
-    if not scores:
-        return {}
-    return {k: float(np.mean([s[k] for s in scores])) for k in scores[0]}
+    """Mean of every metric over the songs that have it."""
+    keys = list(dict.fromkeys(k for s in scores for k in s))
+    return {k: float(np.mean([s[k] for s in scores if k in s])) for k in keys}

@@ -343,6 +343,16 @@ def harmonic_change(chroma: np.ndarray, chroma_frames: np.ndarray, *, span: int 
     return out
 
 
+def chord_change_rate(change: np.ndarray) -> float:
+    """Fraction of beats with a chord change: :func:`harmonic_change` values [shape=(beats,)]
+    above half their 95th percentile (0..1; 0 without change). Chords changing on bar lines give
+    1/4 to 1/8 in principle; measured on the development sets, 0.17-0.44 on generated drumless
+    songs (chords every bar or two) and 0.28-0.55 on music21 chorales (a chord on most beats)."""
+    change = np.asarray(change, dtype=float)
+    top = np.quantile(change, 0.95) if len(change) else 0.0
+    return float(np.mean(change > 0.5 * top)) if top > 0 else 0.0
+
+
 def _zscore(x: np.ndarray) -> np.ndarray:
     sd = x.std()
     return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)

@@ -74,6 +74,9 @@ def test_extended_adds_drum_and_bass_intro_and_outro(song, structure, dj_bars):
 def test_loop_is_whole_bars_and_seamless(song, structure, bars):
     p = plan(structure, song, "loop", loop_bars=bars)
     assert p.length_s == pytest.approx(bars * 2.0, abs=0.05)  # 120 BPM 4/4: 2 s a bar
+    (seg,) = p.edits.segments  # the loop starts and ends on detected downbeats (to the sample)
+    downbeats = np.array(structure.downbeats_s) * song.sr
+    assert all(np.min(np.abs(downbeats - x)) <= 1.0 for x in (seg.start, seg.end))
     out = apply_edits(song.stems, song.sr, p.edits)
     mix = np.sum(list(out.values()), axis=0)
     twice = np.concatenate([mix, mix], axis=1)

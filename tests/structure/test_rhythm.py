@@ -250,3 +250,12 @@ def test_bar_period_of_chord_changes():
 def test_metrical_level_doubles_a_tempo_below_the_range():
     beats = np.arange(0, 40, 1.5)
     assert rhythm.choose_metrical_level(beats, 40.0)[1] == 80.0
+
+
+def test_chord_change_rate_tells_bar_lines_from_every_beat():
+    rng = np.random.default_rng(3)
+    per_bar = np.where(np.arange(64) % 4 == 0, 0.6, 0.05) + 0.02 * rng.random(64)
+    per_beat = 0.3 + 0.3 * rng.random(64)  # a chord on every beat, some changes larger
+    assert rhythm.chord_change_rate(per_bar) == pytest.approx(0.25, abs=0.02)
+    assert rhythm.chord_change_rate(per_beat) > 0.6
+    assert rhythm.chord_change_rate(np.zeros(16)) == 0.0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from mixassist.structure import segmentation
-from mixassist.structure.analysis import analyze_structure
-from mixassist.structure.evaluate import boundary_f_measure
+from mixassist.structure.analysis import Section, analyze_structure
+from mixassist.structure.evaluate import boundary_f_measure, label_accuracy
 
 
 def aba_song(sr: int, *, tempo_bpm: float = 120.0, bars=(8, 8, 8)):
@@ -80,3 +80,17 @@ def test_name_segments_pop_form():
     drums = np.array([0, 1, 1, 1, 1, 1, 1, 0.0])
     assert segmentation.name_segments(clusters, energy, bars, drums) == [
         "intro", "verse", "chorus", "verse", "chorus", "bridge", "chorus", "outro"]
+
+
+def test_label_accuracy_is_the_fraction_of_time_labelled_right():
+    ref = [{"start_s": 0.0, "end_s": 10.0, "label": "intro"},
+           {"start_s": 10.0, "end_s": 30.0, "label": "verse"},
+           {"start_s": 30.0, "end_s": 40.0, "label": "Pre_Chorus"}]
+    assert label_accuracy(ref, ref) == 1.0
+    # 0-10 s right, 10-20 s wrong, 20-30 s right, 30-40 s right after mapping "prechorus".
+    est = [Section(0.0, 10.0, "intro"), Section(10.0, 20.0, "chorus"),
+           Section(20.0, 30.0, "verse"), Section(30.0, 40.0, "prechorus")]
+    assert abs(label_accuracy(ref, est) - 0.75) < 0.01
+    # Labels outside the vocabulary and times no estimate covers count as wrong.
+    est = [Section(0.0, 10.0, "dj-intro"), Section(10.0, 20.0, "verse")]
+    assert abs(label_accuracy(ref, est) - 0.25) < 0.01
