@@ -7,6 +7,9 @@ accuracy, no target) with
 against the issue-7 targets. When ``mir_eval`` is installed the beat, downbeat, key and boundary
 scores are recomputed with it as a cross-check.
 
+With ``--separated`` the mix is also separated by the default separator (the bundled compact
+model when offline) and its four stems analysed: the path a stereo mix takes in ``mixassist mix``.
+
 Sources (any combination):
   --data DIR      a dataset from ``mixassist data build`` (``DIR/songs/*/song.json`` + stems)
   --synthetic N   N procedural songs of :mod:`mixassist.structure.synthetic` (random tempo, key,
@@ -93,9 +96,16 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-mix", action="store_true", help="skip the mix-alone analysis")
+    parser.add_argument("--separated", action="store_true",
+                        help="also analyse the stems the default separator (offline: the bundled compact "
+                             "model) makes from the mix, as `mixassist mix` does for a stereo file")
     args = parser.parse_args()
+    separator = None
+    if args.separated:
+        from mixassist.separation import Separator
+        separator = Separator(None)
     sources = [s for root in args.data for s in dataset_songs(root, args.split)]
-    results = {"stems": [], "mix": []}
+    results = {"stems": [], "separated stems": [], "mix": []}
     checks = []
     songs = list(sources) + list(synthetic_songs(args.synthetic, args.seed))
     # Procedural songs have exact annotations; songs from MIDI corpora have no sections and a
@@ -111,8 +121,14 @@ def main() -> None:
         line = " ".join(f"{k}={v:.3f}" for k, v in scores.items())
         print(f"{name:<40} ref {ref['tempo_bpm']:.1f} est {est.tempo_bpm:.1f} bpm, "
               f"ref {ref['key']!r} est {est.key!r}: {line}")
+        mix = np.sum(list(stems.values()), axis=0)
+        if separator is not None:
+            sep_est = analyze_structure(separator.separate(mix, sr), sr)
+            results["separated stems"].append(score_song(ref, sep_est))
+            line = " ".join(f"{k}={v:.3f}" for k, v in results["separated stems"][-1].items())
+            print(f"{'  (separated)':<40} est {sep_est.tempo_bpm:.1f} bpm, est {sep_est.key!r}: {line}")
         if not args.no_mix:
-            mix_est = analyze_structure({"mix": np.sum(list(stems.values()), axis=0)}, sr)
+            mix_est = analyze_structure({"mix": mix}, sr)
             results["mix"].append(score_song(ref, mix_est))
             line = " ".join(f"{k}={v:.3f}" for k, v in results["mix"][-1].items())
             print(f"{'  (mix alone)':<40} est {mix_est.tempo_bpm:.1f} bpm, est {mix_est.key!r}: {line}")
