@@ -3,8 +3,8 @@
 The generator (:mod:`mixassist.datasets.balance`) sets every procedural stem's level from its part
 slot and the song's genre, plus a random per-song "taste" draw that nothing audible carries. An
 oracle that knows each stem's slot and the genre but not the draw predicts the levels the song
-would have with no taste (up to the mean of the draws); its error (MAE in dB per stem after removing the common offset, as in
-``benchmarks/analysis_eval.py``) bounds what the analysis network can reach. Corpus songs keep
+would have with no taste (up to the mean of the draws); its error (MAE in dB per stem after
+removing the common offset, as in ``benchmarks/analysis_eval.py``) bounds what the analysis network can reach. Corpus songs keep
 their authors' balance, so the oracle falls back on the reference table at the true labels. The
 bed under a sung lead is the power sum of the other stems' levels, which is approximate.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from mixassist.analysis.labels import reference_levels
-from mixassist.datasets.balance import GENRE_SLOT_OFFSETS_LU, SLOT_LEVELS_LU, VOCAL_OVER_REST_LU
+from mixassist.datasets.balance import slot_level_lu, vocal_over_rest_lu
 
 
 def oracle_levels(song: dict) -> np.ndarray:
@@ -29,15 +29,14 @@ def oracle_levels(song: dict) -> np.ndarray:
     Instrumental stems get their slot and genre means, shifted onto the measured levels' scale
     by the mean of the measured levels; the sung lead sits its genre offset below the measured
     instrumental bed (the power sum of the other stems' levels)."""
-    offsets = GENRE_SLOT_OFFSETS_LU.get(song["genre"], {})
     bed = [s for s in song["stems"] if s["kind"] != "vocal"]
-    means = np.array([SLOT_LEVELS_LU.get(s["name"], -6.0) + offsets.get(s["name"], 0.0) for s in bed])
+    means = np.array([slot_level_lu(s["name"], song["genre"]) for s in bed])
     measured = np.array([s["level_db"] for s in bed])
     levels = dict(zip([s["name"] for s in bed], means - means.mean() + measured.mean()))
     bed_db = 10 * np.log10(np.sum(10 ** (measured / 10))) if bed else 0.0
     for s in song["stems"]:
         if s["kind"] == "vocal":
-            levels[s["name"]] = bed_db + VOCAL_OVER_REST_LU.get(song["genre"], -3.0)
+            levels[s["name"]] = bed_db + vocal_over_rest_lu(song["genre"])
     return np.array([levels[s["name"]] for s in song["stems"]])
 
 

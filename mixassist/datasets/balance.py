@@ -62,10 +62,19 @@ def _taste(rng: np.random.Generator) -> float:
     return float(np.clip(rng.normal(0.0, TASTE_SD_LU), -2 * TASTE_SD_LU, 2 * TASTE_SD_LU))
 
 
+def slot_level_lu(slot: str, genre: str) -> float:
+    """The house style's loudness (LU, before taste) of an instrumental ``slot`` in ``genre``."""
+    return SLOT_LEVELS_LU.get(slot, -6.0) + GENRE_SLOT_OFFSETS_LU.get(genre, {}).get(slot, 0.0)
+
+
+def vocal_over_rest_lu(genre: str) -> float:
+    """The house style's level (LU, before taste) of the sung lead over the rest in ``genre``."""
+    return VOCAL_OVER_REST_LU.get(genre, -3.0)
+
+
 def draw_targets(slots: list[str], genre: str, rng: np.random.Generator) -> dict[str, float]:
     """Relative loudness (LU) of each instrumental slot in ``genre`` (vocals are placed by :func:`balance`)."""
-    offsets = GENRE_SLOT_OFFSETS_LU.get(genre, {})
-    return {slot: SLOT_LEVELS_LU.get(slot, -6.0) + offsets.get(slot, 0.0) + _taste(rng) for slot in slots}
+    return {slot: slot_level_lu(slot, genre) + _taste(rng) for slot in slots}
 
 
 def balance(stems: dict[str, np.ndarray], sr: int, *, rng: np.random.Generator | None,
@@ -83,7 +92,7 @@ def balance(stems: dict[str, np.ndarray], sr: int, *, rng: np.random.Generator |
     for name in vocal_names:
         if name in stems:
             bed = sum(out.values()) if out else np.zeros_like(stems[name])
-            offset = VOCAL_OVER_REST_LU.get(genre, -3.0) + _taste(rng)
+            offset = vocal_over_rest_lu(genre) + _taste(rng)
             gains[name] = loudness_lufs(bed, sr) + offset - loudness[name]
             out[name] = stems[name] * np.float32(10 ** (gains[name] / 20))
     return {n: out[n] for n in stems}, gains

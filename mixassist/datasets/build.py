@@ -124,8 +124,8 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[s
                         "soundfont": p.setup.soundfont if p.setup else "pysinsy:nitech_jp_song070_f001",
                         "bank": p.setup.bank if p.setup else None, "program": p.setup.program if p.setup else None,
                         "program_name": p.program_name, "chain": chain}
-    stems, gains = balance(stems, sr, rng=rng if song.source == "procedural" else None, loudness=lufs, genre=song.genre,
-                           vocal_names=tuple(n for n in stems if info[n]["kind"] == "vocal"))
+    stems, gains = balance(stems, sr, rng=rng if song.source == "procedural" else None, loudness=lufs,
+                           genre=song.genre, vocal_names=tuple(n for n in stems if info[n]["kind"] == "vocal"))
     for name in stems:
         info[name]["balance_gain_db"] = round(gains[name], 3)
         info[name]["loudness_lufs"] = lufs[name] + gains[name]
