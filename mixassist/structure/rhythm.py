@@ -192,15 +192,15 @@ def phase_contrast(x: np.ndarray, period: int) -> tuple[float, int]:
 
 
 def _level_from_drums(drums: np.ndarray, between: np.ndarray, allowed, *, backbeat_min: float,
-                      snare_share: float, snare_dominance: float,
-                      between_min: float) -> tuple[float | None, int]:
+                      snare_share: float, between_min: float) -> tuple[float | None, int]:
     """Metrical-level factor (0.5, 1, 2 or None: no verdict) and phase from the kick, snare and
     hi-hat strengths at the tracked beats [shape=(3, beats)] and half-way between them
     [shape=(3, beats - 1)], among the factors ``allowed(factor)`` admits (see
     :func:`choose_metrical_level`)."""
     kick, snare, hihat = drums
+    total = kick + snare + hihat + 1e-12
     # Snare-dominated onsets: a kick or hat leaking into the snare activation scores low.
-    x = snare * snare / (kick + snare + hihat + 1e-12)
+    x = snare * snare / total
     scale = x.mean() + 1e-12
     # A snare every 4 tracked beats is the tracker on eighth notes, or a half-time feel when
     # half the tempo is out of range; one every 8 only counts as the former.
@@ -215,8 +215,8 @@ def _level_from_drums(drums: np.ndarray, between: np.ndarray, allowed, *, backbe
         return (1.0 if period == 2 or not allowed(0.5) else 0.5), phase % 2
     if not allowed(2.0):
         return None, 0
-    if snare.mean() >= snare_dominance * kick.mean():  # a snare on every tracked beat
-        return 2.0, 0
+    if snare.mean() >= snare_share * total.mean():
+        return 2.0, 0  # the snare on every tracked beat: the backbeats of twice the tempo
     if between[:2].sum(axis=0).mean() >= between_min * drums[:2].sum(axis=0).mean():
         return 2.0, 0  # kicks and snares between the beats as strong as on them
     return None, 0
@@ -242,8 +242,8 @@ def _level_from_chords(change: np.ndarray, allowed, *,
 
 def choose_metrical_level(beats_s: np.ndarray, tempo_bpm: float, *, drums_at=None,
                           chord_change=None, bpm_range=(55.0, 180.0), backbeat_min: float = 0.5,
-                          snare_share: float = 0.35, snare_dominance: float = 1.2,
-                          between_min: float = 0.6, chord_min: float = 0.9
+                          snare_share: float = 0.35, between_min: float = 0.6,
+                          chord_min: float = 0.9
                           ) -> tuple[np.ndarray, float]:
     """Move the beat grid to half or double tempo when the tracker chose the wrong metrical
     level; returns ``(beats_s, tempo_bpm)``.
@@ -255,9 +255,10 @@ def choose_metrical_level(beats_s: np.ndarray, tempo_bpm: float, *, drums_at=Non
        each time): the snare-dominated onsets recur every 2 tracked beats (keep) or every 4 or 8
        (the tracker is on eighth notes: halve, keeping the phase with the snares), unless the
        snares are stronger half-way between the tracked beats (an off-beat grid); with no such
-       recurrence but a snare stronger than the kick on every tracked beat (``snare_dominance``),
-       or kicks and snares half-way between the tracked beats at ``between_min`` of their
-       strength on them, the tracker sits on half notes: double;
+       recurrence but the snare on every tracked beat (at least ``snare_share`` of the drum
+       onsets there: the tracker on the backbeats, as on a fast metal beat whose kick plays every
+       sixteenth), or kicks and snares half-way between the tracked beats at ``between_min`` of
+       their strength on them, the tracker sits on half notes: double;
     2. otherwise, chords (``chord_change(beats_s)`` -> [shape=(n,)] harmonic change per beat):
        chords changing every 8 tracked beats halve, every 2 double, every 6 give 2/3 of the
        tempo (the tracker on triplets of a 4/4 song), every 4 keep (when the recurrence
@@ -267,7 +268,7 @@ def choose_metrical_level(beats_s: np.ndarray, tempo_bpm: float, *, drums_at=Non
 
     ``backbeat_min`` is the least snare recurrence contrast (relative to the mean) that counts, and
     ``snare_share`` the least share of the snare in the drum onsets at the recurring beats (a
-    kick-only pattern with accents has no backbeat).
+    kick-only pattern with accents has no backbeat) or, for doubling, at all tracked beats.
     """
     beats_s = np.asarray(beats_s, dtype=float)
     lo, hi = bpm_range
@@ -280,8 +281,7 @@ def choose_metrical_level(beats_s: np.ndarray, tempo_bpm: float, *, drums_at=Non
         if drums_at is not None:
             factor, phase = _level_from_drums(
                 drums_at(beats_s), drums_at(0.5 * (beats_s[:-1] + beats_s[1:])), allowed,
-                backbeat_min=backbeat_min, snare_share=snare_share,
-                snare_dominance=snare_dominance, between_min=between_min)
+                backbeat_min=backbeat_min, snare_share=snare_share, between_min=between_min)
         if factor is None and chord_change is not None:
             factor, phase = _level_from_chords(chord_change(beats_s), allowed, chord_min=chord_min)
     if tempo_bpm < lo:

@@ -167,6 +167,22 @@ def test_metrical_level_doubles_when_every_tracked_beat_is_a_snare():
     assert np.allclose(out[1::2], beats[:-1] + 0.25)
 
 
+
+def test_metrical_level_doubles_on_snares_over_a_kick_on_every_sixteenth():
+    # Tracked on the backbeats of a fast metal beat: kick as strong as the snare on every
+    # tracked beat and on the sixteenths between, so the snare does not dominate the kick.
+    beats = np.arange(0, 30, 0.5)
+
+    def drums(kick_between, snare_on_beat):
+        def drums_at(times):
+            on_beat = np.isclose(np.asarray(times) % 0.5, 0.0)
+            return np.stack([np.where(on_beat, 1.0, kick_between),
+                             np.where(on_beat, snare_on_beat, 0.05), np.full(len(times), 0.05)])
+        return drums_at
+    assert rhythm.choose_metrical_level(beats, 82.0, drums_at=drums(1.0, 1.0))[1] == 164.0
+    # A kick on every beat without a snare (four on the floor) is no backbeat: no change.
+    assert rhythm.choose_metrical_level(beats, 82.0, drums_at=drums(0.05, 0.05))[1] == 82.0
+
 def _changes(period_s: float, every: int, phase: int):
     """``chord_change`` for a grid of one beat every ``period_s``: a change on the beats whose
     index modulo ``every`` is ``phase``."""
