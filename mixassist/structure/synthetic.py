@@ -178,3 +178,32 @@ def synthetic_song(*, tempo_bpm: float = 120.0, key: str = "C major", beats_per_
     return SyntheticSong(stems=stems, sr=sr, tempo_bpm=float(tempo_bpm),
                          beats_per_bar=beats_per_bar, beats_s=np.array(beats),
                          downbeats_s=np.array(downbeats), key=key, sections=sections)
+
+
+def drum_pattern(tempo_bpm: float, sr: int, seconds: float, *, kick, snare, hats,
+                 seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """A drum stem on a 16-step bar grid: ``kick``, ``snare``, ``hats`` are the steps (0-15) each
+    piece plays, 3 dB softer off the beat; kick = pitch-swept sine, snare = 200 Hz body plus a
+    noise burst, hat = a short high-passed noise click. The first beat is at 0.25 s.
+
+    Returns ``(audio [shape=(1, samples)] float32, beat times [shape=(beats,)] in s)``.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(seconds * sr)
+    y = 1e-4 * rng.standard_normal(n)
+    step = 60.0 / tempo_bpm / 4
+    t = np.arange(int(0.2 * sr)) / sr
+    sounds = {
+        "kick": 0.8 * np.sin(2 * np.pi * (50 + 80 * np.exp(-t * 30)) * t) * np.exp(-t * 25),
+        "snare": (0.3 * np.sin(2 * np.pi * 200 * t) + 0.4 * rng.standard_normal(len(t)))
+        * np.exp(-t * 30),
+        "hats": 0.15 * np.diff(rng.standard_normal(len(t) + 1)) * np.exp(-t * 150),
+    }
+    for name, steps in (("kick", kick), ("snare", snare), ("hats", hats)):
+        for k in range(int((seconds - 0.5) / step)):
+            if k % 16 in steps:
+                s = int(round((0.25 + k * step) * sr))
+                seg = sounds[name][:n - s] * (1.0 if k % 4 == 0 else 0.7)
+                y[s:s + len(seg)] += seg
+    beats = 0.25 + np.arange(0, seconds - 0.5, 4 * step)
+    return y[None, :].astype(np.float32), beats

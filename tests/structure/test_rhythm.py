@@ -9,7 +9,7 @@ import pytest
 from mixassist.structure import rhythm
 from mixassist.structure.analysis import analyze_structure
 from mixassist.structure.evaluate import beat_f_measure
-from mixassist.structure.synthetic import synthetic_song
+from mixassist.structure.synthetic import drum_pattern, synthetic_song
 
 
 def kick_track(tempo_bpm: float, sr: int, seconds: float, *, accent_every: int = 4):
@@ -71,31 +71,6 @@ def test_viterbi_follows_accents_through_a_dropped_beat():
     assert set(expected) <= set(down) and len(down) <= len(expected) + 1
 
 
-def drum_pattern(tempo_bpm: float, sr: int, seconds: float, *, kick, snare, hats):
-    """A drum stem on a 16-step bar grid: ``kick``, ``snare``, ``hats`` are the steps (0-15) each
-    piece plays, 3 dB softer off the beat; kick = pitch-swept sine, snare = 200 Hz body plus a
-    noise burst, hat = a short high-passed noise click. Returns ``(audio (1, n), beat times)``."""
-    rng = np.random.default_rng(1)
-    n = int(seconds * sr)
-    y = 1e-4 * rng.standard_normal(n)
-    step = 60.0 / tempo_bpm / 4
-    t = np.arange(int(0.2 * sr)) / sr
-    sounds = {
-        "kick": 0.8 * np.sin(2 * np.pi * (50 + 80 * np.exp(-t * 30)) * t) * np.exp(-t * 25),
-        "snare": (0.3 * np.sin(2 * np.pi * 200 * t) + 0.4 * rng.standard_normal(len(t)))
-        * np.exp(-t * 30),
-        "hats": 0.15 * np.diff(rng.standard_normal(len(t) + 1)) * np.exp(-t * 150),
-    }
-    for name, steps in (("kick", kick), ("snare", snare), ("hats", hats)):
-        for k in range(int((seconds - 0.5) / step)):
-            if k % 16 in steps:
-                s = int(round((0.25 + k * step) * sr))
-                seg = sounds[name][:n - s] * (1.0 if k % 4 == 0 else 0.7)
-                y[s:s + len(seg)] += seg
-    beats = 0.25 + np.arange(0, seconds - 0.5, 4 * step)
-    return y[None, :].astype(np.float32), beats
-
-
 @pytest.mark.parametrize("tempo_bpm, kick, snare, hats", [
     # hip-hop with double-time (sixteenth-note) hats: the tracker's trap is twice the tempo
     (80.0, (0, 10), (4, 12), tuple(range(16))),
@@ -103,6 +78,11 @@ def drum_pattern(tempo_bpm: float, sr: int, seconds: float, *, kick, snare, hats
     # a fast backbeat: the trap is half the tempo
     (176.0, (0, 8), (4, 12), tuple(range(0, 16, 2))),
     (160.0, (0, 8, 10), (4, 12), tuple(range(0, 16, 2))),
+    # metal: the kick on every sixteenth, the trap is the snares at half the tempo
+    (172.0, tuple(range(16)), (4, 12), tuple(range(0, 16, 2))),
+    (166.0, tuple(range(16)), (4, 12), tuple(range(0, 16, 4))),
+    # four on the floor with off-beat hats
+    (124.0, (0, 4, 8, 12), (4, 12), (2, 6, 10, 14)),
     # one-drop: kick on 1 and 3, rim shot on 3, off-beat hats
     (74.0, (0, 8), (8,), (2, 6, 10, 14)),
 ])
@@ -136,10 +116,12 @@ def test_drum_onsets_tell_kick_snare_and_hat_apart():
 
 def _grid_strengths(pattern: dict[int, tuple[int, ...]], period: int):
     """``drums_at`` for a tracked grid with one beat every 0.5 s: piece i (kick, snare, hat) hits
-    the beats whose index modulo ``period`` is in ``pattern[i]``."""
+    the beats whose index modulo ``period`` is in ``pattern[i]``; nothing plays between beats."""
     def drums_at(times):
         idx = np.round(np.asarray(times) / 0.5).astype(int)
-        return np.stack([np.where(np.isin(idx % period, pattern[i]), 1.0, 0.05) for i in range(3)])
+        on_grid = np.isclose(np.asarray(times) % 0.5, 0.0)
+        return np.stack([np.where(np.isin(idx % period, pattern[i]) & on_grid, 1.0, 0.05)
+                         for i in range(3)])
     return drums_at
 
 
@@ -166,22 +148,6 @@ def test_metrical_level_doubles_when_every_tracked_beat_is_a_snare():
     assert tempo == 170.0 and len(out) == 2 * len(beats) - 1
     assert np.allclose(out[1::2], beats[:-1] + 0.25)
 
-
-
-def test_metrical_level_doubles_on_snares_over_a_kick_on_every_sixteenth():
-    # Tracked on the backbeats of a fast metal beat: kick as strong as the snare on every
-    # tracked beat and on the sixteenths between, so the snare does not dominate the kick.
-    beats = np.arange(0, 30, 0.5)
-
-    def drums(kick_between, snare_on_beat):
-        def drums_at(times):
-            on_beat = np.isclose(np.asarray(times) % 0.5, 0.0)
-            return np.stack([np.where(on_beat, 1.0, kick_between),
-                             np.where(on_beat, snare_on_beat, 0.05), np.full(len(times), 0.05)])
-        return drums_at
-    assert rhythm.choose_metrical_level(beats, 82.0, drums_at=drums(1.0, 1.0))[1] == 164.0
-    # A kick on every beat without a snare (four on the floor) is no backbeat: no change.
-    assert rhythm.choose_metrical_level(beats, 82.0, drums_at=drums(0.05, 0.05))[1] == 82.0
 
 def _changes(period_s: float, every: int, phase: int):
     """``chord_change`` for a grid of one beat every ``period_s``: a change on the beats whose
@@ -275,3 +241,19 @@ def test_chord_change_rate_tells_bar_lines_from_every_beat():
     assert rhythm.chord_change_rate(per_bar) == pytest.approx(0.25, abs=0.02)
     assert rhythm.chord_change_rate(per_beat) > 0.6
     assert rhythm.chord_change_rate(np.zeros(16)) == 0.0
+
+
+def test_level_features_are_scale_free():
+    rng = np.random.default_rng(0)
+    on, between, change = rng.random((3, 64)), rng.random((3, 63)), rng.random(64)
+    feats = rhythm.level_features(on, between, 100.0, change)
+    assert feats.shape == (len(rhythm.LEVEL_FEATURES),)
+    assert np.allclose(feats, rhythm.level_features(7 * on, 7 * between, 100.0, 0.1 * change))
+    assert rhythm.LEVEL_WEIGHTS.shape == (len(rhythm.LEVEL_FACTORS), len(rhythm.LEVEL_FEATURES) + 1)
+
+
+def test_level_allowed_keeps_the_range():
+    assert rhythm.level_allowed(0.5, 120.0) and not rhythm.level_allowed(0.5, 100.0)
+    assert rhythm.level_allowed(2.0, 85.0) and not rhythm.level_allowed(2.0, 95.0)
+    # Below the range the tracked level is not an option: the tempo must double.
+    assert not rhythm.level_allowed(1.0, 40.0) and rhythm.level_allowed(2.0, 40.0)
