@@ -21,6 +21,7 @@ Sources (any combination):
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 from pathlib import Path
 
@@ -104,14 +105,15 @@ def main() -> None:
     if args.separated:
         from mixassist.separation import Separator
         separator = Separator(None)
-    sources = [s for root in args.data for s in dataset_songs(root, args.split)]
+    # One song's audio in memory at a time (a holdout's stems fill gigabytes).
+    songs = itertools.chain((s for root in args.data for s in dataset_songs(root, args.split)),
+                            synthetic_songs(args.synthetic, args.seed))
     results = {"stems": [], "separated stems": [], "mix": []}
-    checks = []
-    songs = list(sources) + list(synthetic_songs(args.synthetic, args.seed))
-    # Procedural songs have exact annotations; songs from MIDI corpora have no sections and a
-    # key estimated from their notes (Krumhansl-Kessler), so they are also summarised apart.
-    kinds = [ref.get("source", "procedural") for _, ref, _, _ in songs]
+    checks, kinds = [], []
     for name, ref, stems, sr in songs:
+        # Procedural songs have exact annotations; songs from MIDI corpora have no sections and
+        # a key estimated from their notes (Krumhansl-Kessler), so they are also summarised apart.
+        kinds.append(ref.get("source", "procedural"))
         est = analyze_structure(stems, sr)
         scores = score_song(ref, est)
         results["stems"].append(scores)

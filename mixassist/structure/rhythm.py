@@ -3,7 +3,8 @@
 Beats come from dynamic-programming beat tracking (Ellis 2007, "Beat tracking by dynamic
 programming", J. New Music Research 36(1)) on an onset-strength envelope, as implemented by librosa;
 the tempo is then refined by a least-squares fit of beat time against beat index, and the metrical
-level (half or double tempo) is checked against the snare backbeat and the harmonic rhythm
+level (half or double tempo) is chosen by a small model fitted on generated songs from the snare
+backbeat, the kick and the harmonic rhythm, or without drums by the chord changes alone
 (:func:`choose_metrical_level`). Downbeats are
 the beats whose bar-position accent is highest: each beat gets a downbeat score from the
 low-frequency (kick/bass) onset energy and the harmonic change at that beat, the meter is the bar
