@@ -35,6 +35,9 @@ BASS_OCTAVES = 3  # bass chroma from C1 (32.7 Hz) up to B3
 ACTIVITY_FRAME = 2048  # samples at ANALYSIS_SR (~93 ms)
 LOW_BAND_HZ = 150.0
 BAR_MIN_STRENGTH = 0.2  # least rhythm.bar_period strength that sets the tempo of drumless songs
+#: A drum stem this far below the mix (mean power, dB) is leakage, not drums: measured on
+#: separated generated songs, drumless ones gave -30 to -47 dB, songs with drums -3 to -25 dB.
+DRUM_LEAKAGE_DB = -30.0
 _DRUM_WORDS = ("drum", "kick", "snare", "hat", "perc", "cymbal", "tom")
 
 
@@ -211,7 +214,10 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
 
     spec_mix = np.abs(librosa.stft(mix, n_fft=N_FFT, hop_length=HOP))
     onset_mix = _onset_env(np.abs(librosa.stft(mix, n_fft=ONSET_N_FFT, hop_length=HOP)))
-    has_drums = drums is not None and np.any(drums)
+    # A drum stem far below the mix is separation leakage (a drumless song through the
+    # separator), whose normalised onsets would drive the beat tracker with noise.
+    has_drums = drums is not None and np.any(drums) and \
+        np.mean(drums ** 2) >= np.mean(mix ** 2) * 10 ** (DRUM_LEAKAGE_DB / 10)
     spec_rhythm = (np.abs(librosa.stft(drums, n_fft=ONSET_N_FFT, hop_length=HOP)) if has_drums
                    else np.abs(librosa.stft(mix, n_fft=ONSET_N_FFT, hop_length=HOP)))
     # Kick, snare and hi-hat: from the drum stem, or from the percussive part of a mix given

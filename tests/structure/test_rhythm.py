@@ -257,3 +257,13 @@ def test_level_allowed_keeps_the_range():
     assert rhythm.level_allowed(2.0, 85.0) and not rhythm.level_allowed(2.0, 95.0)
     # Below the range the tracked level is not an option: the tempo must double.
     assert not rhythm.level_allowed(1.0, 40.0) and rhythm.level_allowed(2.0, 40.0)
+
+
+def test_a_drum_stem_of_leakage_is_not_drums(song):
+    # A drumless song through a separator leaves a drum stem of faint leakage: the analysis
+    # must read the song as drumless, not track the leakage's noise.
+    drumless = {k: v for k, v in song.stems.items() if k != "drums"}
+    leaked = drumless | {"drums": song.stems["drums"] * 10 ** (-45 / 20)}
+    plain, with_leak = analyze_structure(drumless, song.sr), analyze_structure(leaked, song.sr)
+    assert with_leak.tempo_bpm == pytest.approx(plain.tempo_bpm, rel=0.01)
+    assert beat_f_measure(np.array(plain.beats_s), with_leak.beats_s) >= 0.95
