@@ -147,9 +147,8 @@ def fit(x, mask, y, *, l2: float):
 
 
 def predict(x, mask, model) -> np.ndarray:
-    mean, std, w = model
-    z = np.hstack([(x - mean) / std, np.ones((len(x), 1))])
-    return np.argmax(np.where(mask, z @ w.T, -np.inf), axis=1)
+    """Index into LEVEL_FACTORS of the best allowed factor per row, as the analysis scores it."""
+    return np.argmax(np.where(mask, rhythm.level_scores(x, model), -np.inf), axis=1)
 
 
 def main() -> None:
@@ -188,11 +187,13 @@ def main() -> None:
           f"{model_ok[real].mean():.3f}, capture {capture_ok[real].mean():.3f}")
     mean, std, w = fit(x[known], mask[known], y[known], l2=args.l2)
 
-    def row(v):
-        return "[" + ",\n     ".join(", ".join(f"{x:.4f}" for x in v[i:i + 7])
-                                   for i in range(0, len(v), 7)) + "]"
-    print(f"LEVEL_MEAN = np.array({row(mean)})\nLEVEL_STD = np.array({row(std)})\n"
-          "LEVEL_WEIGHTS = np.array([\n" + ",\n".join(f"    {row(r)}" for r in w) + ",\n])")
+    def row(v, indent):
+        lines = [", ".join(f"{x:.4f}" for x in v[i:i + 7]) for i in range(0, len(v), 7)]
+        return (",\n" + indent).join(lines)
+    weights = "".join("    [" + row(r, "     ") + "],\n" for r in w)
+    print("LEVEL_MEAN = np.array([\n    " + row(mean, "    ") + ",\n])\n"
+          "LEVEL_STD = np.array([\n    " + row(std, "    ") + ",\n])\n"
+          "LEVEL_WEIGHTS = np.array([\n" + weights + "])")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ METERS = (4, 3)
 _METER_PRIOR = {4: 1.0, 3: 0.8}
 #: Log-probability of leaving the regular bar cycle between two beats (Viterbi).
 _LOG_BREAK = -6.0
+#: Tempi (BPM) a metrical-level choice may land on; a tracked tempo below it doubles.
+BPM_RANGE = (55.0, 180.0)
 
 
 def track_beats(onset_env: np.ndarray, sr: int, *, hop_length: int,
@@ -115,7 +117,7 @@ def bar_period(chroma: np.ndarray, frame_rate: float, *, min_s: float = 1.2,
     return (k + offset) / frame_rate, float(b / ac[0])
 
 
-def bar_tempo(bar_s: float, *, bpm_range=(55.0, 180.0), beats_per_bar: int = 4) -> float:
+def bar_tempo(bar_s: float, *, bpm_range=BPM_RANGE, beats_per_bar: int = 4) -> float:
     """The slowest tempo within ``bpm_range`` that fits a whole power of two times
     ``beats_per_bar`` beats into ``bar_s`` seconds (``bar_s`` may span two bars); 0 if none."""
     tempo = 60.0 * beats_per_bar / bar_s if bar_s > 0 else 0.0
@@ -201,7 +203,7 @@ LEVEL_FEATURES = ("snare_contrast_2", "snare_contrast_4", "snare_contrast_8", "k
                   "log2_tempo", "log2_tempo_sq")
 
 
-def level_allowed(factor: float, tempo_bpm: float, bpm_range=(55.0, 180.0)) -> bool:
+def level_allowed(factor: float, tempo_bpm: float, bpm_range=BPM_RANGE) -> bool:
     """Whether ``factor`` times ``tempo_bpm`` may be chosen: a tempo within ``bpm_range`` or,
     for the tracked level (factor 1), any tempo from the bottom of the range up; a tempo below
     the range must double."""
@@ -252,10 +254,14 @@ def level_features(drums: np.ndarray, between: np.ndarray, tempo_bpm: float,
 #: development datasets whose tracked tempo was 1/2, 1 or 2 times the annotated one, plus 75
 #: rendered drum clips; held out one dataset at a time it chose the annotated tempo for 0.986 of
 #: 291 songs, the hand-set rules it replaced 0.979 (rules tuned on those same songs).
-LEVEL_MEAN = np.array([1.1743, 0.4334, 0.4559, 0.8828, 0.5616, 1.4545, 1.8877,
-     0.8618, 0.2899, 0.9874, 0.4061, -0.0871, 0.1617])
-LEVEL_STD = np.array([0.5665, 0.7542, 0.8851, 0.6138, 0.1149, 1.5393, 0.7232,
-     1.0831, 0.2287, 0.7238, 0.4597, 0.3925, 0.1990])
+LEVEL_MEAN = np.array([
+    1.1743, 0.4334, 0.4559, 0.8828, 0.5616, 1.4545, 1.8877,
+    0.8618, 0.2899, 0.9874, 0.4061, -0.0871, 0.1617,
+])
+LEVEL_STD = np.array([
+    0.5665, 0.7542, 0.8851, 0.6138, 0.1149, 1.5393, 0.7232,
+    1.0831, 0.2287, 0.7238, 0.4597, 0.3925, 0.1990,
+])
 LEVEL_WEIGHTS = np.array([
     [0.3426, 0.8840, 0.9037, 0.0437, 0.1860, 0.3140, 0.1238,
      0.1908, 0.0972, -0.0849, 0.5846, 0.0420, 0.0035, -1.0122],
@@ -266,6 +272,15 @@ LEVEL_WEIGHTS = np.array([
 ])
 
 
+def level_scores(features: np.ndarray, model=None) -> np.ndarray:
+    """Logits of :data:`LEVEL_FACTORS` from :func:`level_features` [shape=(..., 13)] ->
+    [shape=(..., 3)], by ``model = (mean, std, weights)`` (default the fitted
+    :data:`LEVEL_MEAN`, :data:`LEVEL_STD`, :data:`LEVEL_WEIGHTS`)."""
+    mean, std, weights = model or (LEVEL_MEAN, LEVEL_STD, LEVEL_WEIGHTS)
+    z = (np.asarray(features) - mean) / std
+    return z @ weights[:, :-1].T + weights[:, -1]
+
+
 def _level_from_drums(drums: np.ndarray, between: np.ndarray, tempo_bpm: float, allowed,
                       chord_change: np.ndarray | None) -> tuple[float, int]:
     """Metrical-level factor (one of :data:`LEVEL_FACTORS` that ``allowed(factor)`` admits) and
@@ -273,9 +288,8 @@ def _level_from_drums(drums: np.ndarray, between: np.ndarray, tempo_bpm: float, 
     half-way between them [shape=(3, beats - 1)], and the chord change at the beats, by the
     fitted model (:data:`LEVEL_WEIGHTS`). When halving, the kept beats are those of the phase
     where kicks and snares are stronger (the off-beat eighth notes carry the hats)."""
-    z = np.append((level_features(drums, between, tempo_bpm, chord_change) - LEVEL_MEAN)
-                  / LEVEL_STD, 1.0)
-    logits = np.where([allowed(f) for f in LEVEL_FACTORS], LEVEL_WEIGHTS @ z, -np.inf)
+    scores = level_scores(level_features(drums, between, tempo_bpm, chord_change))
+    logits = np.where([allowed(f) for f in LEVEL_FACTORS], scores, -np.inf)
     factor = LEVEL_FACTORS[int(np.argmax(logits))]
     strength = drums[0] + drums[1]
     return factor, int(strength[1::2].mean() > strength[0::2].mean())
@@ -300,7 +314,7 @@ def _level_from_chords(change: np.ndarray, allowed, *,
 
 
 def choose_metrical_level(beats_s: np.ndarray, tempo_bpm: float, *, drums_at=None,
-                          chord_change=None, bpm_range=(55.0, 180.0), chord_min: float = 0.9
+                          chord_change=None, bpm_range=BPM_RANGE, chord_min: float = 0.9
                           ) -> tuple[np.ndarray, float]:
     """Move the beat grid to half or double tempo when the tracker chose the wrong metrical
     level; returns ``(beats_s, tempo_bpm)``.
