@@ -22,6 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -c constraints-ci.txt -e ".[server,ray,data,dev]"
+# --no-cache-dir: the CUDA wheels of torch are ~4 GB; caching them would need that much disk again.
+.venv/bin/python -m pip install -q --no-cache-dir --upgrade pip
+.venv/bin/python -m pip install -q --no-cache-dir -c constraints-ci.txt -e ".[server,ray,data,dev]"
 echo "setup: done ($(.venv/bin/mixassist --version))"

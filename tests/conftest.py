@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ["MIXASSIST_OFFLINE"] = "1"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["MIXASSIST_CACHE"] = tempfile.mkdtemp(prefix="mixassist-test-cache-")
+atexit.register(shutil.rmtree, os.environ["MIXASSIST_CACHE"], ignore_errors=True)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
