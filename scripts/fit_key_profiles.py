@@ -7,7 +7,7 @@ key score of fitted profiles against the Krumhansl-Kessler profile, and prints t
 on all songs as a literal for ``FITTED_PROFILES``. Modal keys are scored by their major/minor
 reading (``key_major_minor``: the quality of the third above the tonic).
 
-    .venv/bin/python scripts/fit_key_profiles.py --data /work/data_gen/ds1 --data /work/data_gen/ds2
+    .venv/bin/python scripts/fit_key_profiles.py --data /work/data_gen/v2/ds1 --data /work/data_gen/v2/ds2
 """
 
 from __future__ import annotations

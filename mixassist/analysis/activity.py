@@ -16,6 +16,11 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 ABSOLUTE_GATE_LUFS = -70.0  # ITU-R BS.1770-4 absolute gate
+#: A stem whose power while it plays is this far under the mix's is separation leakage (dB):
+#: what a separator leaves in the stem of an instrument the song lacks. Measured on separated
+#: generated songs: drum and vocal stems of songs without them 31-41 dB under the mix, stems of
+#: parts that play 1-25 dB under (see :func:`is_leakage`).
+LEAKAGE_DB = -30.0
 
 
 def frame_loudness(k_power: np.ndarray, hop_s: float, *, smooth_s: float = 0.1) -> np.ndarray:
@@ -74,3 +79,22 @@ def activity_mask(k_power: np.ndarray, hop_s: float, *, relative_db: float = 30.
     ref = float(np.percentile(gated, 95))
     on = max(ref - relative_db, ABSOLUTE_GATE_LUFS)
     return hysteresis(loud, on, on - hysteresis_db)
+
+
+def is_leakage(stem_power: np.ndarray, mix_power: np.ndarray, active: np.ndarray, *,
+               threshold_db: float = LEAKAGE_DB) -> bool:
+    """Whether a stem is leakage rather than a part: its mean power over the frames where it is
+    active lies more than ``-threshold_db`` dB under the mix's mean power over the same frames.
+
+    Averaging over the stem's own active frames keeps a sparse part (one riser, a few crashes)
+    from reading as leakage: what counts is how loud it is against the mix when it plays.
+
+    Parameters
+    ----------
+    stem_power, mix_power : np.ndarray [shape=(frames,)] linear frame power of the stem and the
+        mix on the same frame grid.
+    active : np.ndarray [shape=(frames,)] bool, the stem's activity mask.
+    """
+    if not np.any(active):
+        return False
+    return bool(np.mean(stem_power[active]) < np.mean(mix_power[active]) * 10 ** (threshold_db / 10))

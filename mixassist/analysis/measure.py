@@ -24,7 +24,7 @@ from ..audio.convert import to_channels, validate_audio
 from ..errors import ParameterError
 from ..loudness import (integrated_loudness, loudness_range, short_term_loudness,
                         true_peak_dbtp)
-from .activity import activity_mask, mask_to_regions
+from .activity import activity_mask, is_leakage, mask_to_regions
 from .features import FLOOR_DB, dynamics, spectral_balance, stereo_image
 from .labels import label_stem, reference_levels
 from .masking import masking_matrix
@@ -192,14 +192,20 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
                 if progress is not None:
                     progress(done, total)
     spectra = {n: measured[n][0] for n in names}
-    active = {n: measured[n][1] for n in names}
+    # A stem of separation leakage plays nowhere: no activity, and it masks nothing.
+    leaked = {n for n in names if len(names) > 1 and is_leakage(
+        spectra[n].k_power, measured[None][0].k_power, measured[n][1])}
+    active = {n: np.zeros_like(measured[n][1]) if n in leaked else measured[n][1] for n in names}
 
     mix_lufs = measured[None][2]["integrated_lufs"]
     targets = dict(zip(names, reference_levels(
         [(stem_labels[n].instrument, stem_labels[n].role) for n in names])))
     results = []
     for name in names:
-        spec, mask, loud, feats = measured[name]
+        spec, _, loud, feats = measured[name]
+        mask = active[name]
+        if name in leaked:
+            feats.active_fraction = 0.0
         lufs = loud["integrated_lufs"]
         lab = stem_labels[name]
         results.append(StemAnalysis(
@@ -210,7 +216,8 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
                 mask, spec.hop_s, duration_s=mix.shape[1] / sr)],
             loudness_lufs=_num(lufs), level_db=_num(lufs - mix_lufs),
             target_level_db=_num(targets[name]), confidence=round(lab.confidence, 4),
-            source=lab.source, target_level_source="reference-table", features=feats))
+            source=lab.source, target_level_source="reference-table", features=feats,
+            extra={"leakage": True} if name in leaked else {}))
 
     pairs = masking_matrix(spectra, active, duration_s=mix.shape[1] / sr)
     masking = [Masking(

@@ -95,7 +95,9 @@ class StemAnalysis:
 
     ``source`` says where ``instrument``/``role`` come from: ``"given"``, ``"name-hint"``,
     ``"unknown"`` or (later) ``"network"``; ``target_level_source`` likewise for
-    ``target_level_db`` (``"reference-table"`` until the network lands).
+    ``target_level_db`` (``"reference-table"`` until the network lands). A stem of separation
+    leakage (:func:`.activity.is_leakage`) has ``extra["leakage"] = True``, no ``activity`` and
+    an ``active_fraction`` of 0.
     """
 
     name: str

@@ -118,6 +118,10 @@ def _gain(stem: StemAnalysis, focused: bool) -> tuple[float, list[str]]:
     """Balance gain (dB) and its reasons."""
     if stem.loudness_lufs is None or stem.level_db is None:
         return 0.0, [f"{stem.name}: silent (no block above -70 LUFS); left unchanged"]
+    if stem.extra.get("leakage"):
+        return 0.0, [f"{stem.name}: separation leakage, not a part ({abs(stem.level_db):.1f} LU "
+                     "below the mix and far under it wherever it sounds); left unchanged rather "
+                     "than raised to a target"]
     target = stem.target_level_db
     if target is None:
         return 0.0, [f"{stem.name}: no target level; balance left unchanged"]

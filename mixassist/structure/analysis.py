@@ -18,6 +18,7 @@ import librosa
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
+from ..analysis.activity import is_leakage
 from ..audio.convert import as_audio, check_sample_rate, resample
 from ..errors import AudioContentError, ParameterError
 from . import rhythm, segmentation, tonality
@@ -35,9 +36,6 @@ BASS_OCTAVES = 3  # bass chroma from C1 (32.7 Hz) up to B3
 ACTIVITY_FRAME = 2048  # samples at ANALYSIS_SR (~93 ms)
 LOW_BAND_HZ = 150.0
 BAR_MIN_STRENGTH = 0.2  # least rhythm.bar_period strength that sets the tempo of drumless songs
-#: A drum stem this far below the mix (mean power, dB) is leakage, not drums: measured on
-#: separated generated songs, drumless ones gave -30 to -47 dB, songs with drums -3 to -25 dB.
-DRUM_LEAKAGE_DB = -30.0
 _DRUM_WORDS = ("drum", "kick", "snare", "hat", "perc", "cymbal", "tom")
 
 
@@ -208,16 +206,24 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     monos, duration = _prepare(stems, sr)
     names = list(monos)
     mix = np.sum([monos[k] for k in names], axis=0)
+    frame_s = ACTIVITY_FRAME / ANALYSIS_SR
+    levels = {k: frame_rms_db(monos[k], ACTIVITY_FRAME) for k in names}
+    masks = {k: activity_mask(levels[k], frame_s=frame_s) for k in names}
+    mix_level = frame_rms_db(mix, ACTIVITY_FRAME)
+    # A stem far under the mix wherever it plays is separation leakage (a drumless song through
+    # the separator leaves a faint drum stem): it plays nowhere, and its onsets, normalised,
+    # would drive the beat tracker with noise.
+    for k in names:
+        if len(names) > 1 and is_leakage(10 ** (levels[k] / 10), 10 ** (mix_level / 10), masks[k]):
+            masks[k] = np.zeros_like(masks[k])
     drum_names = [k for k in names if is_drum_stem(k)]
-    drums = np.sum([monos[k] for k in drum_names], axis=0) if drum_names else None
+    playing_drums = [k for k in drum_names if masks[k].any()]
+    drums = np.sum([monos[k] for k in playing_drums], axis=0) if playing_drums else None
     harmonic = _harmonic_mix(monos)
 
     spec_mix = np.abs(librosa.stft(mix, n_fft=N_FFT, hop_length=HOP))
     onset_mix = _onset_env(np.abs(librosa.stft(mix, n_fft=ONSET_N_FFT, hop_length=HOP)))
-    # A drum stem far below the mix is separation leakage (a drumless song through the
-    # separator), whose normalised onsets would drive the beat tracker with noise.
-    has_drums = drums is not None and np.any(drums) and \
-        np.mean(drums ** 2) >= np.mean(mix ** 2) * 10 ** (DRUM_LEAKAGE_DB / 10)
+    has_drums = drums is not None
     spec_rhythm = (np.abs(librosa.stft(drums, n_fft=ONSET_N_FFT, hop_length=HOP)) if has_drums
                    else np.abs(librosa.stft(mix, n_fft=ONSET_N_FFT, hop_length=HOP)))
     # Kick, snare and hi-hat: from the drum stem, or from the percussive part of a mix given
@@ -267,9 +273,6 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
             else None,
             chord_change=partial(_chord_change_at, chroma) if pitched and not chords_on_beats
             else None)
-    frame_s = ACTIVITY_FRAME / ANALYSIS_SR
-    levels = {k: frame_rms_db(monos[k], ACTIVITY_FRAME) for k in names}
-    masks = {k: activity_mask(levels[k], frame_s=frame_s) for k in names}
     # The music "plays" at t when some stem was active within the surrounding bar (4 beats), so
     # staccato parts (stabs, plucks) keep the metre running through sparse intros and outros.
     bar_frames = max(1, int(round(4 * 60.0 / max(tempo, 1.0) / frame_s)))
@@ -292,7 +295,6 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
 
     # Activity and energy.
     activity = {k: mask_to_intervals(masks[k], frame_s, duration) for k in names}
-    mix_level = frame_rms_db(mix, ACTIVITY_FRAME)
     times = (np.arange(len(mix_level)) + 0.5) * frame_s
     onsets_s = librosa.onset.onset_detect(onset_envelope=onset_mix, sr=ANALYSIS_SR,
                                           hop_length=HOP, units="time")

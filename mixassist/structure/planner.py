@@ -112,6 +112,7 @@ class _Song:
     sections: list[dict]  # start_s, end_s, label, stems
     stems: list[str]
     roles: dict[str, str]
+    silent: set[str]  # stems whose activity is known and empty (silence or separation leakage)
 
 
 def _role_from_name(name: str) -> str:
@@ -165,7 +166,8 @@ def _read_song(structure, stem_names) -> _Song:
         sections = [{"start_s": 0.0, "end_s": duration, "label": "verse", "stems": names}]
     raw_beats = getattr(structure, "beats_s", None)
     beats = np.asarray([] if raw_beats is None else raw_beats, dtype=float)
-    return _Song(duration, beats, downbeats, sections, names, roles)
+    silent = {n for n in names if n in activity and not activity[n]}
+    return _Song(duration, beats, downbeats, sections, names, roles, silent)
 
 
 def _vocal_stems(song: _Song) -> list[str]:
@@ -476,6 +478,9 @@ def plan_arrangement(structure, sr: int, *, version: str = "full", stem_names=No
         if not vocals or len(vocals) == len(song.stems):
             raise PlanError(f"{version}: needs a vocals stem next to the others (have "
                             f"{', '.join(song.stems)}); separate the song first")
+        if version == "acapella" and set(vocals) <= song.silent:
+            raise PlanError(f"acapella: the vocal stem(s) {', '.join(vocals)} play nowhere "
+                            "(silent, or only separation leakage): the song has no vocals to keep")
         for n in song.stems:
             mute = (n in vocals) == (version == "instrumental")
             if mute:

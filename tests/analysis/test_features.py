@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mixassist.analysis.activity import hysteresis, mask_to_regions
+from mixassist.analysis.activity import LEAKAGE_DB, hysteresis, is_leakage, mask_to_regions
 from mixassist.analysis.features import spectral_balance, stereo_image
 from mixassist.analysis.measure import measure_stems
 from mixassist.analysis.spectrum import OCTAVE_CENTRES_HZ, band_spectrogram
@@ -44,6 +44,40 @@ def test_activity_of_a_noise_burst(rng):
     assert region.end_s == pytest.approx(4.0, abs=0.2)
     [whole] = a.stem("bed").activity
     assert whole.start_s < 0.1 and whole.end_s > 5.9
+
+
+def test_leakage_is_judged_where_the_stem_plays():
+    mix = np.ones(100)
+    everywhere = np.ones(100, bool)
+    # A continuous stem 35 dB under the mix is leakage; 20 dB under, a quiet part.
+    assert is_leakage(np.full(100, 10 ** -3.5), mix, everywhere)
+    assert not is_leakage(np.full(100, 10 ** -2.0), mix, everywhere)
+    # A sparse part: loud in 2 frames of 100 (its whole-song mean is 37 dB under the mix), level
+    # with the mix where it plays.
+    sparse = np.zeros(100)
+    sparse[10:12] = 0.01
+    mask = sparse > 0
+    assert 10 * np.log10(sparse.mean()) < LEAKAGE_DB
+    assert not is_leakage(sparse, np.full(100, 0.01), mask)
+    assert not is_leakage(np.zeros(100), mix, np.zeros(100, bool))  # silence is not leakage
+
+
+def test_leakage_stem_plays_nowhere_and_masks_nothing(rng):
+    sr = 22_050
+    t = np.arange(4 * sr) / sr
+    keys = np.tile(0.1 * np.sin(2 * np.pi * 330 * t), (2, 1)).astype(np.float32)
+    drums = (0.2 * rng.standard_normal((2, t.size)) * ((t % 0.5) < 0.05)).astype(np.float32)
+    # What a separator leaves in the vocal stem of an instrumental: the mix, 40 dB down.
+    leak = (0.01 * (keys + drums)).astype(np.float32)
+    a = measure_stems({"keys": keys, "drums": drums, "vocals": leak}, sr)
+    vocals = a.stem("vocals")
+    assert vocals.activity == [] and vocals.features.active_fraction == 0.0
+    assert vocals.extra == {"leakage": True} and a.to_dict()["stems"][2]["leakage"] is True
+    assert not any("vocals" in (m.masker, m.target) for m in a.masking)
+    assert a.stem("keys").activity and "leakage" not in a.stem("keys").extra
+    # The same stem 15 dB louder is a (quiet) part.
+    part = measure_stems({"keys": keys, "drums": drums, "vocals": leak * 10 ** (15 / 20)}, sr)
+    assert part.stem("vocals").activity and not part.stem("vocals").extra
 
 
 def test_hysteresis_and_minimum_durations():

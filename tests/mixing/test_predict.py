@@ -61,6 +61,16 @@ def test_loud_vocal_is_lowered(stems):
     assert plan.stems["vocals"].gain_db < -3.0
 
 
+def test_leakage_stem_is_left_alone(stems):
+    # A separated vocal stem of an instrumental holds only leakage, here 40 dB under the rest:
+    # raising it to a vocal's target level would turn separation artefacts into a lead.
+    rest = {k: v for k, v in stems.items() if k != "vocals"}
+    leak = 0.01 * np.sum(list(rest.values()), axis=0)
+    plan = predict_plan(measure_stems({**rest, "vocals": leak}, SR))
+    assert plan.stems["vocals"].gain_db == 0.0
+    assert "separation leakage" in plan.stems["vocals"].reasons[0]
+
+
 def test_focus_gets_priority(analysis):
     plain = predict_plan(analysis)
     focused = predict_plan(analysis, focus="guitar")

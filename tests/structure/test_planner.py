@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -91,6 +93,16 @@ def test_instrumental_and_acapella_mute_by_role(song, structure):
     aca = plan(structure, song, "acapella")
     assert set(aca.mutes) == {"drums", "bass", "other"}
     assert all(r.stem == "vocals" for r in aca.rides)
+
+
+def test_acapella_needs_vocals_that_play(song, structure):
+    # The analysis of an instrumental through the separator: a vocal stem of leakage, which
+    # plays nowhere (empty activity).
+    silent_vocals = replace(structure, activity=structure.activity | {"vocals": []})
+    with pytest.raises(PlanError, match="play nowhere"):
+        plan_arrangement(silent_vocals, song.sr, version="acapella")
+    inst = plan_arrangement(silent_vocals, song.sr, version="instrumental")
+    assert inst.mutes == {"vocals": True}
 
 
 def test_full_rides_have_reasons_and_follow_sections(song, structure):

@@ -267,3 +267,5 @@ def test_a_drum_stem_of_leakage_is_not_drums(song):
     plain, with_leak = analyze_structure(drumless, song.sr), analyze_structure(leaked, song.sr)
     assert with_leak.tempo_bpm == pytest.approx(plain.tempo_bpm, rel=0.01)
     assert beat_f_measure(np.array(plain.beats_s), with_leak.beats_s) >= 0.95
+    assert with_leak.activity["drums"] == []  # the arrangement map shows no drums
+    assert all("drums" not in s.stems for s in with_leak.sections)
