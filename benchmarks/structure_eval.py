@@ -125,7 +125,7 @@ def main() -> None:
               f"ref {ref['key']!r} est {est.key!r}: {line}")
         mix = np.sum(list(stems.values()), axis=0)
         if separator is not None:
-            sep_est = analyze_structure(separator.separate(mix, sr), sr)
+            sep_est = analyze_structure(separator.separate(mix, sr), sr, separated=True)
             results["separated stems"].append(score_song(ref, sep_est))
             line = " ".join(f"{k}={v:.3f}" for k, v in results["separated stems"][-1].items())
             print(f"{'  (separated)':<40} est {sep_est.tempo_bpm:.1f} bpm, est {sep_est.key!r}: {line}")

@@ -112,7 +112,8 @@ class MixAssistant:
         step = None if progress is None else (lambda d, t: progress("analysing", d, t))
         if self.cache is None or isinstance(source, np.ndarray):
             name, stems, rate = self.load(source, sr=sr, progress=progress)
-            return name, stems, rate, analyze(stems, rate, progress=step)
+            separated = not (isinstance(source, (str, os.PathLike)) and Path(source).is_dir())
+            return name, stems, rate, analyze(stems, rate, separated=separated, progress=step)
         path = Path(source)
         folder = path.is_dir()
         if folder:
@@ -127,7 +128,7 @@ class MixAssistant:
             stems = load_stems(path)[0] if folder else cached_stems
             return (path.name if folder else path.stem), stems, analysis.sample_rate, analysis
         name, stems, rate = self.load(path, progress=progress)
-        analysis = analyze(stems, rate, progress=step)
+        analysis = analyze(stems, rate, separated=not folder, progress=step)
         self.cache.store(key, analysis, stems=None if folder else stems, sr=rate)
         return name, stems, rate, analysis
 

@@ -118,3 +118,24 @@ def test_separated_song_is_cached(tmp_path, tiny_checkpoint, monkeypatch):
     monkeypatch.setattr("mixassist.separation.engine.Separator.separate", fail)
     second = MixAssistant(target="apple", **options).process(song)
     assert sorted(second.stems) == sorted(first.stems)
+
+
+def test_leakage_is_judged_on_separated_songs_only(tmp_path, monkeypatch):
+    # A separator that leaves the vocal stem of this instrumental with the rest 46 dB down.
+    parts = {k: v for k, v in synthetic_stems(8.0, SR).items() if k != "vocals"}
+    stems = parts | {"vocals": (0.005 * sum(parts.values())).astype(np.float32)}
+    monkeypatch.setattr("mixassist.separation.engine.Separator.separate",
+                        lambda self, audio, sr, **kwargs: stems)
+    assistant = MixAssistant(cache=False)
+    song = save_audio(tmp_path / "song.wav", sum(stems.values()), SR)
+    separated = assistant.process(song)
+    assert separated.analysis.stem("vocals").extra["leakage"] is True
+    assert separated.plan.stems["vocals"].gain_db == 0.0
+    # The same stems handed over as a folder are the producer's own: a buried part, raised.
+    folder = tmp_path / "stems"
+    folder.mkdir()
+    for name, audio in stems.items():
+        save_audio(folder / f"{name}.wav", audio, SR)
+    given = assistant.process(folder)
+    assert "leakage" not in given.analysis.stem("vocals").extra
+    assert given.plan.stems["vocals"].gain_db > 3

@@ -33,7 +33,7 @@ def _load(path: str):
 
 
 def analyze(stems: dict[str, np.ndarray], sr: int, *, labels: dict[str, str] | None = None,
-            model: str | os.PathLike | bool | None = None,
+            model: str | os.PathLike | bool | None = None, separated: bool = False,
             progress: Callable[[int, int], None] | None = None) -> Analysis:
     """Analyse the stems of one song (their sum is the mix).
 
@@ -45,12 +45,15 @@ def analyze(stems: dict[str, np.ndarray], sr: int, *, labels: dict[str, str] | N
         instrument is known.
     model : analysis network checkpoint; ``None`` -> :data:`DEFAULT_MODEL` if it exists,
         ``False`` -> no network (labels, name hints and the reference table only).
+    separated : the stems came from a separator, so a stem of separation leakage plays
+        nowhere (:func:`.measure.measure_stems`).
     progress : ``callback(done, total)`` as each signal is measured.
     """
     from ..structure import analyze_structure
 
-    structure = analyze_structure(stems, sr)
-    analysis = measure_stems(stems, sr, labels=labels, structure=structure, progress=progress)
+    structure = analyze_structure(stems, sr, separated=separated)
+    analysis = measure_stems(stems, sr, labels=labels, structure=structure, separated=separated,
+                             progress=progress)
     if model is None and DEFAULT_MODEL.is_file():
         model = DEFAULT_MODEL
     if model not in (None, False):

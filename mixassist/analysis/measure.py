@@ -116,7 +116,7 @@ def _features(audio: np.ndarray, spec, active: np.ndarray, short_term_hop_s: flo
 
 
 def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
-                  labels: dict[str, str] | None = None, structure=None,
+                  labels: dict[str, str] | None = None, structure=None, separated: bool = False,
                   short_term_hop_s: float = 1.0, workers: int = 1,
                   progress: Callable[[int, int], None] | None = None) -> Analysis:
     """Measure the stems of one song; the mix is their sum.
@@ -134,6 +134,9 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
         (``[{start_s, end_s, label, ...}]``, extra section fields kept); other fields (``meter``,
         ``key_confidence``, ...) go to the analysis' top level, except ``activity``, ``energy``,
         ``sample_rate`` and ``duration_s`` (measured here).
+    separated : the stems came from a separator: a stem of separation leakage
+        (:func:`.activity.is_leakage`) then plays nowhere (``extra["leakage"]``, no activity,
+        masks nothing). Given stems are never leakage: a part far under the mix is buried.
     short_term_hop_s : hop of the short-term loudness curves stored per stem (s).
     workers : threads measuring signals in parallel. Default 1: on the shared 2-core machine
         two threads were slower (0.7x, benchmarks/measure_speed.py) as BLAS threads compete.
@@ -193,7 +196,7 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
                     progress(done, total)
     spectra = {n: measured[n][0] for n in names}
     # A stem of separation leakage plays nowhere: no activity, and it masks nothing.
-    leaked = {n for n in names if len(names) > 1 and is_leakage(
+    leaked = {n for n in names if separated and is_leakage(
         spectra[n].k_power, measured[None][0].k_power, measured[n][1])}
     active = {n: np.zeros_like(measured[n][1]) if n in leaked else measured[n][1] for n in names}
 

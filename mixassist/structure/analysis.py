@@ -188,7 +188,7 @@ def harmonic_chromas(harmonic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str = "fitted",
-                      start_bpm: float = 120.0) -> SongStructure:
+                      start_bpm: float = 120.0, separated: bool = False) -> SongStructure:
     """Analyse the structure of one song from its stems.
 
     Parameters
@@ -198,6 +198,10 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     sr : sample rate in Hz.
     key_profile : ``"fitted"``, ``"krumhansl"`` or ``"temperley"`` (see :mod:`.tonality`).
     start_bpm : centre of the tempo prior, BPM.
+    separated : the stems came from a separator: a stem of separation leakage
+        (:func:`~mixassist.analysis.activity.is_leakage`) then plays nowhere, and a drum stem of
+        leakage leaves the song drumless for the beat tracker. Given stems are never leakage: a
+        part far under the mix is buried.
 
     Returns
     -------
@@ -214,7 +218,7 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     # the separator leaves a faint drum stem): it plays nowhere, and its onsets, normalised,
     # would drive the beat tracker with noise.
     for k in names:
-        if len(names) > 1 and is_leakage(10 ** (levels[k] / 10), 10 ** (mix_level / 10), masks[k]):
+        if separated and is_leakage(10 ** (levels[k] / 10), 10 ** (mix_level / 10), masks[k]):
             masks[k] = np.zeros_like(masks[k])
     drum_names = [k for k in names if is_drum_stem(k)]
     playing_drums = [k for k in drum_names if masks[k].any()]

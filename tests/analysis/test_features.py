@@ -69,15 +69,19 @@ def test_leakage_stem_plays_nowhere_and_masks_nothing(rng):
     drums = (0.2 * rng.standard_normal((2, t.size)) * ((t % 0.5) < 0.05)).astype(np.float32)
     # What a separator leaves in the vocal stem of an instrumental: the mix, 40 dB down.
     leak = (0.01 * (keys + drums)).astype(np.float32)
-    a = measure_stems({"keys": keys, "drums": drums, "vocals": leak}, sr)
+    a = measure_stems({"keys": keys, "drums": drums, "vocals": leak}, sr, separated=True)
     vocals = a.stem("vocals")
     assert vocals.activity == [] and vocals.features.active_fraction == 0.0
     assert vocals.extra == {"leakage": True} and a.to_dict()["stems"][2]["leakage"] is True
     assert not any("vocals" in (m.masker, m.target) for m in a.masking)
     assert a.stem("keys").activity and "leakage" not in a.stem("keys").extra
-    # The same stem 15 dB louder is a (quiet) part.
-    part = measure_stems({"keys": keys, "drums": drums, "vocals": leak * 10 ** (15 / 20)}, sr)
+    # The same stem 20 dB louder is a (quiet) part; and given stems are never leakage: a part
+    # far under the mix is buried, not absent.
+    part = measure_stems({"keys": keys, "drums": drums, "vocals": leak * 10 ** (20 / 20)}, sr,
+                         separated=True)
     assert part.stem("vocals").activity and not part.stem("vocals").extra
+    given = measure_stems({"keys": keys, "drums": drums, "vocals": leak}, sr)
+    assert given.stem("vocals").activity and not given.stem("vocals").extra
 
 
 def test_hysteresis_and_minimum_durations():

@@ -66,7 +66,7 @@ def test_leakage_stem_is_left_alone(stems):
     # raising it to a vocal's target level would turn separation artefacts into a lead.
     rest = {k: v for k, v in stems.items() if k != "vocals"}
     leak = 0.01 * np.sum(list(rest.values()), axis=0)
-    plan = predict_plan(measure_stems({**rest, "vocals": leak}, SR))
+    plan = predict_plan(measure_stems({**rest, "vocals": leak}, SR, separated=True))
     assert plan.stems["vocals"].gain_db == 0.0
     assert "separation leakage" in plan.stems["vocals"].reasons[0]
 
