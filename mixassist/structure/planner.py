@@ -377,6 +377,9 @@ def _extended(song: _Song, dj_bars: int, notes: list[str]):
     if not drums:
         raise PlanError("extended: no drums stem to build the DJ intro/outro from; separate the "
                         "song first (mixassist separate) or pass a drums track")
+    if set(drums) <= song.silent:
+        raise PlanError(f"extended: the drum stem(s) {', '.join(drums)} play nowhere (silent, or "
+                        "only separation leakage): no groove to build a DJ intro/outro from")
     needed = drums + bass
     db = song.downbeats_s
     if len(db) < 4:

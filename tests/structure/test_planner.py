@@ -95,7 +95,7 @@ def test_instrumental_and_acapella_mute_by_role(song, structure):
     assert all(r.stem == "vocals" for r in aca.rides)
 
 
-def test_acapella_needs_vocals_that_play(song, structure):
+def test_acapella_and_extended_need_parts_that_play(song, structure):
     # The analysis of an instrumental through the separator: a vocal stem of leakage, which
     # plays nowhere (empty activity).
     silent_vocals = replace(structure, activity=structure.activity | {"vocals": []})
@@ -103,6 +103,9 @@ def test_acapella_needs_vocals_that_play(song, structure):
         plan_arrangement(silent_vocals, song.sr, version="acapella")
     inst = plan_arrangement(silent_vocals, song.sr, version="instrumental")
     assert inst.mutes == {"vocals": True}
+    silent_drums = replace(structure, activity=structure.activity | {"drums": []})
+    with pytest.raises(PlanError, match="drum stem.* play nowhere"):
+        plan_arrangement(silent_drums, song.sr, version="extended")
 
 
 def test_full_rides_have_reasons_and_follow_sections(song, structure):
