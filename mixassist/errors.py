@@ -38,6 +38,10 @@ class ModelError(MixAssistError):
     """A model cannot be found, loaded or used."""
 
 
+class CorpusError(MixAssistError):
+    """A corpus song of the data generator cannot be read (a badly formed score, say)."""
+
+
 class PlanError(MixAssistError, ValueError):
     """A mix plan is invalid (unknown plugin or stem, parameter out of range or of the wrong type)."""
 

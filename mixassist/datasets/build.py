@@ -18,19 +18,20 @@ appears atomically, and a rerun skips finished songs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from ..errors import ParameterError
+from ..errors import CorpusError, MixAssistWarning, ParameterError
 from ..utils.atomic import atomic_dir, write_text_atomic
 from .balance import balance, loudness_lufs
 from .compose import compose_song
@@ -49,7 +50,7 @@ MANIFEST_VERSION = 2
 PEAK_DBFS = -1.0
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class SongPlan:
     """What song ``index`` will be: its id, seed, target length and source (``None``: procedural)."""
 
@@ -88,7 +89,13 @@ def plan_songs(*, hours: float, seed: int, corpus_fraction: float = 0.15,
             pool = [c for c in corpora if c.corpus == names[int(rng.integers(len(names)))]]
             item = pool[int(rng.integers(len(pool)))]
         plan = SongPlan(index, f"{index:05d}", s, split, target, item)
-        total += make_song(plan).duration_s
+        try:
+            song = make_song(plan)
+        except CorpusError as exc:  # the same item fails for every build: the plan stays seeded
+            warnings.warn(f"{exc}; song {plan.song_id} is composed instead", MixAssistWarning)
+            plan = dataclasses.replace(plan, corpus_item=None)
+            song = make_song(plan)
+        total += song.duration_s
         plans.append(plan)
     return plans
 

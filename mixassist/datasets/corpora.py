@@ -22,6 +22,7 @@ from pathlib import Path
 import mido
 import numpy as np
 
+from ..errors import CorpusError
 from .compose import NOTE_NAMES
 from .instruments import program_family
 from .licences import check_source
@@ -65,8 +66,12 @@ def _midi_bytes(item: CorpusItem) -> bytes:
         return _wad_lumps(Path(item.path))[item.lump]
     if item.corpus == "music21":
         from music21 import corpus
+        from music21.exceptions21 import Music21Exception
         from music21.midi import translate
-        return translate.music21ObjectToMidiFile(corpus.parse(item.path)).writestr()
+        try:
+            return translate.music21ObjectToMidiFile(corpus.parse(item.path)).writestr()
+        except Music21Exception as exc:  # e.g. badly formed repeats (bach/bwv277.krn)
+            raise CorpusError(f"{item.path}: music21 cannot turn it into MIDI ({exc})") from exc
     return Path(item.path).read_bytes()
 
 

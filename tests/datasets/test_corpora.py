@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
+from mixassist.datasets import build
 from mixassist.datasets.corpora import available_corpora, load_corpus_song
+from mixassist.errors import CorpusError, MixAssistWarning
 from mixassist.vocab import INSTRUMENTS, ROLES
 
 
@@ -29,3 +31,14 @@ def test_corpus_song_is_labelled_and_cut(items, corpus):
         assert all(n.start_s < song.duration_s - 2.0 for n in p.notes)
     assert np.all(np.diff(song.beats_s) > 0) and song.downbeats_s[0] == song.beats_s[0]
     assert " " in song.key and len(song.chords) == len(song.downbeats_s)
+
+
+def test_unreadable_score_is_replaced_by_a_composed_song(items, monkeypatch):
+    # music21 cannot expand this chorale's repeats; seed 10303 drew it and the build died.
+    bad = next(i for i in items if i.name == "bach/bwv277.krn")
+    with pytest.raises(CorpusError, match="bwv277.krn: music21 cannot turn it into MIDI"):
+        load_corpus_song(bad, seed=1, song_id="x")
+    monkeypatch.setattr(build, "available_corpora", lambda: [bad])
+    with pytest.warns(MixAssistWarning, match=r"bwv277.krn.*song \d{5} is composed instead") as seen:
+        plans = build.plan_songs(hours=0.05, seed=1, corpus_fraction=1.0)
+    assert plans and all(p.corpus_item is None for p in plans) and len(seen) == len(plans)
