@@ -110,12 +110,11 @@ class MixAssistant:
         from .mixing.stems import load_stems, stem_files
 
         step = None if progress is None else (lambda d, t: progress("analysing", d, t))
+        folder = not isinstance(source, np.ndarray) and Path(source).is_dir()
         if self.cache is None or isinstance(source, np.ndarray):
             name, stems, rate = self.load(source, sr=sr, progress=progress)
-            separated = not (isinstance(source, (str, os.PathLike)) and Path(source).is_dir())
-            return name, stems, rate, analyze(stems, rate, separated=separated, progress=step)
+            return name, stems, rate, analyze(stems, rate, separated=not folder, progress=step)
         path = Path(source)
-        folder = path.is_dir()
         if folder:
             stem_files(path)
         else:
