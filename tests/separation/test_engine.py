@@ -86,9 +86,9 @@ def test_invalid_options_and_inputs(tiny_model):
     with pytest.raises(ParameterError, match="overlap"):
         Separator(tiny_model, overlap=1.0)
     with pytest.raises(ParameterError, match="longer than"):
-        separate(np.zeros((2, 44100 * 3), np.float32), 44100, model=tiny_model, segment=5.0,
+        separate(np.full((2, 44100 * 3), 0.1, np.float32), 44100, model=tiny_model, segment=5.0,
                  device="cpu")
     with pytest.raises(AudioContentError, match="at least 1 s"):
         separate(np.zeros((2, 1000), np.float32), 44100, model=tiny_model, device="cpu")
     with pytest.raises(ParameterError, match="device"):
-        separate(np.zeros((2, 44100), np.float32), 44100, model=tiny_model, device="tpu")
+        separate(np.full((2, 44100), 0.1, np.float32), 44100, model=tiny_model, device="tpu")
