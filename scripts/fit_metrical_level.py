@@ -6,9 +6,9 @@ evidence (:func:`mixassist.structure.rhythm.level_features`) and the factor (1/2
 takes the tracked tempo to the annotated one (songs where none does, within 4 %, are left out);
 ``--synthetic`` rendered drum clips of :data:`GROOVES` join every training fold. Reports the
 leave-one-dataset-out tempo accuracy of the fitted model next to that of the analysis that made
-the cache ("capture": the hand-set rules for the published numbers, whose cache predates the
-model; the shipped model itself, in-sample, for a cache made now), and prints the model fitted on
-all songs as literals for ``rhythm.py``.
+the cache ("capture": whatever ``choose_metrical_level`` was when a song was cached: the hand-set
+rules for the first 14 development sets, the first fitted model for the five added after it), and
+prints the model fitted on all songs as literals for ``rhythm.py``.
 
 Evidence is cached per song in ``--cache`` (the analysis takes ~1 s a song).
 

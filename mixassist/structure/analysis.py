@@ -217,9 +217,11 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     # A stem far under the mix wherever it plays is separation leakage (a drumless song through
     # the separator leaves a faint drum stem): it plays nowhere, and its onsets, normalised,
     # would drive the beat tracker with noise.
-    for k in names:
-        if separated and is_leakage(10 ** (levels[k] / 10), 10 ** (mix_level / 10), masks[k]):
-            masks[k] = np.zeros_like(masks[k])
+    if separated:
+        mix_power = 10 ** (mix_level / 10)
+        for k in names:
+            if is_leakage(10 ** (levels[k] / 10), mix_power, masks[k]):
+                masks[k] = np.zeros_like(masks[k])
     drum_names = [k for k in names if is_drum_stem(k)]
     playing_drums = [k for k in drum_names if masks[k].any()]
     drums = np.sum([monos[k] for k in playing_drums], axis=0) if playing_drums else None
