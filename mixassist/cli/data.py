@@ -18,12 +18,34 @@ def build(
     out: Path = typer.Option(..., "--out", "-o", help="Dataset folder (created; an existing one is resumed)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Songs rendered in parallel (results do not depend on it)."),
     seed: int = typer.Option(0, "--seed", help="Global seed; the same seed builds identical stems."),
+    sources: str = typer.Option("training", "--sources",
+                                help="Sound sources: 'training' (what the shipped models heard), 'held-out' "
+                                     "(OPL3_FM, csound_GM: never heard) or a comma-separated list."),
 ) -> None:
     """Build a dataset of songs rendered into labelled stems, with a manifest (resumable)."""
     from ..datasets import build_dataset
 
     with progress_bar("building songs") as update:
-        manifest = build_dataset(out, hours=hours, seed=seed, jobs=jobs, progress=update)
+        manifest = build_dataset(out, hours=hours, seed=seed, jobs=jobs, sources=sources,
+                                 progress=update)
     console.print(f"{manifest['n_songs']} songs, {manifest['hours']:.3f} h, "
                   f"{manifest['vocal_fraction']:.0%} with vocals -> {out / 'manifest.json'}",
+                  markup=False, highlight=False)
+
+
+@data_app.command("real")
+def real(
+    out: Path = typer.Option(..., "--out", "-o", help="Corpus folder (created; an existing one is resumed)."),
+    package: list[str] = typer.Option(None, "--package", "-p",
+                                      help="Only these packages (repeatable; default: all of the table)."),
+    debs: Path = typer.Option(None, "--debs", help="Folder of downloaded .deb files (default: apt-get download)."),
+) -> None:
+    """Fetch the real-music corpus: recorded music from Debian packages, split by package."""
+    from ..datasets.real import build_real_corpus
+
+    with progress_bar("fetching packages") as update:
+        manifest = build_real_corpus(out, names=package or None, debs=debs, progress=update)
+    split = ", ".join(f"{k} {v:.2f} h" for k, v in manifest["hours_per_split"].items())
+    console.print(f"{manifest['n_songs']} songs from {manifest['n_packages']} packages, "
+                  f"{manifest['hours']:.2f} h ({split}) -> {out / 'manifest.json'}",
                   markup=False, highlight=False)

@@ -42,6 +42,7 @@ from .midifile import write_midi
 from .production import produce
 from .render import render_channels
 from .song import Song
+from .sources import VOICE, palette
 from .vocals import sing
 
 SAMPLE_RATE = 44100
@@ -52,7 +53,8 @@ PEAK_DBFS = -1.0
 
 @dataclasses.dataclass(frozen=True)
 class SongPlan:
-    """What song ``index`` will be: its id, seed, target length and source (``None``: procedural)."""
+    """What song ``index`` will be: its id, seed, target length, score (``corpus_item``; ``None``:
+    procedural) and the palette of sound sources it is played with (:func:`.sources.palette`)."""
 
     index: int
     song_id: str
@@ -60,6 +62,7 @@ class SongPlan:
     split: str
     target_duration_s: float
     corpus_item: CorpusItem | None
+    sources: str = "training"
 
 
 def song_seed(seed: int, index: int) -> int:
@@ -68,13 +71,15 @@ def song_seed(seed: int, index: int) -> int:
 
 
 def plan_songs(*, hours: float, seed: int, corpus_fraction: float = 0.15,
-               min_duration_s: float = 100.0, max_duration_s: float = 240.0) -> list[SongPlan]:
+               min_duration_s: float = 100.0, max_duration_s: float = 240.0,
+               sources: str = "training") -> list[SongPlan]:
     """Plan songs until their estimated total length reaches ``hours``.
 
     Each song is composed (or loaded) to know its length: ~25 ms per procedural song.
     """
     if hours <= 0:
         raise ParameterError(f"--hours must be positive, got {hours}")
+    palette(sources)  # a clear error for an unknown palette, before any song is planned
     corpora = available_corpora() if corpus_fraction > 0 else []
     plans, total = [], 0.0
     while total < hours * 3600:
@@ -88,7 +93,7 @@ def plan_songs(*, hours: float, seed: int, corpus_fraction: float = 0.15,
             names = sorted({c.corpus for c in corpora})
             pool = [c for c in corpora if c.corpus == names[int(rng.integers(len(names)))]]
             item = pool[int(rng.integers(len(pool)))]
-        plan = SongPlan(index, f"{index:05d}", s, split, target, item)
+        plan = SongPlan(index, f"{index:05d}", s, split, target, item, sources)
         try:
             song = make_song(plan)
         except CorpusError as exc:  # the same item fails for every build: the plan stays seeded
@@ -102,10 +107,12 @@ def plan_songs(*, hours: float, seed: int, corpus_fraction: float = 0.15,
 
 def make_song(plan: SongPlan) -> Song:
     """The composed (or loaded) song of ``plan``, before rendering."""
+    sources = palette(plan.sources)
     if plan.corpus_item is None:
-        return compose_song(plan.seed, target_duration_s=plan.target_duration_s, song_id=plan.song_id)
+        return compose_song(plan.seed, target_duration_s=plan.target_duration_s, song_id=plan.song_id,
+                            sources=sources)
     return load_corpus_song(plan.corpus_item, seed=plan.seed, song_id=plan.song_id,
-                            max_duration_s=plan.target_duration_s)
+                            max_duration_s=plan.target_duration_s, sources=sources)
 
 
 def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
@@ -128,7 +135,8 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[s
         stems[p.name] = audio[:, :n]
         info[p.name] = {"name": p.name, "instrument": p.instrument, "role": p.role, "group": p.group,
                         "kind": p.kind, "channel": p.channel,
-                        "soundfont": p.setup.soundfont if p.setup else "pysinsy:nitech_jp_song070_f001",
+                        "source": p.setup.soundfont if p.setup else VOICE,
+                        "soundfont": p.setup.soundfont if p.setup else VOICE,
                         "bank": p.setup.bank if p.setup else None, "program": p.setup.program if p.setup else None,
                         "program_name": p.program_name, "chain": chain}
     stems, gains = balance(stems, sr, rng=rng if song.source == "procedural" else None, loudness=lufs,
@@ -150,8 +158,10 @@ def build_song(plan: SongPlan, out_dir: str | os.PathLike) -> dict:
     folder = Path(out_dir) / "songs" / plan.song_id
     if (folder / "song.json").is_file():
         data = json.loads((folder / "song.json").read_text(encoding="utf-8"))
-        if data.get("seed") != plan.seed or data.get("generator_version", 1) != MANIFEST_VERSION:
-            raise ParameterError(f"{folder}: built from another --seed (or another generator version); "
+        if (data.get("seed") != plan.seed or data.get("generator_version", 1) != MANIFEST_VERSION
+                or data.get("palette", "training") != plan.sources):
+            raise ParameterError(f"{folder}: built from another --seed, another --sources palette or "
+                                 "another generator version; "
                                  "build into a new --out folder")
         return data
     song = make_song(plan)
@@ -175,6 +185,7 @@ def build_song(plan: SongPlan, out_dir: str | os.PathLike) -> dict:
                             "activity": _activity(audio, SAMPLE_RATE)})
         write_midi(tmp / "song.mid", song)
         data = {**song.annotations(), "generator_version": MANIFEST_VERSION, "split": plan.split,
+                "palette": plan.sources, "sound_sources": sorted({r["source"] for r in records}),
                 "index": plan.index, "sample_rate": SAMPLE_RATE, "mixture": "mixture.flac", "midi": "song.mid",
                 "loudness_lufs": round(mix_lufs, 3), "stems": records}
         (tmp / "song.json").write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -209,8 +220,12 @@ def _build_one(args: tuple[SongPlan, str]) -> dict:
 
 def build_dataset(out_dir: str | os.PathLike, *, hours: float, seed: int = 0, jobs: int = 1,
                   corpus_fraction: float = 0.15, min_duration_s: float = 100.0, max_duration_s: float = 240.0,
+                  sources: str = "training",
                   progress: Callable[[float, float], None] | None = None) -> dict:
     """Build (or resume) a dataset of about ``hours`` of songs in ``out_dir``; returns the manifest.
+
+    ``sources``: the palette the songs are played with (:func:`.sources.palette`): ``training``,
+    ``held-out`` (sources the shipped models never heard) or a comma-separated list of sources.
 
     ``jobs`` worker processes render songs in parallel; results do not depend on it.
     ``progress(done, total)`` is called with the number of songs finished (resumed ones count).
@@ -219,7 +234,7 @@ def build_dataset(out_dir: str | os.PathLike, *, hours: float, seed: int = 0, jo
         raise ParameterError(f"--jobs must be at least 1, got {jobs}")
     out = Path(out_dir)
     plans = plan_songs(hours=hours, seed=seed, corpus_fraction=corpus_fraction,
-                       min_duration_s=min_duration_s, max_duration_s=max_duration_s)
+                       min_duration_s=min_duration_s, max_duration_s=max_duration_s, sources=sources)
     total = float(len(plans))
     songs: dict[int, dict] = {}
     done = 0
@@ -239,13 +254,13 @@ def build_dataset(out_dir: str | os.PathLike, *, hours: float, seed: int = 0, jo
                 done += 1
                 if progress:
                     progress(done, total)
-    manifest = make_manifest([songs[p.index] for p in plans], seed=seed)
+    manifest = make_manifest([songs[p.index] for p in plans], seed=seed, sources=sources)
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
     write_text_atomic(out / "LICENCES.md", licence_markdown())
     return manifest
 
 
-def make_manifest(songs: list[dict], *, seed: int) -> dict:
+def make_manifest(songs: list[dict], *, seed: int, sources: str = "training") -> dict:
     """The dataset manifest: songs with their stems and labels, splits, histograms and licences."""
     hist = {k: Counter() for k in ("instrument", "role", "group")}
     for song in songs:
@@ -259,11 +274,14 @@ def make_manifest(songs: list[dict], *, seed: int) -> dict:
         entry.update({"folder": f"songs/{song['song_id']}", "annotations": f"songs/{song['song_id']}/song.json",
                       "mixture": f"songs/{song['song_id']}/{song['mixture']}",
                       "has_vocals": any(s["instrument"] == "vocals" for s in song["stems"]),
-                      "stems": [{k: s[k] for k in ("name", "file", "instrument", "role", "group", "level_db")}
+                      "sound_sources": song.get("sound_sources", []),
+                      "stems": [{k: s.get(k) for k in ("name", "file", "instrument", "role", "group", "source",
+                                                       "level_db")}
                                 for s in song["stems"]]})
         entries.append(entry)
     return {
-        "version": MANIFEST_VERSION, "seed": seed, "sample_rate": SAMPLE_RATE, "format": f"FLAC {SUBTYPE}",
+        "version": MANIFEST_VERSION, "seed": seed, "palette": sources, "sample_rate": SAMPLE_RATE,
+        "format": f"FLAC {SUBTYPE}",
         "vocabularies": {"group": list(GROUPS), "instrument": list(INSTRUMENTS), "role": list(ROLES)},
         "n_songs": len(entries), "hours": round(sum(s["duration_s"] for s in songs) / 3600, 4),
         "splits": dict(Counter(e["split"] for e in entries)),

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .instruments import program_family
-from .render import ChannelSetup, DRUM_SOUNDFONTS, GM_SOUNDFONTS
+from .render import ChannelSetup
+from .sources import ACOUSTIC_KITS, ELECTRONIC_KITS, Palette, palette
 from .song import Note, Part, Song
 
 NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -165,14 +166,21 @@ SLOT_ENERGY = {"drums": 2, "percussion": 3, "bass": 2, "comp": 1, "comp2": 3, "b
                "pad": 1, "fx": 0, "lead": 3, "counter": 4, "vocals": 2}
 
 
-def compose_song(seed: int, *, target_duration_s: float = 180.0, song_id: str = "song") -> Song:
-    """Compose one song from ``seed``; its length is close to ``target_duration_s`` (whole bars)."""
-    return _Composer(np.random.default_rng(seed), target_duration_s, song_id, seed).song()
+def compose_song(seed: int, *, target_duration_s: float = 180.0, song_id: str = "song",
+                 sources: Palette | None = None) -> Song:
+    """Compose one song from ``seed``; its length is close to ``target_duration_s`` (whole bars).
+
+    ``sources``: the sound sources its parts are played with (default: the ``training`` palette).
+    """
+    return _Composer(np.random.default_rng(seed), target_duration_s, song_id, seed,
+                     sources or palette()).song()
 
 
 class _Composer:
-    def __init__(self, rng: np.random.Generator, target_duration_s: float, song_id: str, seed: int):
+    def __init__(self, rng: np.random.Generator, target_duration_s: float, song_id: str, seed: int,
+                 sources: Palette):
         self.rng, self.target, self.song_id, self.seed = rng, target_duration_s, song_id, seed
+        self.sources = sources
 
     def pick(self, seq):
         return seq[int(self.rng.integers(len(seq)))]
@@ -305,7 +313,7 @@ class _Composer:
         if slot == "vocals":
             return Part(slot, "vocals", "melody", None, None, self._melody(slot, 57, 74, vocal=True), kind="vocal")
         self._prog = program = int(self.pick(self.genre.parts[slot][1]))
-        setup = ChannelSetup(self.pick(sorted(GM_SOUNDFONTS)), program)
+        setup = ChannelSetup(self.pick(self.sources.melodic), program)
         build = {"bass": self._bass, "comp": self._comp, "comp2": self._comp, "brass": self._brass,
                  "pad": self._pad, "arp": self._arp, "fx": self._fx,
                  "lead": lambda s: self._melody(s, 60, 84),
@@ -323,12 +331,15 @@ class _Composer:
     def _drums(self) -> Part:
         rng = self.rng
         electronic = self.genre.name in ("edm", "hiphop") and rng.random() < 0.7
+        kits = self.sources
         if electronic:
-            setup = ChannelSetup("FluidR3_GM", self.pick((24, 25)), bank=128, drum=True)
-        elif rng.random() < 0.7:
-            setup = ChannelSetup(self.pick(sorted(DRUM_SOUNDFONTS)), 0, drum=True)
+            font = kits.electronic
+            setup = ChannelSetup(font, self.pick(kits.kit_programs(font, ELECTRONIC_KITS)), bank=128, drum=True)
+        elif rng.random() < 0.7 and kits.kits:
+            setup = ChannelSetup(self.pick(kits.kits), 0, drum=True)
         else:
-            setup = ChannelSetup(self.pick(sorted(GM_SOUNDFONTS)), self.pick((0, 8, 16, 32)), bank=128, drum=True)
+            font = self.pick(kits.melodic)
+            setup = ChannelSetup(font, self.pick(kits.kit_programs(font, ACOUSTIC_KITS)), bank=128, drum=True)
         low, high = DRUM_STYLES[self.genre.drums]
         kit_has_clap = not setup.soundfont.startswith("AVL")
         notes = []
@@ -358,7 +369,7 @@ class _Composer:
         return Part("drums", "drums", "rhythm", DRUM_CHANNEL, setup, notes)
 
     def _percussion(self) -> Part:
-        setup = ChannelSetup(self.pick(sorted(GM_SOUNDFONTS)), 0, bank=128, drum=True)
+        setup = ChannelSetup(self.pick(self.sources.melodic), 0, bank=128, drum=True)
         pattern = self.pick(PERCUSSION)
         notes = []
         for bar, label, _, _ in self._bars_of("percussion"):

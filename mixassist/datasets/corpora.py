@@ -26,7 +26,8 @@ from ..errors import CorpusError
 from .compose import NOTE_NAMES
 from .instruments import program_family
 from .licences import check_source
-from .render import ChannelSetup, DRUM_SOUNDFONTS, GM_SOUNDFONTS
+from .render import ChannelSetup
+from .sources import Palette, palette
 from .song import Note, Part, Song
 
 FREEDOOM_WADS = (Path("/usr/share/games/doom/freedoom1.wad"), Path("/usr/share/games/doom/freedoom2.wad"))
@@ -108,9 +109,12 @@ def available_corpora() -> list[CorpusItem]:
     return items
 
 
-def load_corpus_song(item: CorpusItem, *, seed: int, song_id: str, max_duration_s: float = 240.0) -> Song:
-    """Turn a corpus item into a labelled :class:`Song` (cut at a downbeat before ``max_duration_s``)."""
+def load_corpus_song(item: CorpusItem, *, seed: int, song_id: str, max_duration_s: float = 240.0,
+                     sources: Palette | None = None) -> Song:
+    """Turn a corpus item into a labelled :class:`Song` (cut at a downbeat before ``max_duration_s``),
+    played with ``sources`` (default: the ``training`` palette)."""
     rng = np.random.default_rng(seed)
+    sources = sources or palette()
     midi = item.midi()
     tempo_map, numerator, events = _read(midi)
     beats = _beats(midi, tempo_map)
@@ -131,12 +135,12 @@ def load_corpus_song(item: CorpusItem, *, seed: int, song_id: str, max_duration_
         if item.corpus == "music21" and not drum:
             program = ensemble[len(parts) % len(ensemble)]
         if drum:
-            kit = str(rng.choice(sorted(DRUM_SOUNDFONTS))) if rng.random() < 0.4 else None
+            kit = str(rng.choice(sources.kits)) if rng.random() < 0.4 and sources.kits else None
             setup = ChannelSetup(kit, 0, drum=True) if kit else \
-                ChannelSetup(str(rng.choice(sorted(GM_SOUNDFONTS))), 0, bank=128, drum=True)
+                ChannelSetup(str(rng.choice(sources.melodic)), 0, bank=128, drum=True)
             family = "drums"
         else:
-            setup = ChannelSetup(str(rng.choice(sorted(GM_SOUNDFONTS))), program)
+            setup = ChannelSetup(str(rng.choice(sources.melodic)), program)
             family = program_family(program)
             for n in notes:
                 pcs[n.pitch % 12] += n.end_s - n.start_s

@@ -15,19 +15,11 @@ import ctypes
 import ctypes.util
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-
 import numpy as np
 
 from ..errors import MixAssistError
+from .sources import soundfont_path
 
-#: Debian packages that provide what this module loads (see docs/datasets.md).
-APT_PACKAGES = ("libfluidsynth3", "fluid-soundfont-gm", "timgm6mb-soundfont", "avldrums.lv2-soundfont")
-SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")
-#: General-MIDI soundfonts for melodic parts (name -> file).
-GM_SOUNDFONTS = {"FluidR3_GM": "FluidR3_GM.sf2", "TimGM6mb": "TimGM6mb.sf2"}
-#: Recorded drum kits (AVL Drumkits, CC-BY-SA-3.0), each with one kit preset.
-DRUM_SOUNDFONTS = {"AVL_BlackPearl": "Black_Pearl_4_LV2.sf2", "AVL_RedZeppelin": "Red_Zeppelin_4_LV2.sf2"}
 N_CHANNELS = 16
 BLOCK_FRAMES = 4096
 _CHANNEL_TYPE_MELODIC, _CHANNEL_TYPE_DRUM = 0, 1
@@ -55,24 +47,12 @@ class MidiEvent:
 
 @dataclass(frozen=True)
 class ChannelSetup:
-    """What a channel plays: ``soundfont`` (a key of GM/DRUM_SOUNDFONTS), ``bank`` and ``program``."""
+    """What a channel plays: ``soundfont`` (a key of :data:`.sources.SOUNDFONTS`), ``bank``, ``program``."""
 
     soundfont: str
     program: int
     bank: int = 0
     drum: bool = False
-
-
-def soundfont_path(name: str) -> Path:
-    """Path of a known soundfont; raises :class:`RenderError` naming the apt package when missing."""
-    file = {**GM_SOUNDFONTS, **DRUM_SOUNDFONTS}.get(name)
-    if file is None:
-        raise RenderError(f"unknown soundfont {name!r}; use one of {sorted({**GM_SOUNDFONTS, **DRUM_SOUNDFONTS})}")
-    path = SOUNDFONT_DIR / file
-    if not path.is_file():
-        raise RenderError(f"{path}: soundfont missing; install it with "
-                          f"`apt-get install -y {' '.join(APT_PACKAGES[1:])}`")
-    return path
 
 
 @lru_cache(maxsize=1)

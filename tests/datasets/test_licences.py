@@ -6,7 +6,7 @@ import pytest
 
 from mixassist.datasets import licences
 from mixassist.datasets.corpora import available_corpora
-from mixassist.datasets.render import DRUM_SOUNDFONTS, GM_SOUNDFONTS, SOUNDFONT_DIR
+from mixassist.datasets.sources import SOUNDFONT_DIR, SOUNDFONTS
 from mixassist.errors import ParameterError
 
 DATA_MD_RESERVED = ("openttd-openmsx", "musescore-general-soundfont", "festvox-us-slt-hts", "warzone2100-music",
@@ -26,10 +26,12 @@ def test_no_source_is_reserved_and_every_source_has_a_licence():
 
 
 def test_soundfonts_are_the_allowed_files_not_symlinks_to_reserved_ones():
-    for name in {**GM_SOUNDFONTS, **DRUM_SOUNDFONTS}.values():
-        real = (SOUNDFONT_DIR / name).resolve()
+    for font in SOUNDFONTS.values():
+        real = (SOUNDFONT_DIR / font.file).resolve()
         assert "musescore" not in str(real).lower()
-        assert real.name in {"FluidR3_GM.sf2", "TimGM6mb.sf2", "Black_Pearl_4_LV2.sf2", "Red_Zeppelin_4_LV2.sf2"}
+        assert real.name in {"FluidR3_GM.sf2", "TimGM6mb.sf2", "Black_Pearl_4_LV2.sf2", "Red_Zeppelin_4_LV2.sf2",
+                             "OPL-3_FM_128M.sf2", "sf_GMbank.sf2"}
+        licences.check_source(font.package)
 
 
 def test_corpus_items_are_allowed_midi_sources():

@@ -1,0 +1,113 @@
+"""The sound sources the generator renders with, and palettes of them that can be held out.
+
+A *source* is one soundfont (a General-MIDI bank or a recorded drum kit) or the singing voice.
+Every stem records the source that played it (``song.json`` ``stems[].source``), so an evaluation
+can hold out whole sources: a song rendered with the ``held-out`` palette uses only soundfonts that
+the shipped models never heard (``benchmarks/transfer.py``).
+
+Palettes: ``training`` (what the shipped models were trained on: FluidR3_GM, TimGM6mb and the AVL
+kits), ``held-out`` (the OPL3 FM bank and the csound GM bank, their own drum kits), or a
+comma-separated list of source names.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import ParameterError
+
+SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")
+#: The singing voice (pysinsy's bundled HTS voice); there is no second one yet.
+VOICE = "pysinsy:nitech_jp_song070_f001"
+
+
+@dataclass(frozen=True)
+class Soundfont:
+    """A soundfont source: ``file`` in :data:`SOUNDFONT_DIR`, the Debian package that installs it,
+    its licence, and whether it is a General-MIDI bank (``gm``) or one recorded drum kit (``kit``)."""
+
+    file: str
+    package: str
+    licence: str
+    kind: str
+
+
+SOUNDFONTS = {
+    "FluidR3_GM": Soundfont("FluidR3_GM.sf2", "fluid-soundfont-gm", "MIT", "gm"),
+    "TimGM6mb": Soundfont("TimGM6mb.sf2", "timgm6mb-soundfont", "GPL-2.0", "gm"),
+    "AVL_BlackPearl": Soundfont("Black_Pearl_4_LV2.sf2", "avldrums.lv2-soundfont", "CC-BY-SA-3.0", "kit"),
+    "AVL_RedZeppelin": Soundfont("Red_Zeppelin_4_LV2.sf2", "avldrums.lv2-soundfont", "CC-BY-SA-3.0", "kit"),
+    "OPL3_FM": Soundfont("OPL-3_FM_128M.sf2", "opl3-soundfont", "GPL-3.0-or-later", "gm"),
+    "csound_GM": Soundfont("sf_GMbank.sf2", "csound-soundfont", "LGPL-2.1-or-later", "gm"),
+}
+PALETTES = {
+    "training": ("FluidR3_GM", "TimGM6mb", "AVL_BlackPearl", "AVL_RedZeppelin"),
+    "held-out": ("OPL3_FM", "csound_GM"),
+}
+#: Kit programs (bank 128) of General-MIDI banks: standard kits and the electronic ones.
+ACOUSTIC_KITS = (0, 8, 16, 32)
+ELECTRONIC_KITS = (24, 25)
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The sources a song may draw from: General-MIDI banks (``melodic``, sorted; their bank 128
+    plays drums and percussion too) and recorded drum ``kits`` (sorted, may be empty)."""
+
+    name: str
+    melodic: tuple[str, ...]
+    kits: tuple[str, ...]
+
+    def kit_programs(self, font: str, wanted: tuple[int, ...]) -> tuple[int, ...]:
+        """The programs of ``wanted`` that ``font`` has in bank 128 (its standard kit 0 if none)."""
+        have = presets(font)
+        return tuple(p for p in wanted if (128, p) in have) or (0,)
+
+    @property
+    def electronic(self) -> str:
+        """The bank whose electronic kits play electronic drums (the first that has them)."""
+        for font in self.melodic:
+            if any((128, p) in presets(font) for p in ELECTRONIC_KITS):
+                return font
+        return self.melodic[0]
+
+
+def palette(spec: str = "training") -> Palette:
+    """The palette named ``spec`` (a key of :data:`PALETTES`) or listed by it (``"OPL3_FM,csound_GM"``)."""
+    names = PALETTES.get(spec) or tuple(n.strip() for n in spec.split(",") if n.strip())
+    unknown = [n for n in names if n not in SOUNDFONTS]
+    if unknown or not names:
+        raise ParameterError(f"unknown sound source(s) {', '.join(unknown) or repr(spec)}; use a palette "
+                             f"({', '.join(PALETTES)}) or names from {', '.join(SOUNDFONTS)}")
+    melodic = tuple(sorted(n for n in names if SOUNDFONTS[n].kind == "gm"))
+    if not melodic:
+        raise ParameterError(f"palette {spec!r} has no General-MIDI bank for the melodic parts")
+    return Palette(spec, melodic, tuple(sorted(n for n in names if SOUNDFONTS[n].kind == "kit")))
+
+
+def soundfont_path(name: str) -> Path:
+    """Path of source ``name``; raises :class:`ParameterError` naming the apt package when missing."""
+    if name not in SOUNDFONTS:
+        raise ParameterError(f"unknown soundfont {name!r}; use one of {', '.join(SOUNDFONTS)}")
+    path = SOUNDFONT_DIR / SOUNDFONTS[name].file
+    if not path.is_file():
+        raise ParameterError(f"{path}: soundfont missing; install it with "
+                             f"`apt-get install -y {SOUNDFONTS[name].package}`")
+    return path
+
+
+@lru_cache(maxsize=None)
+def presets(name: str) -> frozenset[tuple[int, int]]:
+    """``{(bank, program)}`` of soundfont ``name``, read from its SoundFont 2 ``phdr`` chunk."""
+    path = soundfont_path(name)
+    with open(path, "rb") as f:
+        data = f.read()
+    at = data.find(b"phdr")
+    if at < 0:
+        raise ParameterError(f"{path}: not a SoundFont 2 file (no preset headers)")
+    size = struct.unpack("<I", data[at + 4:at + 8])[0]
+    records = (data[at + 8 + 38 * i:at + 8 + 38 * (i + 1)] for i in range(size // 38 - 1))  # last: EOP
+    return frozenset((bank, program) for program, bank in (struct.unpack("<HH", r[20:24]) for r in records))
