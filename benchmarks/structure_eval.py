@@ -22,28 +22,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 from pathlib import Path
 
 import numpy as np
 
-from mixassist.audio.io import load_audio
 from mixassist.structure.analysis import analyze_structure
-from mixassist.structure.evaluate import TARGETS, score_song, summarize
+from mixassist.structure.evaluate import TARGETS, dataset_songs, score_song, summarize
 from mixassist.structure.synthetic import PITCH_CLASSES, synthetic_song
-
-
-def dataset_songs(root: Path, split: str | None):
-    """Yield ``(song_id, reference, stems, sr)`` for the songs of a generated dataset."""
-    for meta in sorted(root.glob("songs/*/song.json")):
-        ref = json.loads(meta.read_text(encoding="utf-8"))
-        if split and ref.get("split") != split:
-            continue
-        ref["key"] = ref.get("key_major_minor") or ref["key"]
-        stems, sr = {}, None
-        for s in ref["stems"]:
-            stems[s["name"]], sr = load_audio(meta.parent / s["file"])
-        yield f"data:{ref['song_id']} {ref.get('source', '')}", ref, stems, sr
 
 
 def synthetic_songs(n: int, seed: int):

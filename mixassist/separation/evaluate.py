@@ -28,16 +28,17 @@ from .metrics import song_sdrs
 SeparateFn = Callable[[np.ndarray, int], dict[str, np.ndarray]]
 
 
-def test_songs(roots: Sequence[str | os.PathLike], split: str = "test", *,
+def test_songs(roots: Sequence[str | os.PathLike], split: str | None = "test", *,
                excerpt_s: float | None = None):
-    """Yield ``(song_key, references {group: (2, samples)}, sr)`` for every song of ``split``."""
+    """Yield ``(song_key, references {group: (2, samples)}, sr)`` for every song of ``split``
+    (of every song when None)."""
     from .train import group_audio
 
     for root in map(Path, roots):
         manifest = load_manifest(root)
         sr = int(manifest["sample_rate"])
         for song in manifest["songs"]:
-            if song["split"] != split:
+            if split is not None and song["split"] != split:
                 continue
             if excerpt_s is None:
                 refs = group_audio(root, song)
@@ -48,7 +49,7 @@ def test_songs(roots: Sequence[str | os.PathLike], split: str = "test", *,
             yield f"{root.name}/{song['song_id']}", refs, sr
 
 
-def evaluate(separate: SeparateFn, roots: Sequence[str | os.PathLike], *, split: str = "test",
+def evaluate(separate: SeparateFn, roots: Sequence[str | os.PathLike], *, split: str | None = "test",
              excerpt_s: float | None = None) -> dict:
     """SDR of ``separate`` (``(audio, sr) -> {stem: audio}``) on every song of ``split``.
 

@@ -1,7 +1,8 @@
 """Scores of a structure analysis against exact annotations (MIREX conventions).
 
-- tempo Acc1: estimate within 4 % of the reference (Gouyon et al. 2006, "An experimental
-  comparison of audio tempo induction algorithms", IEEE TASLP 14(5));
+- tempo Acc1: estimate within 4 % of the reference; Acc2: within 4 % of 1/3, 1/2, 1, 2 or 3 times
+  it (Gouyon et al. 2006, "An experimental comparison of audio tempo induction algorithms",
+  IEEE TASLP 14(5));
 - beat and downbeat F-measure: one-to-one matches within +-70 ms, events in the first 5 s ignored
   (the conventions of mir_eval.beat, Davies, Degara & Plumbley 2009);
 - key: MIREX weighted score (same key 1, perfect fifth 0.5, relative 0.3, parallel 0.2;
@@ -17,9 +18,13 @@ Matching is a maximum one-to-one assignment of events within the window (Hungari
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ..audio.io import load_audio
 from .segmentation import SECTION_LABELS
 from .tonality import PITCH_CLASSES
 
@@ -63,6 +68,11 @@ def beat_f_measure(ref_beats, est_beats, *, window: float = 0.07, skip_s: float 
 def tempo_acc1(ref_bpm: float, est_bpm: float, *, tolerance: float = 0.04) -> bool:
     """True when the estimate is within ``tolerance`` (relative) of the reference tempo."""
     return bool(abs(est_bpm - ref_bpm) <= tolerance * ref_bpm)
+
+
+def tempo_acc2(ref_bpm: float, est_bpm: float, *, tolerance: float = 0.04) -> bool:
+    """True when the estimate is within ``tolerance`` of 1/3, 1/2, 1, 2 or 3 times the reference."""
+    return any(tempo_acc1(ref_bpm * f, est_bpm, tolerance=tolerance) for f in (1 / 3, 0.5, 1, 2, 3))
 
 
 def parse_key(key: str) -> tuple[int, str] | None:
@@ -151,6 +161,7 @@ def score_song(reference: dict, estimate) -> dict:
     sections (songs from MIDI corpora) gets no boundary or label scores."""
     scores = {
         "tempo_acc1": float(tempo_acc1(reference["tempo_bpm"], estimate.tempo_bpm)),
+        "tempo_acc2": float(tempo_acc2(reference["tempo_bpm"], estimate.tempo_bpm)),
         "beat_f": beat_f_measure(reference["beats_s"], estimate.beats_s),
         "downbeat_f": beat_f_measure(reference["downbeats_s"], estimate.downbeats_s),
         "key_score": key_weighted_score(reference["key"], estimate.key),
@@ -177,3 +188,17 @@ def summarize(scores: list[dict]) -> dict:
     """Mean of every metric over the songs that have it."""
     keys = list(dict.fromkeys(k for s in scores for k in s))
     return {k: float(np.mean([s[k] for s in scores if k in s])) for k in keys}
+
+
+def dataset_songs(root: Path, split: str | None = None):
+    """Yield ``(name, reference, stems, sr)`` for the songs of a generated dataset (of ``split``
+    only when given); one song's audio in memory at a time."""
+    for meta in sorted(Path(root).glob("songs/*/song.json")):
+        ref = json.loads(meta.read_text(encoding="utf-8"))
+        if split and ref.get("split") != split:
+            continue
+        ref["key"] = ref.get("key_major_minor") or ref["key"]
+        stems, sr = {}, None
+        for s in ref["stems"]:
+            stems[s["name"]], sr = load_audio(meta.parent / s["file"])
+        yield f"data:{ref['song_id']} {ref.get('source', '')}", ref, stems, sr

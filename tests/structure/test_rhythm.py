@@ -8,7 +8,7 @@ import pytest
 
 from mixassist.structure import rhythm
 from mixassist.structure.analysis import analyze_structure
-from mixassist.structure.evaluate import beat_f_measure
+from mixassist.structure.evaluate import beat_f_measure, tempo_acc1, tempo_acc2
 from mixassist.structure.synthetic import drum_pattern, synthetic_song
 
 
@@ -270,3 +270,9 @@ def test_a_drum_stem_of_leakage_is_not_drums(song):
     assert beat_f_measure(np.array(plain.beats_s), with_leak.beats_s) >= 0.95
     assert with_leak.activity["drums"] == []  # the arrangement map shows no drums
     assert all("drums" not in s.stems for s in with_leak.sections)
+
+
+def test_tempo_acc2_accepts_metrical_levels_that_acc1_refuses():
+    assert tempo_acc2(120, 60) and tempo_acc2(120, 241) and tempo_acc2(90, 30.5)
+    assert not tempo_acc1(120, 60)
+    assert not tempo_acc2(120, 80) and not tempo_acc2(120, 180)  # 2/3 and 3/2 are not Acc2

@@ -1,0 +1,164 @@
+"""Transfer: every shipped model on generated songs of held-out sound sources, next to the same
+figures on in-distribution songs, as one table.
+
+Two fresh datasets of ``mixassist data build`` (built here when their folder has no manifest;
+seeds no shipped model was trained on, so every song is held out):
+
+- **in-distribution**: the ``training`` palette (the soundfonts, kits and voice the models heard);
+- **held-out sources**: ``--held-out-sources`` (default the ``held-out`` palette: OPL3_FM and
+  csound_GM with their own drum kits; any one source or list works) — sounds never heard in
+  training. The singing voice is the same in both (there is no second voice yet).
+
+Figures per dataset: analysis network instrument and role accuracy (confusion matrices printed),
+level restoration after +-9 dB per stem against "no change" and "equal loudness", overall and per
+instrument family; separator SDR per stem (``--excerpt-s`` from the middle of each song) against the
+DSP baseline; structure tempo Acc1/Acc2, beat F, downbeat F and key from the stems.
+
+    .venv/bin/python benchmarks/transfer.py --in-dist /work/transfer/in_dist --held-out /work/transfer/held_out
+        [--hours 0.3] [--held-out-sources held-out] [--excerpt-s 60] [--jobs 2] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mixassist.analysis.analyze import DEFAULT_MODEL
+from mixassist.analysis.evaluate import evaluate_network
+from mixassist.analysis.network import load_model
+from mixassist.analysis.train import cache_mels
+from mixassist.datasets import build_dataset
+from mixassist.separation.dsp_baseline import dsp_separate
+from mixassist.separation.evaluate import evaluate as separation_sdr
+from mixassist.separation.evaluate import model_separator
+from mixassist.structure.analysis import analyze_structure
+from mixassist.structure.evaluate import dataset_songs, score_song, summarize
+from mixassist.utils.atomic import write_text_atomic
+from mixassist.vocab import INSTRUMENTS, STEM_GROUPS
+
+STRUCTURE = ("tempo_acc1", "tempo_acc2", "beat_f", "downbeat_f", "key_score")
+
+
+def dataset(root: Path, *, sources: str, hours: float, seed: int, jobs: int) -> dict:
+    """The manifest of ``root``, built first (resumably) when it has none."""
+    if not (root / "manifest.json").is_file():
+        print(f"building {hours} h of songs with sources {sources!r} into {root} ...", flush=True)
+        build_dataset(root, hours=hours, seed=seed, jobs=jobs, sources=sources)
+    return json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+
+
+def source_counts(root: Path) -> dict[str, int]:
+    """Stems per sound source of a dataset (``song.json`` ``stems[].source``)."""
+    counts = Counter()
+    for meta in sorted(root.glob("songs/*/song.json")):
+        counts.update(s.get("source", s.get("soundfont")) for s in json.loads(meta.read_text())["stems"])
+    return dict(sorted(counts.items()))
+
+
+def figures(root: Path, *, model, excerpt_s: float, trials: int) -> dict:
+    """Every figure of one dataset (all its songs)."""
+    out = {"sources": source_counts(root)}
+    t = time.perf_counter()
+    cache = cache_mels(root, root / "analysis_cache")
+    out["analysis"] = evaluate_network(model, cache, split=None, perturb_db=9.0, trials=trials)
+    t_analysis, t = time.perf_counter() - t, time.perf_counter()
+    out["separation"] = {"model": separation_sdr(model_separator(), [root], split=None, excerpt_s=excerpt_s),
+                         "dsp": separation_sdr(dsp_separate, [root], split=None, excerpt_s=excerpt_s)}
+    t_separation, t = time.perf_counter() - t, time.perf_counter()
+    scores = []
+    for _, ref, stems, sr in dataset_songs(root):
+        scores.append(score_song(ref, analyze_structure(stems, sr)))
+    out["structure"] = summarize(scores) | {"songs": len(scores)}
+    out["seconds"] = {"analysis": t_analysis, "separation": t_separation,
+                      "structure": time.perf_counter() - t}
+    return out
+
+
+def rows(results: dict[str, dict]) -> list[tuple[str, list[str]]]:
+    """The table: one row per figure, one column per dataset."""
+    def cells(fn):
+        return [fn(r) for r in results.values()]
+
+    def level(name):
+        return lambda r: f"{r['analysis']['levels'][name]['mae_db']:.2f}"
+
+    table = [("songs / stems", cells(lambda r: f"{len(r['analysis']['songs'])} / {r['analysis']['stems']}")),
+             ("instrument accuracy", cells(lambda r: f"{r['analysis']['network']['instrument']['accuracy']:.1%}")),
+             ("role accuracy", cells(lambda r: f"{r['analysis']['network']['role']['accuracy']:.1%}")),
+             ("level MAE +-9 dB: network", cells(level("network"))),
+             ("  no change", cells(level("no_change"))),
+             ("  equal loudness", cells(level("equal_loudness")))]
+    for stem in STEM_GROUPS:
+        table.append((f"SDR {stem}: model / DSP", cells(
+            lambda r, s=stem: f"{r['separation']['model']['stems'][s]['mean']:.2f} / "
+                              f"{r['separation']['dsp']['stems'][s]['mean']:.2f}")))
+    table.append(("SDR mean of stems: model / DSP", cells(
+        lambda r: f"{r['separation']['model']['mean_sdr']:.2f} / {r['separation']['dsp']['mean_sdr']:.2f}")))
+    for key in STRUCTURE:
+        table.append((key, cells(lambda r, k=key: f"{r['structure'][k]:.3f}")))
+    return table
+
+
+def print_report(results: dict[str, dict]) -> None:
+    for name, r in results.items():
+        print(f"\n== {name}: sources (stems) {r['sources']}")
+        confusion = r["analysis"]["network"]["instrument"]["confusion"]
+        short = [v[:5] for v in INSTRUMENTS]
+        print("  instrument confusion (rows truth, cols prediction): " + " ".join(f"{s:>5}" for s in short))
+        for v, row in zip(short, confusion):
+            if sum(row):
+                print(f"    {v:>5} " + " ".join(f"{x:5d}" for x in row))
+        per = r["analysis"]["levels"]
+        fams = per["network"]["per_instrument"]
+        print("  level MAE per family, network / no change / equal loudness: " + "; ".join(
+            f"{f} {fams[f]:.2f}/{per['no_change']['per_instrument'][f]:.2f}/"
+            f"{per['equal_loudness']['per_instrument'][f]:.2f}" for f in fams))
+        print(f"  seconds: {', '.join(f'{k} {v:.0f}' for k, v in r['seconds'].items())}")
+    names = list(results)
+    table = rows(results)
+    width = max(len(label) for label, _ in table)
+    print(f"\n{'figure':<{width}}  " + "  ".join(f"{n:>22}" for n in names))
+    for label, values in table:
+        print(f"{label:<{width}}  " + "  ".join(f"{v:>22}" for v in values))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--in-dist", type=Path, required=True, help="dataset folder (built when empty)")
+    parser.add_argument("--held-out", type=Path, required=True, help="dataset folder (built when empty)")
+    parser.add_argument("--held-out-sources", default="held-out",
+                        help="palette or comma-separated sources of the held-out set")
+    parser.add_argument("--hours", type=float, default=0.3, help="hours of each dataset when built")
+    parser.add_argument("--seed", type=int, default=1300, help="in-dist seed; held-out uses seed + 1")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--excerpt-s", type=float, default=60.0, help="separation excerpt per song")
+    parser.add_argument("--trials", type=int, default=10, help="level perturbations per song")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="analysis network")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    model = load_model(args.model)
+    results = {}
+    for name, root, sources, seed in (("in-distribution", args.in_dist, "training", args.seed),
+                                      (f"held-out ({args.held_out_sources})", args.held_out,
+                                       args.held_out_sources, args.seed + 1)):
+        manifest = dataset(root, sources=sources, hours=args.hours, seed=seed, jobs=args.jobs)
+        if manifest.get("palette", "training") != sources:
+            raise SystemExit(f"{root}: built with sources {manifest.get('palette', 'training')!r}, "
+                             f"not {sources!r}; use another folder")
+        results[name] = figures(root, model=model, excerpt_s=args.excerpt_s, trials=args.trials)
+    print_report(results)
+    print(f"\ntotal {time.perf_counter() - start:.0f} s")
+    if args.json:
+        write_text_atomic(args.json, json.dumps(results, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()
