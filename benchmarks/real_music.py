@@ -28,13 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mixassist import MixAssistant, load_audio, save_audio
-from mixassist.evaluation import (SILENT_LUFS, equal_loudness_gains, restoration_errors,
-                                  summarise_errors, tonal_change_db)
+from mixassist import MixAssistant, load_audio
+from mixassist.evaluation import score_master, summarise_songs
 from mixassist.utils.atomic import write_text_atomic
-
-PERTURB_DB = 6.0
-ESTIMATES = ("plan", "no_change", "equal_loudness")
 
 
 def corpus_songs(corpus: Path, split: str, per_package: int) -> list[dict]:
@@ -58,57 +54,6 @@ def excerpt(path: Path, seconds: float) -> tuple[np.ndarray, int]:
     n = int(seconds * sr)
     start = max(0, min(int(0.3 * audio.shape[1]), audio.shape[1] - n))
     return np.ascontiguousarray(audio[:, start:start + n]), sr
-
-
-def score_song(song: dict, corpus: Path, work: Path, *, excerpt_s: float, trials: int,
-               rng: np.random.Generator, assistant: MixAssistant, folder_assistant: MixAssistant) -> dict:
-    """Every figure of one song (see the module docstring); ``assistant`` caches its separations
-    (the master's stems are read back from it), ``folder_assistant`` caches nothing."""
-    audio, sr = excerpt(corpus / song["file"], excerpt_s)
-    master = work / "master.wav"
-    save_audio(master, audio, sr)
-    result = assistant.process(master)  # separates, analyses, plans, renders: the `mix` verb
-    gains = {n: s.gain_db for n, s in result.plan.stems.items()}
-    _, stems, _, analysis = assistant.analysed(master)  # the same separation, from the cache
-    energy = float(np.sum(audio.astype(np.float64) ** 2))
-    share = {n: 10 * np.log10(max(float(np.sum(s.astype(np.float64) ** 2)), 1e-20) / energy)
-             for n, s in stems.items()}
-    leakage = sorted(s.name for s in analysis.stems if s.extra.get("leakage"))
-    audible = [s.name for s in analysis.stems
-               if s.loudness_lufs is not None and s.loudness_lufs > SILENT_LUFS and s.name not in leakage]
-    restoration = {k: [] for k in ESTIMATES}
-    for trial in range(trials):
-        perturbation = {n: float(rng.uniform(-PERTURB_DB, PERTURB_DB)) for n in audible}
-        folder = work / f"stems{trial}"
-        folder.mkdir(exist_ok=True)
-        for n in audible:
-            save_audio(folder / f"{n}.wav", stems[n] * np.float32(10 ** (perturbation[n] / 20)), sr)
-        _, _, _, perturbed = folder_assistant.analysed(folder)
-        plan = folder_assistant.plan(perturbed, sr)
-        levels = {s.name: s.loudness_lufs for s in perturbed.stems}
-        estimates = {"plan": {n: plan.stems[n].gain_db for n in audible},
-                     "no_change": {n: 0.0 for n in audible},
-                     "equal_loudness": equal_loudness_gains({n: levels[n] for n in audible})}
-        for k, g in estimates.items():
-            restoration[k].append(restoration_errors(perturbation, g))
-    return {"song_id": song["song_id"], "package": song["package"], "duration_s": audio.shape[1] / sr,
-            "median_abs_gain_db": float(np.median(np.abs(list(gains.values())))),
-            "gains_db": gains, "tonal_change_db": tonal_change_db(audio, result.mix, sr),
-            "energy_share_db": share, "leakage": leakage, "restoration": restoration,
-            "labels": {s.name: f"{s.instrument} ({s.confidence:.2f})" for s in analysis.stems}}
-
-
-def summary(rows: list[dict]) -> dict:
-    """Medians of the do-no-harm figures, restoration MAE per estimate, energy shares."""
-    out = {"songs": len(rows),
-           "median_abs_gain_db": float(np.median([r["median_abs_gain_db"] for r in rows])),
-           "tonal_change_db": float(np.median([r["tonal_change_db"] for r in rows])),
-           "restoration": {k: summarise_errors([t for r in rows for t in r["restoration"][k]])
-                           for k in ESTIMATES},
-           "leakage_stems": sum(len(r["leakage"]) for r in rows)}
-    stems = sorted({n for r in rows for n in r["energy_share_db"]})
-    out["energy_share_db"] = {n: float(np.median([r["energy_share_db"][n] for r in rows])) for n in stems}
-    return out
 
 
 def print_table(groups: dict[str, dict]) -> None:
@@ -149,8 +94,10 @@ def main() -> None:
         for i, song in enumerate(songs):
             work = Path(tmp) / f"{i:04d}"
             work.mkdir()
-            rows.append(score_song(song, args.corpus, work, excerpt_s=args.excerpt_s, trials=args.trials,
-                                   rng=rng, assistant=assistant, folder_assistant=folder_assistant))
+            audio, sr = excerpt(args.corpus / song["file"], args.excerpt_s)
+            row = score_master(audio, sr, work=work, trials=args.trials, rng=rng, assistant=assistant,
+                               folder_assistant=folder_assistant)
+            rows.append({"song_id": song["song_id"], "package": song["package"], **row})
             shutil.rmtree(work)  # the excerpt, its stems and its cached separation: ~60 MB a song
             shutil.rmtree(Path(tmp) / "cache", ignore_errors=True)
             r = rows[-1]
@@ -159,8 +106,9 @@ def main() -> None:
                   + ", ".join(f"{n} {g:+.1f}" for n, g in r["gains_db"].items())
                   + f"; labels {r['labels']}" + (f"; leakage {r['leakage']}" if r["leakage"] else ""),
                   flush=True)
-    groups = {p: summary([r for r in rows if r["package"] == p]) for p in dict.fromkeys(r["package"] for r in rows)}
-    groups["ALL"] = summary(rows)
+    groups = {p: summarise_songs([r for r in rows if r["package"] == p])
+              for p in dict.fromkeys(r["package"] for r in rows)}
+    groups["ALL"] = summarise_songs(rows)
     print_table(groups)
     print(f"\n{len(rows)} songs of split {args.split} in {time.perf_counter() - start:.0f} s")
     if args.json:

@@ -10,18 +10,28 @@
   is ``|e - mean(e)|`` over the song's stems. "No change" is ``g = 0`` (the error is the
   perturbation's own spread); "equal loudness" puts every stem at one loudness
   (:func:`equal_loudness_gains`). A plan that exactly undoes the perturbation scores 0.
+
+:func:`score_master` runs both on one finished master, through the assistant as the ``mix`` verb
+runs it; :func:`summarise_songs` aggregates songs.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from .audio.io import save_audio
 from .loudness import integrated_loudness
 
 #: Octave-band centres of the tonal-change metric, Hz (IEC 61260 nominal).
 OCTAVE_CENTRES_HZ = (63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
 #: Stems quieter than this carry no balance and are left out of the restoration metric (LUFS).
 SILENT_LUFS = -70.0
+#: Perturbation of each stem in the restoration test: U(-PERTURB_DB, +PERTURB_DB) dB.
+PERTURB_DB = 6.0
+#: The balance estimates compared by the restoration test.
+ESTIMATES = ("plan", "no_change", "equal_loudness")
 
 
 def octave_band_levels(audio: np.ndarray, sr: int, *,
@@ -68,3 +78,62 @@ def summarise_errors(rows: list[dict[str, float]]) -> dict:
     names = sorted({n for r in rows for n in r})
     return {"mae_db": float(np.mean(values)) if values else float("nan"), "n": len(values),
             "per_stem": {n: float(np.mean([r[n] for r in rows if n in r])) for n in names}}
+
+
+def score_master(audio: np.ndarray, sr: int, *, work: Path, trials: int, rng: np.random.Generator,
+                 assistant, folder_assistant) -> dict:
+    """Do-no-harm, restoration and separation figures of one finished master ``audio [shape=(2, n)]``.
+
+    ``assistant`` (a :class:`~mixassist.assistant.MixAssistant` with a cache) mixes the master as
+    the ``mix`` verb does and gives back its separated stems from the cache; ``folder_assistant``
+    plans the perturbed stem folders written under ``work``. Returns gains, tonal change, energy
+    share per stem (dB of the master's energy), leakage flags, and per trial the perturbations
+    and the restoration errors of each estimate (:data:`ESTIMATES`).
+    """
+    master = work / "master.wav"
+    save_audio(master, audio, sr)
+    result = assistant.process(master)  # separates, analyses, plans, renders: the `mix` verb
+    gains = {n: s.gain_db for n, s in result.plan.stems.items()}
+    _, stems, _, analysis = assistant.analysed(master)  # the same separation, from the cache
+    energy = float(np.sum(audio.astype(np.float64) ** 2))
+    share = {n: 10 * np.log10(max(float(np.sum(s.astype(np.float64) ** 2)), 1e-20) / energy)
+             for n, s in stems.items()}
+    leakage = sorted(s.name for s in analysis.stems if s.extra.get("leakage"))
+    audible = [s.name for s in analysis.stems
+               if s.loudness_lufs is not None and s.loudness_lufs > SILENT_LUFS and s.name not in leakage]
+    restoration = {k: [] for k in ESTIMATES}
+    perturbations = []
+    for trial in range(trials):
+        perturbation = {n: float(rng.uniform(-PERTURB_DB, PERTURB_DB)) for n in audible}
+        perturbations.append(perturbation)
+        folder = work / f"stems{trial}"
+        folder.mkdir(exist_ok=True)
+        for n in audible:
+            save_audio(folder / f"{n}.wav", stems[n] * np.float32(10 ** (perturbation[n] / 20)), sr)
+        _, _, _, perturbed = folder_assistant.analysed(folder)
+        plan = folder_assistant.plan(perturbed, sr)
+        levels = {s.name: s.loudness_lufs for s in perturbed.stems}
+        estimates = {"plan": {n: plan.stems[n].gain_db for n in audible},
+                     "no_change": {n: 0.0 for n in audible},
+                     "equal_loudness": equal_loudness_gains({n: levels[n] for n in audible})}
+        for k, g in estimates.items():
+            restoration[k].append(restoration_errors(perturbation, g))
+    return {"duration_s": audio.shape[1] / sr,
+            "median_abs_gain_db": float(np.median(np.abs(list(gains.values())))),
+            "gains_db": gains, "tonal_change_db": tonal_change_db(audio, result.mix, sr),
+            "energy_share_db": share, "leakage": leakage, "perturbations_db": perturbations,
+            "restoration": restoration,
+            "labels": {s.name: f"{s.instrument} ({s.confidence:.2f})" for s in analysis.stems}}
+
+
+def summarise_songs(rows: list[dict]) -> dict:
+    """Medians of the do-no-harm figures, restoration MAE per estimate, energy shares."""
+    out = {"songs": len(rows),
+           "median_abs_gain_db": float(np.median([r["median_abs_gain_db"] for r in rows])),
+           "tonal_change_db": float(np.median([r["tonal_change_db"] for r in rows])),
+           "restoration": {k: summarise_errors([t for r in rows for t in r["restoration"][k]])
+                           for k in ESTIMATES},
+           "leakage_stems": sum(len(r["leakage"]) for r in rows)}
+    stems = sorted({n for r in rows for n in r["energy_share_db"]})
+    out["energy_share_db"] = {n: float(np.median([r["energy_share_db"][n] for r in rows])) for n in stems}
+    return out

@@ -56,3 +56,33 @@ def test_tonal_change_of_a_low_cut_is_the_bands_it_removed(noise):
     diff = octave_band_levels(cut, SR) - octave_band_levels(noise, SR)
     assert diff[:3].max() < -20 and abs(diff[-1]) < 0.5
     assert tonal_change_db(noise, cut, SR) > 10
+
+
+@pytest.mark.slow
+def test_one_master_through_the_assistant(tmp_path):
+    """The benchmark's per-song path end to end on 8 s of synthetic music, separated by the DSP
+    baseline (a separator that puts audio in several stems, fast, no model)."""
+    from mixassist import MixAssistant
+    from mixassist.evaluation import ESTIMATES, score_master, summarise_songs
+    from mixassist.separation.dsp_baseline import dsp_separate
+
+    t = np.arange(8 * SR) / SR
+    kick = np.sin(2 * np.pi * 55 * t) * np.exp(-20 * (t % 0.5))
+    chord = sum(0.1 * np.sin(2 * np.pi * f * t) for f in (220, 277, 330))
+    mix = np.stack([0.4 * kick + chord, 0.4 * kick + 0.9 * chord]).astype(np.float32)
+    assistant = MixAssistant(device="cpu", cache=tmp_path / "cache")
+    assistant.separate = lambda audio, sr, **_: dsp_separate(audio, sr)
+    folder_assistant = MixAssistant(device="cpu", cache=False)
+    (tmp_path / "work").mkdir()
+    row = score_master(mix, SR, work=tmp_path / "work", trials=2, rng=np.random.default_rng(0),
+                       assistant=assistant, folder_assistant=folder_assistant)
+    assert set(row["energy_share_db"]) == set(row["gains_db"]) == {"drums", "bass", "other", "vocals"}
+    assert len(row["perturbations_db"]) == 2 and len(row["perturbations_db"][0]) >= 2
+    for p, errors in zip(row["perturbations_db"], row["restoration"]["no_change"]):
+        e = np.array(list(p.values()))
+        assert errors == pytest.approx(dict(zip(p, np.abs(e - e.mean()))))
+    assert row["tonal_change_db"] >= 0
+    both = summarise_songs([row, row])
+    assert both["songs"] == 2
+    for k in ESTIMATES:
+        assert both["restoration"][k]["mae_db"] == pytest.approx(summarise_songs([row])["restoration"][k]["mae_db"])
