@@ -88,7 +88,9 @@ def score_master(audio: np.ndarray, sr: int, *, work: Path, trials: int, rng: np
     the ``mix`` verb does and gives back its separated stems from the cache; ``folder_assistant``
     plans the perturbed stem folders written under ``work``. Returns gains, tonal change, energy
     share per stem (dB of the master's energy), leakage flags, and per trial the perturbations
-    and the restoration errors of each estimate (:data:`ESTIMATES`).
+    and the restoration errors of each estimate (:data:`ESTIMATES`); the analyses of the master
+    and of every perturbed folder (``analysis``, ``trial_analyses``), so a plan policy can be
+    re-scored on them without separating or analysing again.
     """
     master = work / "master.wav"
     save_audio(master, audio, sr)
@@ -102,7 +104,7 @@ def score_master(audio: np.ndarray, sr: int, *, work: Path, trials: int, rng: np
     audible = [s.name for s in analysis.stems
                if s.loudness_lufs is not None and s.loudness_lufs > SILENT_LUFS and s.name not in leakage]
     restoration = {k: [] for k in ESTIMATES}
-    perturbations = []
+    perturbations, analyses = [], []
     for trial in range(trials):
         perturbation = {n: float(rng.uniform(-PERTURB_DB, PERTURB_DB)) for n in audible}
         perturbations.append(perturbation)
@@ -111,6 +113,7 @@ def score_master(audio: np.ndarray, sr: int, *, work: Path, trials: int, rng: np
         for n in audible:
             save_audio(folder / f"{n}.wav", stems[n] * np.float32(10 ** (perturbation[n] / 20)), sr)
         _, _, _, perturbed = folder_assistant.analysed(folder)
+        analyses.append(perturbed.to_dict())
         plan = folder_assistant.plan(perturbed, sr)
         levels = {s.name: s.loudness_lufs for s in perturbed.stems}
         estimates = {"plan": {n: plan.stems[n].gain_db for n in audible},
@@ -122,7 +125,7 @@ def score_master(audio: np.ndarray, sr: int, *, work: Path, trials: int, rng: np
             "median_abs_gain_db": float(np.median(np.abs(list(gains.values())))),
             "gains_db": gains, "tonal_change_db": tonal_change_db(audio, result.mix, sr),
             "energy_share_db": share, "leakage": leakage, "perturbations_db": perturbations,
-            "restoration": restoration,
+            "restoration": restoration, "analysis": analysis.to_dict(), "trial_analyses": analyses,
             "labels": {s.name: f"{s.instrument} ({s.confidence:.2f})" for s in analysis.stems}}
 
 
