@@ -17,6 +17,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from ..errors import ParameterError
+from ..structure.tonality import spell_key
 
 #: Schema version written into ``analysis.json``.
 ANALYSIS_VERSION = 1
@@ -187,6 +188,11 @@ class Analysis:
         if not isinstance(version, int) or version > ANALYSIS_VERSION:
             raise ParameterError(f"analysis: version {version!r} is newer than this mixassist "
                                  f"reads ({ANALYSIS_VERSION}); upgrade mixassist")
+        if isinstance(top.get("key"), str) and top["key"]:
+            try:  # files written before keys were spelled with flats ("D# major")
+                top["key"] = spell_key(top["key"])
+            except ParameterError:
+                pass  # a key this version cannot name (a mode) is kept as written
         return cls(**{
             **top,
             "loudness": Loudness(**_split(top["loudness"], Loudness, "loudness")),

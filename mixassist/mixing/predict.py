@@ -81,8 +81,7 @@ PAN_STEPS = (0.3, 0.5, 0.7)
 STEREO_WIDTH = 0.1
 _LEAD_REF = ("professional mixes put the lead about 3 LU below the rest "
              "(Zafrin & Harrison 2016)")
-_TABLE_REF = ("mixassist reference balance, after Pestana 2013 and De Man et al. 2014; "
-              "no network yet")
+_TABLE_REF = "mixassist reference balance, after Pestana 2013 and De Man et al. 2014"
 _REVERB = "reverb"
 _DELAY = "delay"
 

@@ -20,11 +20,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ..errors import ParameterError
 from .segmentation import SECTION_LABELS
-from .tonality import PITCH_CLASSES
+from .tonality import pitch_class
 
-_FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#", "Cb": "B", "Fb": "E",
-          "E#": "F", "B#": "C"}
 #: Church modes folded onto major/minor for scoring (by the quality of their third).
 _MODE_FOLD = {"major": "major", "ionian": "major", "lydian": "major", "mixolydian": "major",
               "minor": "minor", "aeolian": "minor", "dorian": "minor", "phrygian": "minor",
@@ -71,10 +70,12 @@ def parse_key(key: str) -> tuple[int, str] | None:
     if len(parts) != 2:
         return None
     tonic, mode = parts
-    tonic = _FLATS.get(tonic, tonic)
-    if tonic not in PITCH_CLASSES or mode.lower() not in _MODE_FOLD:
+    if mode.lower() not in _MODE_FOLD:
         return None
-    return PITCH_CLASSES.index(tonic), _MODE_FOLD[mode.lower()]
+    try:
+        return pitch_class(tonic), _MODE_FOLD[mode.lower()]
+    except ParameterError:
+        return None
 
 
 def key_weighted_score(ref_key: str, est_key: str) -> float:

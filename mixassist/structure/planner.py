@@ -37,7 +37,6 @@ RADIO_TOLERANCE_S = 1.5
 _MAX_RADIO_COMBINATIONS = 50_000  # bounds the search for songs with very many sections
 _VOCAL_WORDS = ("vocal", "vox", "voc", "voice", "sing", "lead")
 _BASS_WORDS = ("bass",)
-_PAD_WORDS = ("other", "pad", "keys", "synth", "guitar", "strings", "piano", "chord")
 #: Cost of dropping a section from a radio edit, by label (lower goes first).
 _DROP_COST = {"outro": 1.0, "intro": 1.5, "breakdown": 2.0, "bridge": 2.5, "pre-chorus": 3.0,
               "verse": 4.0, "chorus": 6.0}

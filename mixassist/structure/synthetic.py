@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ParameterError
+from .tonality import PITCH_CLASSES, pitch_class  # noqa: F401  (PITCH_CLASSES: benchmarks)
 
-PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 #: Scale-degree triads (root offset in semitones, quality) per mode.
 _DEGREES = {
     "major": {"I": (0, "maj"), "ii": (2, "min"), "iii": (4, "min"), "IV": (5, "maj"),
@@ -105,7 +105,7 @@ def synthetic_song(*, tempo_bpm: float = 120.0, key: str = "C major", beats_per_
     if beats_per_bar not in (3, 4):
         raise ParameterError(f"beats_per_bar={beats_per_bar}; use 3 or 4")
     tonic_name, mode = key.split()
-    tonic = PITCH_CLASSES.index(tonic_name)
+    tonic = pitch_class(tonic_name)
     rng = np.random.default_rng(seed)
     beat_s = 60.0 / tempo_bpm
     total_beats = sum(bars for _, bars in form) * beats_per_bar

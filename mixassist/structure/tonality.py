@@ -31,7 +31,17 @@ from scipy.special import logsumexp
 
 from ..errors import ParameterError
 
+#: Pitch classes 0..11 from C, named with sharps: array indices, not how keys are written.
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+#: Tonics as musicians spell the key: flats for the flat keys (F Bb Eb Ab Db Gb major;
+#: D G C F Bb Eb minor), sharps for the sharp ones (C# F# G# minor).
+KEY_TONICS = {
+    "major": ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"),
+    "minor": ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"),
+}
+#: Every accepted spelling of a pitch class (sharps, flats and the white-key enharmonics).
+_SPELLINGS = {**{pc: i for i, pc in enumerate(PITCH_CLASSES)},
+              "Db": 1, "Eb": 3, "Gb": 6, "Ab": 8, "Bb": 10, "Cb": 11, "Fb": 4, "E#": 5, "B#": 0}
 PROFILES = {
     "krumhansl": (
         np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88]),
@@ -60,8 +70,22 @@ FITTED_PROFILES = np.array([
 
 
 def key_names() -> list[str]:
-    """The 24 key names in score order: ``"C major" .. "B major", "C minor" .. "B minor"``."""
-    return [f"{pc} {mode}" for mode in ("major", "minor") for pc in PITCH_CLASSES]
+    """The 24 key names in score order: ``"C major", "Db major" .. "B major", "C minor",
+    "C# minor" .. "B minor"`` (tonic pitch classes 0..11, spelled as in :data:`KEY_TONICS`)."""
+    return [f"{KEY_TONICS[mode][pc]} {mode}" for mode in ("major", "minor") for pc in range(12)]
+
+
+def pitch_class(name: str) -> int:
+    """``"Eb"`` or ``"D#"`` -> 3: the pitch class of a note name, sharps or flats."""
+    if name not in _SPELLINGS:
+        raise ParameterError(f"note {name!r} is not C..B with an optional # or b")
+    return _SPELLINGS[name]
+
+
+def spell_key(key: str) -> str:
+    """A ``"<tonic> major|minor"`` key in either spelling as :func:`key_names` writes it
+    (``"D# major"`` -> ``"Eb major"``), so keys written with sharps only still read back."""
+    return key_names()[_key_index(key)]
 
 
 def pitch_class_profile(chroma: np.ndarray) -> np.ndarray:
@@ -125,10 +149,11 @@ def fitted_key_scores(views: np.ndarray, profiles: np.ndarray = FITTED_PROFILES)
 
 
 def _key_index(key: str) -> int:
+    """Index of ``key`` in :func:`key_names`; the tonic may be spelled with sharps or flats."""
     parts = key.split()
-    if len(parts) != 2 or parts[0] not in PITCH_CLASSES or parts[1] not in ("major", "minor"):
-        raise ParameterError(f"key {key!r} is not '<C..B with sharps> major|minor'")
-    return key_names().index(key)
+    if len(parts) != 2 or parts[0] not in _SPELLINGS or parts[1] not in ("major", "minor"):
+        raise ParameterError(f"key {key!r} is not '<C..B with an optional # or b> major|minor'")
+    return 12 * ("major", "minor").index(parts[1]) + _SPELLINGS[parts[0]]
 
 
 def fit_key_profiles(views: Sequence[np.ndarray], keys: Sequence[str], *, l2: float = 1.0,
@@ -144,7 +169,7 @@ def fit_key_profiles(views: Sequence[np.ndarray], keys: Sequence[str], *, l2: fl
     Parameters
     ----------
     views : per song, np.ndarray [shape=(n_views, 12)] z-scored pitch-class profiles.
-    keys : per song, its key as ``"<tonic> major|minor"`` with sharps (:func:`key_names`).
+    keys : per song, its key as ``"<tonic> major|minor"``, sharps or flats (:func:`key_names`).
     l2 : strength of the pull towards the prior.
     prior_weight : scale of the Krumhansl-Kessler prior (0: pull towards zero).
 
