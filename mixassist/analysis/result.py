@@ -35,12 +35,16 @@ class Region:
 class Section:
     """A section of the song (``label`` e.g. ``"verse"``) from the structure analysis.
 
-    ``extra`` keeps what the structure analysis adds (``stems`` playing, ``level_db``, ``bars``).
+    ``stems`` are the stems that play in it: those active (``StemAnalysis.activity``, the one
+    activity rule, :func:`.activity.playing_stems`) over at least half of it; None in files
+    written without them. ``extra`` keeps what the structure analysis adds (``level_db``,
+    ``bars``).
     """
 
     start_s: float
     end_s: float
     label: str
+    stems: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from ..analysis.activity import is_leakage
+from ..analysis.names import is_drum_name
 from ..audio.convert import as_audio, check_sample_rate, resample
 from ..errors import AudioContentError, ParameterError
 from . import rhythm, segmentation, tonality
@@ -36,7 +37,6 @@ BASS_OCTAVES = 3  # bass chroma from C1 (32.7 Hz) up to B3
 ACTIVITY_FRAME = 2048  # samples at ANALYSIS_SR (~93 ms)
 LOW_BAND_HZ = 150.0
 BAR_MIN_STRENGTH = 0.2  # least rhythm.bar_period strength that sets the tempo of drumless songs
-_DRUM_WORDS = ("drum", "kick", "snare", "hat", "perc", "cymbal", "tom")
 
 
 @dataclass
@@ -100,8 +100,8 @@ class SongStructure:
 
 
 def is_drum_stem(name: str) -> bool:
-    """True for stem names that denote drums or percussion."""
-    return any(w in name.lower() for w in _DRUM_WORDS)
+    """True for stem names that denote drums or percussion (whole words, :mod:`..analysis.names`)."""
+    return is_drum_name(name)
 
 
 def _prepare(stems: dict[str, np.ndarray], sr: int) -> tuple[dict[str, np.ndarray], float]:

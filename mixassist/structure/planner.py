@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ParameterError, PlanError
-from .analysis import is_drum_stem
+from ..analysis.activity import playing_stems
+from ..analysis.labels import label_stem
+from ..analysis.names import name_instrument
 from .edits import DEFAULT_CROSSFADE_MS, EditList, Segment
 
 VERSIONS = ("full", "instrumental", "acapella", "radio", "extended", "loop")
@@ -35,8 +37,6 @@ VERSION_ALIASES = {"original": "full", "a-cappella": "acapella", "acappella": "a
 DEFAULT_RADIO_LENGTH_S = 210.0
 RADIO_TOLERANCE_S = 1.5
 _MAX_RADIO_COMBINATIONS = 50_000  # bounds the search for songs with very many sections
-_VOCAL_WORDS = ("vocal", "vox", "voc", "voice", "sing", "lead")
-_BASS_WORDS = ("bass",)
 #: Cost of dropping a section from a radio edit, by label (lower goes first).
 _DROP_COST = {"outro": 1.0, "intro": 1.5, "breakdown": 2.0, "bridge": 2.5, "pre-chorus": 3.0,
               "verse": 4.0, "chorus": 6.0}
@@ -112,32 +112,24 @@ class _Song:
     stems: list[str]
     roles: dict[str, str]
     silent: set[str]  # stems whose activity is known and empty (silence or separation leakage)
+    instruments: dict[str, str] = field(default_factory=dict)  # from an Analysis, when given
 
 
 def _role_from_name(name: str) -> str:
-    low = name.lower()
-    if is_drum_stem(low):
-        return "rhythm"
-    if any(w in low for w in _BASS_WORDS):
-        return "low_end"
-    if any(w in low for w in _VOCAL_WORDS):
-        return "melody"
-    return "harmony"
-
-
-def _overlap(intervals, start_s: float, end_s: float) -> float:
-    total = sum(max(0.0, min(b, end_s) - max(a, start_s)) for a, b in intervals)
-    return total / max(end_s - start_s, 1e-9)
+    """Role of a stem known by its name only (:func:`~mixassist.analysis.labels.label_stem`)."""
+    return label_stem(name).role
 
 
 def _read_song(structure, stem_names) -> _Song:
     """Normalise a SongStructure or an Analysis into what the planner needs."""
     stems_attr = getattr(structure, "stems", None)
     roles: dict[str, str] = {}
+    instruments: dict[str, str] = {}
     activity: dict[str, list[tuple[float, float]]] = {}
     if isinstance(stems_attr, list):  # mixassist.analysis.result.Analysis
         for s in stems_attr:
             roles[s.name] = s.role if s.role else _role_from_name(s.name)
+            instruments[s.name] = s.instrument
             activity[s.name] = [(r.start_s, r.end_s) for r in s.activity]
     else:
         activity = dict(getattr(structure, "activity", {}) or {})
@@ -157,8 +149,8 @@ def _read_song(structure, stem_names) -> _Song:
         if b <= a:
             continue
         playing = get("stems", None)
-        if playing is None:
-            playing = [n for n in names if n in activity and _overlap(activity[n], a, b) >= 0.5]
+        if playing is None:  # a file written without section stems: the same rule, from activity
+            playing = playing_stems({n: activity[n] for n in names if n in activity}, a, b)
         sections.append({"start_s": a, "end_s": b, "label": get("label", "section"),
                          "stems": list(playing)})
     if not sections:
@@ -166,11 +158,13 @@ def _read_song(structure, stem_names) -> _Song:
     raw_beats = getattr(structure, "beats_s", None)
     beats = np.asarray([] if raw_beats is None else raw_beats, dtype=float)
     silent = {n for n in names if n in activity and not activity[n]}
-    return _Song(duration, beats, downbeats, sections, names, roles, silent)
+    return _Song(duration, beats, downbeats, sections, names, roles, silent, instruments)
 
 
 def _vocal_stems(song: _Song) -> list[str]:
-    named = [n for n in song.stems if any(w in n.lower() for w in _VOCAL_WORDS)]
+    """Stems the name (whole words) or the analysis calls vocals, else the melodic ones."""
+    named = [n for n in song.stems
+             if name_instrument(n) == "vocals" or song.instruments.get(n) == "vocals"]
     return named or [n for n in song.stems if song.roles[n] == "melody"]
 
 

@@ -40,7 +40,9 @@ def test_every_contract_field_present(analysis):
     data = json.loads(analysis.to_json())
     assert list(data)[:len(CONTRACT_TOP)] == CONTRACT_TOP
     assert set(data["loudness"]) >= {"integrated_lufs", "lra_lu", "true_peak_dbtp"}
-    assert data["sections"] == [{"start_s": 0.0, "end_s": 4.0, "label": "verse", "bars": 2}]
+    # a section's stems come from the stems' activity (vocals enter at 1 s: 3/4 of the verse)
+    assert data["sections"] == [{"start_s": 0.0, "end_s": 4.0, "label": "verse",
+                                 "stems": ["drums", "bass", "other", "vocals"], "bars": 2}]
     assert data["tempo_bpm"] == 120.0 and data["key"] == "A minor" and data["meter"] == "4/4"
     assert "activity" not in data  # measured per stem instead
     assert data["sources"]["structure"] == "given"

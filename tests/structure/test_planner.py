@@ -181,3 +181,28 @@ def test_plans_from_a_measured_analysis(song, structure):
     roles = {s.name: s.role for s in analysis.stems}
     lead = [r.stem for r in p.rides if r.gain_db > 0 and "lead" in r.reason]
     assert lead and all(roles[n] == "melody" for n in lead)
+
+
+@pytest.mark.slow
+def test_section_stems_come_from_the_analysis_activity(song, structure):
+    """One activity rule: the analysis' sections list the stems its activity says play, and the
+    planner takes them as given (it recomputes them, by the same rule, only for a file without)."""
+    from mixassist.analysis.activity import playing_stems
+    from mixassist.analysis.measure import measure_stems
+
+    analysis = measure_stems(song.stems, song.sr, structure=structure)
+    activity = {s.name: [(r.start_s, r.end_s) for r in s.activity] for s in analysis.stems}
+    for section in analysis.sections:
+        assert section.stems == playing_stems(activity, section.start_s, section.end_s)
+    analysis.sections[0].stems = ["bass"]  # what the document says is what the planner uses
+    assert plan_arrangement(analysis, song.sr).sections[0]["stems"] == ["bass"]
+
+
+def test_vocals_by_whole_words_not_substrings(song, structure):
+    """A 'Lead Guitar' is no vocal and 'custom_pad' no drum: instrumental keeps the guitar."""
+    renamed = {"drums": "Kick In", "bass": "Bass DI", "other": "Lead Guitar", "vocals": "Ld Vox"}
+    activity = {renamed[k]: v for k, v in structure.activity.items()}
+    sections = [replace(s, stems=[renamed[n] for n in s.stems]) for s in structure.sections]
+    named = replace(structure, activity=activity, sections=sections)
+    inst = plan_arrangement(named, song.sr, version="instrumental")
+    assert inst.mutes == {"Ld Vox": True}
