@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import StepCache, content_key, file_identity
+from .cache import StepCache, code_digest, content_key, file_identity
 from .errors import ParameterError, PlanError
 from .utils.atomic import atomic_dir
 
@@ -136,7 +136,7 @@ class MixAssistant:
         from . import __version__
         from .analysis.analyze import DEFAULT_MODEL
 
-        depends = [f"mixassist {__version__}",
+        depends = [f"mixassist {__version__}", f"code {code_digest()}",
                    "analysis " + file_identity(DEFAULT_MODEL if DEFAULT_MODEL.is_file() else None)]
         if separated:
             from .separation.models import (DEFAULT_BUNDLED, DEFAULT_PRETRAINED, bundled_models,

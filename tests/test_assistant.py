@@ -139,3 +139,16 @@ def test_leakage_is_judged_on_separated_songs_only(tmp_path, monkeypatch):
     given = assistant.process(folder)
     assert "leakage" not in given.analysis.stem("vocals").extra
     assert given.plan.stems["vocals"].gain_db > 3
+
+
+def test_changed_analysis_code_invalidates_the_cache(tmp_path, monkeypatch):
+    song = _stem_folder(tmp_path / "song", seconds=6.0)
+    MixAssistant(cache=tmp_path / "cache").process(song)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("analysis ran again")
+
+    monkeypatch.setattr("mixassist.analysis.analyze.analyze", fail)
+    monkeypatch.setattr("mixassist.assistant.code_digest", lambda: "0" * 16)
+    with pytest.raises(AssertionError, match="analysis ran again"):
+        MixAssistant(cache=tmp_path / "cache").process(song)

@@ -276,5 +276,5 @@ def list_models() -> list[dict]:
 
     available = DEFAULT_MODEL.is_file()
     return [{"name": DEFAULT_MODEL.stem, "kind": "analysis", "source": "bundled",
-             "location": str(DEFAULT_MODEL) if available else "not trained/shipped",
+             "location": str(DEFAULT_MODEL) if available else "not installed",
              "available": available, "default": available}]

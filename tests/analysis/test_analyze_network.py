@@ -4,6 +4,7 @@ explicitly (never the shipped weights), and without one the labelled sources sta
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from mixassist.analysis.analyze import analyze, apply_network
@@ -49,3 +50,12 @@ def test_analyze_without_network_sources_stay_labelled():
                for s in analysis.stems)
     assert analysis.sources["target_level"] == "reference-table"
     assert analysis.sources["instrument"] == "labels and name hints (no network)"
+
+
+def test_missing_network_is_a_clear_error(tmp_path, monkeypatch):
+    import mixassist.analysis.analyze as analyze_mod
+    from mixassist.errors import ModelError
+
+    monkeypatch.setattr(analyze_mod, "DEFAULT_MODEL", tmp_path / "absent.safetensors")
+    with pytest.raises(ModelError, match="not installed"):
+        analyze(song(), SR)
