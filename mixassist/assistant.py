@@ -30,7 +30,7 @@ class MixResult:
     name: str
     sr: int
     analysis: object  # mixassist.analysis.result.Analysis
-    plan: object  # mixassist.mixing.plan.Plan (as rendered)
+    plan: object  # mixassist.planning.plan.Plan (as rendered)
     mix: np.ndarray
     stems: dict[str, np.ndarray]
     input_loudness: dict
@@ -69,8 +69,8 @@ class MixAssistant:
                  target: str | float = "spotify", focus: str | None = None, amount: float = 1.0,
                  version: str = "full", radio_length_s: float = 210.0, loop_bars: int = 8,
                  dj_bars: int = 16, cache: bool | str | os.PathLike = True):
-        from .mixing.targets import resolve_target
-        from .structure.planner import VERSION_ALIASES, VERSIONS
+        from .planning.targets import resolve_target
+        from .planning.arrangement import VERSIONS, VERSION_ALIASES
 
         if not 0.0 <= float(amount) <= 1.0:
             raise ParameterError(f"amount must be between 0 and 1, got {amount}")
@@ -89,7 +89,7 @@ class MixAssistant:
              progress: Progress | None = None) -> tuple[str, dict[str, np.ndarray], int]:
         """Stems of ``source`` (a stem folder, a song file, or ``(channels, samples)`` audio)."""
         from .audio.io import load_audio
-        from .mixing.stems import load_stems
+        from .audio.stems import load_stems
 
         if isinstance(source, np.ndarray):
             if sr is None:
@@ -107,7 +107,7 @@ class MixAssistant:
         from .analysis.analyze import analyze
         from .analysis.result import Analysis
         from .audio.io import check_file
-        from .mixing.stems import load_stems, stem_files
+        from .audio.stems import load_stems, stem_files
 
         step = None if progress is None else (lambda d, t: progress("analysing", d, t))
         folder = not isinstance(source, np.ndarray) and Path(source).is_dir()
@@ -133,7 +133,7 @@ class MixAssistant:
 
     def _depends(self, *, separated: bool) -> list[str]:
         """What a cached result depends on besides the input's bytes."""
-        from . import __version__
+        from ._version import __version__
         from .analysis.analyze import DEFAULT_MODEL
 
         depends = [f"mixassist {__version__}", f"code {code_digest()}",
@@ -160,9 +160,9 @@ class MixAssistant:
 
     def plan(self, analysis, sr: int, *, plan_file: str | os.PathLike | None = None):
         """The plan: a saved/edited one from ``plan_file``, or predicted from ``analysis``."""
-        from .mixing.plan import Plan
-        from .mixing.predict import predict_plan
-        from .structure.planner import plan_arrangement
+        from .planning.arrangement import plan_arrangement
+        from .planning.plan import Plan
+        from .planning.predict import predict_plan
 
         if plan_file is not None:
             path = Path(plan_file)
@@ -191,7 +191,7 @@ class MixAssistant:
         before/after players) and ``summary.json``; it appears only once complete.
         """
         from .loudness import measure_loudness
-        from .mixing.render import render
+        from .rendering.render import render
 
         def step(label: str) -> Callable[[float, float], None] | None:
             return None if progress is None else (lambda d, t: progress(label, d, t))

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .audio.io import load_audio, save_audio
+from .audio.stems import stem_files
 from .utils.atomic import atomic_dir
 
 _CHUNK = 1 << 20
 #: The parts of the package (folders and modules, relative to it) whose code makes the cached
 #: separation and analysis.
-CACHED_CODE = ("audio", "separation", "analysis", "structure", "loudness.py", "vocab.py",
-               "errors.py")
+CACHED_CODE = ("audio", "separation", "analysis", "loudness.py", "vocab.py", "errors.py")
 
 
 def default_dir() -> Path:
@@ -43,7 +44,6 @@ def _file_digest(path: Path, digest) -> None:
 
 def content_key(source: Path, *depends: str) -> str:
     """SHA-256 (hex) of a file's or a folder's audio files' content, plus ``depends`` strings."""
-    from .mixing.stems import stem_files
 
     digest = hashlib.sha256()
     if source.is_dir():
@@ -93,7 +93,6 @@ class StepCache:
 
     def load(self, key: str) -> tuple[dict[str, np.ndarray] | None, dict] | None:
         """``(stems or None, analysis dict)`` cached for ``key``, or None when absent."""
-        from .audio.io import load_audio
 
         entry = self._entry(key)
         meta_file = entry / "entry.json"
@@ -108,7 +107,6 @@ class StepCache:
               sr: int | None = None) -> None:
         """Write (or replace) the entry for ``key``: the analysis, and separated ``stems`` (32-bit
         float WAV, lossless) when the input had to be separated."""
-        from .audio.io import save_audio
 
         with atomic_dir(self._entry(key)) as tmp:
             for name, audio in (stems or {}).items():

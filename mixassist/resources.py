@@ -13,6 +13,9 @@ import contextlib
 from importlib.resources import as_file, files
 from pathlib import Path
 
+#: File name of the shipped analysis network in :func:`models_dir`.
+ANALYSIS_MODEL = "mixassist-analysis.safetensors"
+
 _EXTRACTED = contextlib.ExitStack()
 atexit.register(_EXTRACTED.close)
 

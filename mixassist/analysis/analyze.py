@@ -1,8 +1,7 @@
 """``analyze(stems, sr)``: the analysis document of one song (CONTRACT.md ``analysis.json``).
 
-It combines the song structure (:func:`mixassist.structure.analyze_structure`) with the measured
-stem features (:func:`mixassist.analysis.measure.measure_stems`) and the trained analysis
-network's instrument, role and target level of every stem (``source="network"``,
+It combines the song structure (:func:`.structure.analyze_structure`) with the measured stem
+features (:func:`.measure.measure_stems`) and the trained analysis network's instrument, role and target level of every stem (``source="network"``,
 ``target_level_source="network"``; the network ships as package data, :data:`DEFAULT_MODEL`).
 A missing network file is a :class:`~mixassist.errors.ModelError`, never a silent downgrade; with
 ``model=False`` instrument, role and target level come from given labels, name hints and the
@@ -21,12 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..resources import models_dir
+from ..resources import ANALYSIS_MODEL, models_dir
 from .measure import measure_stems
 from .result import Analysis
 
 #: The shipped analysis network (package data, ``mixassist/models``).
-DEFAULT_MODEL = models_dir() / "mixassist-analysis.safetensors"
+DEFAULT_MODEL = models_dir() / ANALYSIS_MODEL
 
 
 @functools.lru_cache(maxsize=4)
@@ -53,7 +52,7 @@ def analyze(stems: dict[str, np.ndarray], sr: int, *, labels: dict[str, str] | N
         nowhere (:func:`.measure.measure_stems`).
     progress : ``callback(done, total)`` as each signal is measured.
     """
-    from ..structure import analyze_structure
+    from .structure import analyze_structure
 
     structure = analyze_structure(stems, sr, separated=separated)
     analysis = measure_stems(stems, sr, labels=labels, structure=structure, separated=separated,

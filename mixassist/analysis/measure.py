@@ -131,7 +131,7 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
     labels : dict name -> instrument (one of :data:`mixassist.vocab.INSTRUMENTS`), optional;
         stems without a label are named-hinted (:func:`.labels.label_stem`).
     structure : optional result of the structure analysis: a dict (or an object with
-        ``to_dict()``, e.g. :class:`mixassist.structure.analysis.SongStructure`) with
+        ``to_dict()``, e.g. :class:`mixassist.analysis.structure.SongStructure`) with
         ``tempo_bpm``, ``beats_s``, ``downbeats_s``, ``key`` and ``sections``
         (``[{start_s, end_s, label, ...}]``, extra section fields kept); other fields (``meter``,
         ``key_confidence``, ...) go to the analysis' top level, except ``activity``, ``energy``,

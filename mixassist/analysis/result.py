@@ -17,7 +17,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from ..errors import ParameterError
-from ..structure.tonality import spell_key
+from .tonality import spell_key
 
 #: Schema version written into ``analysis.json``.
 ANALYSIS_VERSION = 1

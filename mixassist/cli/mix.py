@@ -14,7 +14,7 @@ from .app import app, console, progress_bar
 def _check_input(path: Path) -> None:
     """Fail early, with the file named, on a missing or unusable input."""
     from ..audio.io import check_file
-    from ..mixing.stems import stem_files
+    from ..audio.stems import stem_files
 
     if path.is_dir():
         stem_files(path)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..errors import ModelError
 from ..resources import models_dir
+from ..utils.atomic import atomic_path
 
 #: Pretrained demucs names (demucs' remote files list); the first is the preferred default.
 PRETRAINED = ("htdemucs", "htdemucs_ft", "htdemucs_6s", "hdemucs_mmi", "mdx", "mdx_extra",
@@ -237,7 +238,6 @@ def save_safetensors(model, path: str | os.PathLike, *, extra: dict | None = Non
     """
     from safetensors.torch import save_file
 
-    from ..utils.atomic import atomic_path
 
     args, kwargs = model._init_args_kwargs
     klass = type(model)

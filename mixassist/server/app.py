@@ -117,8 +117,8 @@ def _job_options(fields: dict[str, str]) -> dict:
 
 def create_app(settings: Settings) -> FastAPI:
     """The web service for ``settings`` (see :class:`Settings`)."""
-    from ..mixing.targets import PRESETS
-    from ..structure.planner import VERSIONS
+    from ..planning.targets import PRESETS
+    from ..planning.arrangement import VERSIONS
 
     data = Path(settings.data_dir)
     (data / "jobs").mkdir(parents=True, exist_ok=True)
