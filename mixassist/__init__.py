@@ -33,6 +33,7 @@ _LAZY = {
     "analyze": "mixassist.analysis.analyze",
     "MixAssistant": "mixassist.assistant",
     "MixResult": "mixassist.assistant",
+    "MixOptions": "mixassist.options",
     "build_dataset": "mixassist.datasets",
     "analyze_structure": "mixassist.analysis.structure",
     "plan_arrangement": "mixassist.planning.arrangement",

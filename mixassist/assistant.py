@@ -18,6 +18,7 @@ import numpy as np
 
 from .cache import StepCache, code_digest, content_key, file_identity
 from .errors import ParameterError, PlanError
+from .options import MixOptions
 from .utils.atomic import atomic_dir
 
 Progress = Callable[[str, float, float], None]
@@ -51,36 +52,26 @@ class MixAssistant:
 
     Parameters
     ----------
-    separation_model : separation model spec for song inputs (see
-        :func:`mixassist.separation.resolve_model`); loaded on first use.
-    device : "auto", "cpu", "cuda" or "mps" for separation.
-    target : loudness target: a preset name (``spotify``, ``apple``, ...) or LUFS.
-    focus : instrument or stem name to keep in front (e.g. ``vocals``).
-    amount : 0..1, how much of the plan's processing is applied (0 = loudness only).
-    version : arrangement version: full, instrumental, acapella, radio, extended, loop.
-    radio_length_s : length of the ``radio`` version, seconds.
-    loop_bars : length of the ``loop`` version, bars.
-    dj_bars : length of the ``extended`` version's DJ intro and outro, 16 or 32 bars.
+    options : the :class:`~mixassist.options.MixOptions` (target, focus, amount, version,
+        version lengths, separation model and device); default: ``MixOptions()``.
     cache : True (default folder, see :mod:`mixassist.cache`), a folder, or False: cache the
         separated stems and the analysis by content, so re-running with other options skips them.
+    **fields : options by name (``MixAssistant(target="apple", focus="vocals")``), on top of
+        ``options``.
     """
 
-    def __init__(self, *, separation_model=None, device: str = "auto",
-                 target: str | float = "spotify", focus: str | None = None, amount: float = 1.0,
-                 version: str = "full", radio_length_s: float = 210.0, loop_bars: int = 8,
-                 dj_bars: int = 16, cache: bool | str | os.PathLike = True):
+    def __init__(self, options: MixOptions | None = None, *,
+                 cache: bool | str | os.PathLike = True, **fields):
         from .planning.targets import resolve_target
-        from .planning.arrangement import VERSIONS, VERSION_ALIASES
 
-        if not 0.0 <= float(amount) <= 1.0:
-            raise ParameterError(f"amount must be between 0 and 1, got {amount}")
-        if VERSION_ALIASES.get(version, version) not in VERSIONS:
-            raise ParameterError(f"unknown version {version!r}; use one of {', '.join(VERSIONS)}")
-        self.target = resolve_target(target)
-        self.focus, self.amount, self.version = focus, float(amount), version
-        self.arrangement_options = {"target_length_s": radio_length_s, "loop_bars": loop_bars,
-                                    "dj_bars": dj_bars}
-        self.separation_model, self.device = separation_model, device
+        options = options if options is not None else MixOptions()
+        self.options = options.replace(**fields) if fields else options
+        o = self.options
+        self.target = resolve_target(o.target)
+        self.focus, self.amount, self.version = o.focus, o.amount, o.version
+        self.arrangement_options = {"target_length_s": o.radio_length_s,
+                                    "loop_bars": o.loop_bars, "dj_bars": o.dj_bars}
+        self.separation_model, self.device = o.separation_model, o.device
         self._separator = None
         self.cache = None if cache is False else StepCache(None if cache is True else cache)
 
