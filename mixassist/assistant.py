@@ -104,7 +104,8 @@ class MixAssistant:
         folder = not isinstance(source, np.ndarray) and Path(source).is_dir()
         if self.cache is None or isinstance(source, np.ndarray):
             name, stems, rate = self.load(source, sr=sr, progress=progress)
-            return name, stems, rate, analyze(stems, rate, separated=not folder, progress=step)
+            analysis = analyze(stems, rate, separated=not folder, progress=step)
+            return name, stems, rate, self._note_separator(analysis, separated=not folder)
         path = Path(source)
         if folder:
             stem_files(path)
@@ -118,9 +119,18 @@ class MixAssistant:
             stems = load_stems(path)[0] if folder else cached_stems
             return (path.name if folder else path.stem), stems, analysis.sample_rate, analysis
         name, stems, rate = self.load(path, progress=progress)
-        analysis = analyze(stems, rate, separated=not folder, progress=step)
+        analysis = self._note_separator(analyze(stems, rate, separated=not folder, progress=step),
+                                        separated=not folder)
         self.cache.store(key, analysis, stems=None if folder else stems, sr=rate)
         return name, stems, rate, analysis
+
+    def _note_separator(self, analysis, *, separated: bool):
+        """Say in ``analysis.sources["separation"]`` which model separated the stems (``"none"``
+        for a stem folder): ``"mixassist-compact (bundled)"``, ``"htdemucs (pretrained-cache)"``."""
+        loaded = self._separator.loaded if separated and self._separator is not None else None
+        analysis.sources["separation"] = ("none" if loaded is None
+                                          else f"{loaded.name} ({loaded.source})")
+        return analysis
 
     def _depends(self, *, separated: bool) -> list[str]:
         """What a cached result depends on besides the input's bytes."""
