@@ -197,7 +197,7 @@ def render_report(result, *, input_mix: np.ndarray) -> str:
         ax.set_xlabel("time (s)")
 
     sections = [[f"{s.start_s:.1f}", f"{s.end_s:.1f}", s.label,
-                 ", ".join(s.extra.get("stems", []))] for s in analysis.sections]
+                 ", ".join(s.stems or [])] for s in analysis.sections]
     decisions = "".join(
         f"<h3>{html.escape(name)}</h3><ul>"
         + "".join(f"<li>{html.escape(r)}</li>" for r in stem.reasons) + "</ul>"

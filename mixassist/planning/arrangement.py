@@ -88,7 +88,7 @@ class ArrangementPlan:
     def apply_to(self, plan) -> None:
         """Write this arrangement into a :class:`mixassist.planning.plan.Plan` in place: rides
         become ``GainRamp`` automation, mutes and reasons go to the stems, and the arrangement
-        (version, sections, and ``edits`` where the plan's Arrangement has that field)."""
+        (version, sections, edits, length, reasons) replaces the plan's."""
 
         for name, stem in plan.stems.items():
             if self.mutes.get(name):
@@ -96,9 +96,7 @@ class ArrangementPlan:
             stem.automation.extend(GainRamp(r.start_s, r.end_s, r.gain_db)
                                    for r in self.rides if r.stem == name)
             stem.reasons.extend(self.reasons.get(name, []))
-        arr = self.to_arrangement()
-        known = set(Arrangement.__dataclass_fields__)
-        plan.arrangement = Arrangement(**{k: v for k, v in arr.items() if k in known})
+        plan.arrangement = Arrangement(**{**self.to_arrangement(), "edits": self.edits})
 
 
 # --- reading the song ----------------------------------------------------------------------------

@@ -5,7 +5,10 @@ plan.to_json()) == plan``), so a user can read it, edit it and render it again. 
 by their pedalboard class and take its keyword arguments (:mod:`mixassist.planning.plugins`).
 
 Validation raises :class:`~mixassist.errors.PlanError` with a one-line message that names the
-place in the plan (``stems.vocals.automation[2]``), the problem and the allowed values.
+place in the plan (``stems.vocals.automation[2]``), the problem and the allowed values; it covers
+the arrangement too (its sections and edits are typed and checked when the plan is loaded, not
+when it is rendered). Fields this version does not know are kept in ``extra`` and written back,
+with a warning (:mod:`mixassist.utils.documents`, the policy of ``analysis.json`` too).
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from __future__ import annotations
 import copy
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 
 from ..errors import ParameterError, PlanError
+from ..utils.documents import merge_extra, split_fields
+from .edits import EditList
 from .plugins import check_params
 from .targets import DEFAULT_TRUE_PEAK_DBTP, MAX_TARGET_LUFS, MIN_TARGET_LUFS, Target
 
@@ -32,6 +37,7 @@ class PluginSpec:
 
     plugin: str
     params: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -45,6 +51,7 @@ class GainRamp:
     start_s: float
     end_s: float
     gain_db: float
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -63,6 +70,7 @@ class StemPlan:
     sends: dict[str, float] = field(default_factory=dict)
     automation: list[GainRamp] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -71,6 +79,7 @@ class BusPlan:
 
     chain: list[PluginSpec] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -79,20 +88,63 @@ class MasterPlan:
 
     chain: list[PluginSpec] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class ArrangementSection:
+    """A section of the output, seconds on the output timeline; ``source_start_s`` /
+    ``source_end_s`` where it comes from in the song, ``stems`` the stems that play in it."""
+
+    start_s: float
+    end_s: float
+    label: str
+    source_start_s: float | None = None
+    source_end_s: float | None = None
+    stems: list[str] | None = None
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The plan.json layout: the optional fields only when set."""
+        out = {f: getattr(self, f) for f in ("start_s", "end_s", "label")}
+        out |= {f: getattr(self, f) for f in ("source_start_s", "source_end_s", "stems")
+                if getattr(self, f) is not None}
+        return merge_extra({**copy.deepcopy(out), "extra": copy.deepcopy(self.extra)})
+
+    @classmethod
+    def from_dict(cls, data, where: str = "arrangement.sections") -> ArrangementSection:
+        return cls(**_fields(data, cls, where))
 
 
 @dataclass
 class Arrangement:
-    """Which arrangement version is rendered, its sections (``{start_s, end_s, label, ...}``, on
-    the output timeline), the time edits that make it (``edits``: a
-    :class:`mixassist.planning.edits.EditList` as a dict; empty = the song as is), the output
-    length (s) and the reasons for the edits."""
+    """Which arrangement version is rendered, its sections (on the output timeline), the time
+    edits that make it (``edits``: an :class:`~mixassist.planning.edits.EditList`; None = the
+    song as is, ``{}`` in plan.json), the output length (s) and the reasons for the edits.
+
+    Sections and edits given as plan.json dicts are read into their types."""
 
     version: str = "full"
-    sections: list[dict] = field(default_factory=list)
-    edits: dict = field(default_factory=dict)
+    sections: list[ArrangementSection] = field(default_factory=list)
+    edits: EditList | None = None
     length_s: float | None = None
     reasons: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.sections, list):
+            self.sections = [ArrangementSection.from_dict(s, f"arrangement.sections[{i}]")
+                             if isinstance(s, dict) else s for i, s in enumerate(self.sections)]
+        if isinstance(self.edits, dict):
+            self.edits = _edits(self.edits) if self.edits else None
+
+    def to_dict(self) -> dict:
+        """The plan.json layout."""
+        return merge_extra({"version": self.version,
+                            "sections": [s.to_dict() for s in self.sections],
+                            "edits": {} if self.edits is None else self.edits.to_dict(),
+                            "length_s": self.length_s, "reasons": list(self.reasons),
+                            "extra": copy.deepcopy(self.extra)})
 
 
 @dataclass
@@ -112,12 +164,15 @@ class Plan:
     arrangement: Arrangement = field(default_factory=Arrangement)
     amount: float = 1.0
     version: int = PLAN_VERSION
+    extra: dict = field(default_factory=dict)
 
     # --- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """Plain JSON-able dict in the layout of CONTRACT.md."""
         out = asdict(self)
         out["target"] = self.target.to_dict()
+        out["arrangement"] = self.arrangement.to_dict()
+        out = merge_extra(out)
         return {"version": out.pop("version"), **out}
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -127,12 +182,12 @@ class Plan:
     def from_dict(cls, data: dict, *, validate: bool = True) -> Plan:
         """Build a plan from :meth:`to_dict` output (or an edited ``plan.json``) and validate it."""
         data = copy.deepcopy(data)
-        top = _fields(data, cls, "plan", required=("sample_rate", "target"))
+        top = _fields(data, cls, "top level", required=("sample_rate", "target"))
         version = top.get("version", PLAN_VERSION)
         if not isinstance(version, int) or isinstance(version, bool) or version > PLAN_VERSION:
             raise PlanError(f"plan: version {version!r} is not supported (this mixassist reads "
                             f"plan versions up to {PLAN_VERSION}); upgrade mixassist")
-        target = _fields(top["target"], Target, "target", required=("lufs",))
+        target = _target_fields(top["target"])
         stems = _mapping(top.get("stems", {}), "stems")
         buses = _mapping(top.get("buses", {}), "buses")
         plan = cls(
@@ -143,9 +198,9 @@ class Plan:
             buses={name: BusPlan(**_chain_holder(b, BusPlan, f"buses.{name}"))
                    for name, b in buses.items()},
             master=MasterPlan(**_chain_holder(top.get("master", {}), MasterPlan, "master")),
-            arrangement=Arrangement(**_fields(top.get("arrangement", {}), Arrangement,
-                                              "arrangement")),
+            arrangement=_arrangement(top.get("arrangement", {})),
             amount=top.get("amount", 1.0),
+            extra=top.get("extra", {}),
         )
         if validate:
             plan.validate()
@@ -182,11 +237,7 @@ class Plan:
             _check_stem(stem, f"stems.{name}", self.sample_rate, self.buses)
         _check_chain(self.master.chain, "master", self.sample_rate)
         _check_reasons(self.master.reasons, "master")
-        if not isinstance(self.arrangement.version, str):
-            raise PlanError("plan: arrangement.version must be a string")
-        if not isinstance(self.arrangement.sections, list) or not all(
-                isinstance(s, dict) for s in self.arrangement.sections):
-            raise PlanError("plan: arrangement.sections must be a list of objects")
+        _check_arrangement(self.arrangement, self.sample_rate, self.stems)
         return self
 
     def check_stems(self, names) -> None:
@@ -202,16 +253,43 @@ class Plan:
 
 
 # --- parsing helpers ---------------------------------------------------------------------------
-def _fields(data, cls, where: str, *, required: tuple = ()) -> dict:
-    """Check that ``data`` is an object with only the fields of ``cls`` and all of ``required``."""
+def _fields(data, cls, where: str, *, required: tuple | None = None) -> dict:
+    """The fields of ``cls`` from ``data`` (all of ``required``; unknown ones kept in ``extra``
+    with a warning, :func:`mixassist.utils.documents.split_fields`)."""
+    return split_fields(data, cls, where, document="plan", error=PlanError, required=required)
+
+
+def _edits(data) -> EditList:
+    try:
+        return EditList.from_dict(data)
+    except ParameterError as exc:
+        raise PlanError(f"plan: arrangement.edits: {exc}") from None
+
+
+def _arrangement(data) -> Arrangement:
+    data = _fields(data, Arrangement, "arrangement")
+    if "sections" in data:
+        if not isinstance(data["sections"], list):
+            raise PlanError("plan: arrangement.sections must be a list of "
+                            "{start_s, end_s, label, ...}")
+        data["sections"] = [ArrangementSection.from_dict(s, f"arrangement.sections[{i}]")
+                            for i, s in enumerate(data["sections"])]
+    if "edits" in data:
+        if not isinstance(data["edits"], dict):
+            raise PlanError("plan: arrangement.edits must be an object (an edit list, or {})")
+        data["edits"] = _edits(data["edits"]) if data["edits"] else None
+    return Arrangement(**data)
+
+
+def _target_fields(data) -> dict:
+    """The target object of a plan; it has no ``extra``: unknown fields are refused."""
     if not isinstance(data, dict):
-        raise PlanError(f"plan: {where} must be an object, got {type(data).__name__}")
-    names = {f.name for f in fields(cls)}
-    if unknown := sorted(set(data) - names):
-        raise PlanError(f"plan: {where} has unknown field(s) {', '.join(unknown)}; "
-                        f"allowed: {', '.join(sorted(names))}")
-    if missing := [r for r in required if r not in data]:
-        raise PlanError(f"plan: {where} is missing {', '.join(missing)}")
+        raise PlanError(f"plan: target must be an object, got {type(data).__name__}")
+    if unknown := sorted(set(data) - {"name", "lufs", "true_peak_dbtp"}):
+        raise PlanError(f"plan: target has unknown field(s) {', '.join(unknown)}; "
+                        "allowed: lufs, name, true_peak_dbtp")
+    if "lufs" not in data:
+        raise PlanError("plan: target is missing lufs")
     return data
 
 
@@ -321,3 +399,55 @@ def _check_stem(stem: StemPlan, where: str, sample_rate: int, buses: dict) -> No
             raise PlanError(f"plan: {where}.automation[{a}] and [{b}] overlap "
                             f"({stem.automation[a].start_s:g}-{stem.automation[a].end_s:g} s and "
                             f"{stem.automation[b].start_s:g}-{stem.automation[b].end_s:g} s)")
+
+
+def _check_arrangement(arrangement: Arrangement, sample_rate: int, stems: dict) -> None:
+    """The arrangement's sections and edits: numbers in range, stems the plan has, edits at the
+    plan's sample rate (so a bad plan fails when it is loaded, not halfway through rendering)."""
+    if not isinstance(arrangement.version, str):
+        raise PlanError("plan: arrangement.version must be a string")
+    for i, section in enumerate(arrangement.sections):
+        here = f"arrangement.sections[{i}]"
+        if not isinstance(section, ArrangementSection):
+            raise PlanError(f"plan: {here} must be an object {{start_s, end_s, label, ...}}")
+        section.start_s = _number(section.start_s, f"{here}.start_s", (0.0, math.inf))
+        section.end_s = _number(section.end_s, f"{here}.end_s", (section.start_s, math.inf))
+        if not isinstance(section.label, str):
+            raise PlanError(f"plan: {here}.label must be a string, got {section.label!r}")
+        for name in ("source_start_s", "source_end_s"):
+            if getattr(section, name) is not None:
+                setattr(section, name, _number(getattr(section, name), f"{here}.{name}",
+                                               (0.0, math.inf)))
+        _check_stem_names(section.stems, f"{here}.stems", stems)
+    if arrangement.length_s is not None:
+        arrangement.length_s = _number(arrangement.length_s, "arrangement.length_s",
+                                       (0.0, math.inf))
+    _check_reasons(arrangement.reasons, "arrangement")
+    edits = arrangement.edits
+    if edits is None:
+        return
+    if not isinstance(edits, EditList):
+        raise PlanError("plan: arrangement.edits must be an edit list")
+    if edits.sr != sample_rate:
+        raise PlanError(f"plan: arrangement.edits are for {edits.sr} Hz audio but the plan is "
+                        f"for {sample_rate} Hz")
+    if not edits.segments:
+        raise PlanError("plan: arrangement.edits has no segments; use {} for the song as is")
+    for name in ("crossfade_ms", "fade_in_ms", "fade_out_ms"):
+        _number(getattr(edits, name), f"arrangement.edits.{name}", (0.0, 60_000.0))
+    for i, seg in enumerate(edits.segments):
+        here = f"arrangement.edits.segments[{i}]"
+        if not 0 <= seg.start < seg.end:
+            raise PlanError(f"plan: {here}: [{seg.start}, {seg.end}) is not a range of source "
+                            "samples (0 <= start < end)")
+        _check_stem_names(None if seg.stems is None else list(seg.stems), f"{here}.stems", stems)
+
+
+def _check_stem_names(names, where: str, stems: dict) -> None:
+    if names is None:
+        return
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise PlanError(f"plan: {where} must be a list of stem names")
+    if unknown := [n for n in names if n not in stems]:
+        raise PlanError(f"plan: {where} names stem(s) {', '.join(unknown)} the plan does not have "
+                        f"(stems: {', '.join(stems) or 'none'})")

@@ -29,7 +29,7 @@ from ..errors import PlanError
 from ..planning.amount import blend_plan
 from ..planning.plan import Plan, StemPlan
 from .automation import GainCurve
-from .edits import EditList, apply_edits
+from .edits import apply_edits
 from .master import MAX_LIMITING_DB, MasterResult, is_loudness_reason, reach_target, split_limiter
 from .stream import ChainStream, Fifo
 
@@ -137,10 +137,9 @@ class _StemPath:
 
 def _edited(stems: dict[str, np.ndarray], plan: Plan, sr: int) -> dict[str, np.ndarray]:
     """Apply the plan's arrangement edits (radio, extended, loop, ...): source -> output timeline."""
-    if not plan.arrangement.edits:
+    edits = plan.arrangement.edits
+    if edits is None:
         return stems
-
-    edits = EditList.from_dict(plan.arrangement.edits)
     if edits.sr != sr:
         raise PlanError(f"arrangement.edits are for {edits.sr} Hz audio but the stems are {sr} Hz")
     return apply_edits(stems, sr, edits)

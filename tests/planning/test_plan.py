@@ -6,10 +6,11 @@ import json
 
 import pytest
 
-from mixassist.errors import PlanError
-from mixassist.rendering.master import master_chain
-from mixassist.planning.plan import (PLAN_VERSION, Arrangement, BusPlan, GainRamp, MasterPlan,
-                                     Plan, PluginSpec, StemPlan)
+from mixassist.errors import MixAssistWarning, PlanError
+from mixassist.planning.edits import EditList, Segment
+from mixassist.planning.mastering import master_chain
+from mixassist.planning.plan import (PLAN_VERSION, Arrangement, ArrangementSection, BusPlan,
+                                     GainRamp, MasterPlan, Plan, PluginSpec, StemPlan)
 from mixassist.planning.targets import PRESETS
 
 
@@ -32,7 +33,10 @@ def full_plan() -> Plan:
                                  ["one shared plate"]),
                "delay": BusPlan([PluginSpec("Delay", {"delay_seconds": 0.25, "mix": 1.0})])},
         master=MasterPlan(master_chain(target, sample_rate=48_000), ["glue"]),
-        arrangement=Arrangement("radio", [{"start_s": 0.0, "end_s": 4.0, "label": "intro"}]),
+        arrangement=Arrangement(
+            "radio", [ArrangementSection(0.0, 4.0, "intro", 0.0, 4.0, ["drums", "vocals"])],
+            edits=EditList(48_000, [Segment(0, 4 * 48_000), Segment(0, 48_000, ("vocals",))]),
+            length_s=5.0),
     )
 
 
@@ -103,7 +107,13 @@ def _edit(path: str, value):
     ("stems.vocals.automation.1", {"start_s": 2.0, "end_s": 3.0, "gain_db": 0.0},
      ["stems.vocals.automation[0] and [1] overlap"]),
     ("stems.vocals.automation.1", {"start_s": 3.0, "gain_db": 0.0}, ["automation[1] is missing end_s"]),
-    ("stems.vocals.gain", 1.0, ["stems.vocals has unknown field(s) gain"]),
+    ("arrangement.sections.0.end_s", -1.0, ["arrangement.sections[0].end_s", "outside"]),
+    ("arrangement.sections.0.stems", ["kazoo"], ["arrangement.sections[0].stems", "kazoo"]),
+    ("arrangement.sections.0", {"start_s": 0.0}, ["arrangement.sections[0] is missing end_s"]),
+    ("arrangement.edits.sample_rate", 44_100, ["arrangement.edits are for 44100 Hz", "48000"]),
+    ("arrangement.edits.segments.1.stems", ["kazoo"], ["edits.segments[1].stems", "kazoo"]),
+    ("arrangement.edits.segments.1.end", 0, ["edits.segments[1]", "0 <= start < end"]),
+    ("arrangement.edits.segments", "all", ["arrangement.edits"]),
     ("buses.reverb.chain.0.params.room_size", 2.0, ["buses.reverb.chain[0]", "Reverb.room_size"]),
     ("amount", 1.5, ["amount = 1.5 is outside [0, 1]"]),
     ("target", {"lufs": 3.0}, ["target.lufs"]),
@@ -131,3 +141,27 @@ def test_stem_mismatch_errors_name_the_stems():
     with pytest.raises(PlanError, match="guitar are not in the plan"):
         plan.check_stems(["vocals", "drums", "guitar"])
     plan.check_stems(["drums", "vocals"])
+
+
+def test_arrangement_is_typed():
+    plan = Plan.from_json(full_plan().to_json())
+    (section,) = plan.arrangement.sections
+    assert isinstance(section, ArrangementSection) and section.stems == ["drums", "vocals"]
+    assert isinstance(plan.arrangement.edits, EditList)
+    assert plan.arrangement.edits.segments[1].stems == ("vocals",)
+    # the song as is: no edit list, {} in plan.json
+    bare = Plan.from_dict({"sample_rate": 44_100, "target": {"lufs": -12}})
+    assert bare.arrangement.edits is None and bare.to_dict()["arrangement"]["edits"] == {}
+
+
+def test_unknown_fields_are_kept_with_a_warning():
+    data = full_plan().to_dict()
+    data["stems"]["vocals"]["colour"] = "warm"
+    data["arrangement"]["sections"][0]["energy"] = 0.7
+    data["producer"] = "me"
+    with pytest.warns(MixAssistWarning) as warned:
+        plan = Plan.from_dict(data)
+    assert plan.stems["vocals"].extra == {"colour": "warm"}
+    assert plan.to_dict() == data  # written back unchanged
+    where = sorted(str(w.message).split(":")[1].strip() for w in warned)
+    assert where == ["arrangement.sections[0]", "stems.vocals", "top level"]
