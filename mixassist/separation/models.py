@@ -24,7 +24,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import ModelError
-from ..resources import models_dir
+from ..resources import ANALYSIS_MODEL, models_dir
 from ..utils.atomic import atomic_path
 
 #: Pretrained demucs names (demucs' remote files list); the first is the preferred default.
@@ -151,7 +151,8 @@ def bundled_models() -> dict[str, Path]:
     """Bundled model names -> files in :data:`BUNDLED_DIR` (``mixassist/models/``)."""
     if not BUNDLED_DIR.is_dir():
         return {}
-    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.safetensors"))}
+    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.safetensors"))
+            if p.name != ANALYSIS_MODEL}  # the analysis network ships there too
 
 
 def _no_model_message() -> str:
