@@ -8,7 +8,7 @@ and the issue-5 acceptance checks. Writes everything as JSON with ``--json``.
 
     .venv/bin/python benchmarks/analysis_eval.py --data /work/data_gen/ds1 \\
         --cache /work/data_gen/analysis_cache_ds1 [--data DS2 --cache CACHE2 ...] \\
-        --model models/mixassist-analysis.safetensors [--splits test valid] [--trials 10] \\
+        --model mixassist/models/mixassist-analysis.safetensors [--splits test valid] [--trials 10] \\
         [--json out.json]
 
 Several datasets (``--data``/``--cache`` repeated, in the same order) are evaluated together,

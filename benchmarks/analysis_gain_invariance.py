@@ -4,7 +4,7 @@ Every stem of one generated song, in turn, is played at -12, 0 and +12 dB with t
 unchanged; prints the spread (max - min, dB) of its ``target_level_db`` over the three gains.
 
     .venv/bin/python benchmarks/analysis_gain_invariance.py --data /work/data_gen/v2/ds2 \\
-        --song 00008 [--model models/mixassist-analysis.safetensors] [--seconds 60]
+        --song 00008 [--model mixassist/models/mixassist-analysis.safetensors] [--seconds 60]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Spotify (-14 LUFS, -1 dBTP) and to louder -12.5 and -11 LUFS three ways, side by
 - ``limiter only``: the limiter alone, allowed as much peak limiting as it takes to reach the
   loudness the shipped stage reached;
 - ``peak control``: the loudness stage as shipped (fast compressor before the limiter, both
-  within their budgets, :mod:`mixassist.mixing.master`);
+  within their budgets, :mod:`mixassist.rendering.master`);
 - ``clipper``: ``pedalboard.Clipping`` instead of the compressor, its threshold set to give the
   same peak-to-loudness ratio (the alternative the stage does not use).
 
@@ -29,8 +29,8 @@ import numpy as np
 import pedalboard
 
 from mixassist.loudness import integrated_loudness, true_peak_dbtp
-from mixassist.mixing.master import reach_target
-from mixassist.mixing.targets import PRESETS, Target
+from mixassist.rendering.master import reach_target
+from mixassist.planning.targets import PRESETS, Target
 from tests.mixing.signals import drum_loop
 
 SR = 44_100

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mixassist.mixing.master import master_chain
-from mixassist.mixing.plan import BusPlan, MasterPlan, Plan, PluginSpec, StemPlan
-from mixassist.mixing.render import render
-from mixassist.mixing.targets import PRESETS
+from mixassist.rendering.master import master_chain
+from mixassist.planning.plan import BusPlan, MasterPlan, Plan, PluginSpec, StemPlan
+from mixassist.rendering.render import render
+from mixassist.planning.targets import PRESETS
 
 SR = 44_100
 

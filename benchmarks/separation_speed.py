@@ -4,7 +4,7 @@ Both run the same small HTDemucs (random weights: speed only) on the same 60-s s
 the same settings (shifts=1, overlap=0.25), alternating A/B so machine noise hits both alike; the
 median time ratio is printed (target <= 1.10). The engine's time includes its normalisation pass.
 
-Then the shipped offline default (``models/mixassist-compact.safetensors``, trained weights, its own
+Then the shipped offline default (``mixassist/models/mixassist-compact.safetensors``, trained weights, its own
 internal rate) separates a ``--shipped-seconds`` (default 180) stereo 44.1 kHz input through the
 engine with the CLI's settings (shifts=1); its real-time factor is printed (target >= 2x on the
 2-core machine). ``--shipped-seconds 0`` skips it.

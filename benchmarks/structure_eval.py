@@ -3,7 +3,7 @@
 Scores tempo Acc1 (4 %), beat and downbeat F-measure (+-70 ms), key (MIREX weighted), section
 boundaries (F @ 3 s, with and without the first/last boundary) and section labels (frame-wise
 accuracy, no target) with
-:mod:`mixassist.structure.evaluate`, from the stems and from the mix alone, and prints the means
+:mod:`mixassist.analysis.structure_eval`, from the stems and from the mix alone, and prints the means
 against the issue-7 targets. When ``mir_eval`` is installed the beat, downbeat, key and boundary
 scores are recomputed with it as a cross-check.
 
@@ -12,7 +12,7 @@ model when offline) and its four stems analysed: the path a stereo mix takes in 
 
 Sources (any combination):
   --data DIR      a dataset from ``mixassist data build`` (``DIR/songs/*/song.json`` + stems)
-  --synthetic N   N procedural songs of :mod:`mixassist.structure.synthetic` (random tempo, key,
+  --synthetic N   N procedural songs of :mod:`mixassist.analysis.synthetic` (random tempo, key,
                   meter), seeded
 
     .venv/bin/python benchmarks/structure_eval.py --data /tmp/ds --synthetic 8 [--split test]
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mixassist.structure.analysis import analyze_structure
-from mixassist.structure.evaluate import TARGETS, dataset_songs, score_song, summarize
-from mixassist.structure.synthetic import PITCH_CLASSES, synthetic_song
+from mixassist.analysis.structure import analyze_structure
+from mixassist.analysis.structure_eval import TARGETS, dataset_songs, score_song, summarize
+from mixassist.analysis.synthetic import PITCH_CLASSES, synthetic_song
 
 
 def synthetic_songs(n: int, seed: int):

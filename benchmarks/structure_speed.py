@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from mixassist.structure.analysis import analyze_structure
-from mixassist.structure.edits import apply_edits
-from mixassist.structure.planner import plan_arrangement
-from mixassist.structure.synthetic import synthetic_song
+from mixassist.analysis.structure import analyze_structure
+from mixassist.rendering.edits import apply_edits
+from mixassist.planning.arrangement import plan_arrangement
+from mixassist.analysis.synthetic import synthetic_song
 
 SR = 44_100
 

@@ -32,13 +32,13 @@ import torch
 from mixassist.analysis.analyze import DEFAULT_MODEL
 from mixassist.analysis.evaluate import evaluate_network
 from mixassist.analysis.network import load_model
+from mixassist.analysis.structure import analyze_structure
+from mixassist.analysis.structure_eval import dataset_songs, score_song, summarize
 from mixassist.analysis.train import cache_mels
 from mixassist.datasets import build_dataset
 from mixassist.separation.dsp_baseline import dsp_separate
 from mixassist.separation.evaluate import evaluate as separation_sdr
 from mixassist.separation.evaluate import model_separator
-from mixassist.structure.analysis import analyze_structure
-from mixassist.structure.evaluate import dataset_songs, score_song, summarize
 from mixassist.utils.atomic import write_text_atomic
 from mixassist.vocab import INSTRUMENTS, STEM_GROUPS
 

@@ -11,7 +11,7 @@ from .errors import (AudioContentError, AudioError, AudioFileError, MixAssistErr
                      MixAssistWarning, ModelError, ParameterError, PlanError)
 from .utils.lazy import lazy_getattr
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 _LAZY = {
     "load_audio": "mixassist.audio.io",
@@ -21,23 +21,24 @@ _LAZY = {
     "measure_loudness": "mixassist.loudness",
     "integrated_loudness": "mixassist.loudness",
     "true_peak_dbtp": "mixassist.loudness",
-    "Target": "mixassist.mixing.targets",
-    "resolve_target": "mixassist.mixing.targets",
-    "render": "mixassist.mixing.render",
-    "RenderResult": "mixassist.mixing.render",
-    "Plan": "mixassist.mixing.plan",
-    "load_stems": "mixassist.mixing.stems",
+    "Target": "mixassist.planning.targets",
+    "resolve_target": "mixassist.planning.targets",
+    "render": "mixassist.rendering.render",
+    "RenderResult": "mixassist.rendering.render",
+    "Plan": "mixassist.planning.plan",
+    "load_stems": "mixassist.audio.stems",
     "measure_stems": "mixassist.analysis.measure",
     "Analysis": "mixassist.analysis.result",
-    "predict_plan": "mixassist.mixing.predict",
+    "predict_plan": "mixassist.planning.predict",
     "analyze": "mixassist.analysis.analyze",
     "MixAssistant": "mixassist.assistant",
     "MixResult": "mixassist.assistant",
+    "MixOptions": "mixassist.options",
     "build_dataset": "mixassist.datasets",
-    "analyze_structure": "mixassist.structure",
-    "plan_arrangement": "mixassist.structure",
-    "apply_edits": "mixassist.structure",
-    "EditList": "mixassist.structure",
+    "analyze_structure": "mixassist.analysis.structure",
+    "plan_arrangement": "mixassist.planning.arrangement",
+    "apply_edits": "mixassist.rendering.edits",
+    "EditList": "mixassist.planning.edits",
     "AnalysisNet": "mixassist.analysis.network",
     "predict_stems": "mixassist.analysis.network",
     "run_batch": "mixassist.batch",

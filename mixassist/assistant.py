@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .cache import StepCache, content_key, file_identity
+from .cache import StepCache, code_digest, content_key, file_identity
 from .errors import ParameterError, PlanError
+from .options import MixOptions
 from .utils.atomic import atomic_dir
 
 Progress = Callable[[str, float, float], None]
@@ -30,7 +31,7 @@ class MixResult:
     name: str
     sr: int
     analysis: object  # mixassist.analysis.result.Analysis
-    plan: object  # mixassist.mixing.plan.Plan (as rendered)
+    plan: object  # mixassist.planning.plan.Plan (as rendered)
     mix: np.ndarray
     stems: dict[str, np.ndarray]
     input_loudness: dict
@@ -51,36 +52,26 @@ class MixAssistant:
 
     Parameters
     ----------
-    separation_model : separation model spec for song inputs (see
-        :func:`mixassist.separation.resolve_model`); loaded on first use.
-    device : "auto", "cpu", "cuda" or "mps" for separation.
-    target : loudness target: a preset name (``spotify``, ``apple``, ...) or LUFS.
-    focus : instrument or stem name to keep in front (e.g. ``vocals``).
-    amount : 0..1, how much of the plan's processing is applied (0 = loudness only).
-    version : arrangement version: full, instrumental, acapella, radio, extended, loop.
-    radio_length_s : length of the ``radio`` version, seconds.
-    loop_bars : length of the ``loop`` version, bars.
-    dj_bars : length of the ``extended`` version's DJ intro and outro, 16 or 32 bars.
+    options : the :class:`~mixassist.options.MixOptions` (target, focus, amount, version,
+        version lengths, separation model and device); default: ``MixOptions()``.
     cache : True (default folder, see :mod:`mixassist.cache`), a folder, or False: cache the
         separated stems and the analysis by content, so re-running with other options skips them.
+    **fields : options by name (``MixAssistant(target="apple", focus="vocals")``), on top of
+        ``options``.
     """
 
-    def __init__(self, *, separation_model=None, device: str = "auto",
-                 target: str | float = "spotify", focus: str | None = None, amount: float = 1.0,
-                 version: str = "full", radio_length_s: float = 210.0, loop_bars: int = 8,
-                 dj_bars: int = 16, cache: bool | str | os.PathLike = True):
-        from .mixing.targets import resolve_target
-        from .structure.planner import VERSION_ALIASES, VERSIONS
+    def __init__(self, options: MixOptions | None = None, *,
+                 cache: bool | str | os.PathLike = True, **fields):
+        from .planning.targets import resolve_target
 
-        if not 0.0 <= float(amount) <= 1.0:
-            raise ParameterError(f"amount must be between 0 and 1, got {amount}")
-        if VERSION_ALIASES.get(version, version) not in VERSIONS:
-            raise ParameterError(f"unknown version {version!r}; use one of {', '.join(VERSIONS)}")
-        self.target = resolve_target(target)
-        self.focus, self.amount, self.version = focus, float(amount), version
-        self.arrangement_options = {"target_length_s": radio_length_s, "loop_bars": loop_bars,
-                                    "dj_bars": dj_bars}
-        self.separation_model, self.device = separation_model, device
+        options = options if options is not None else MixOptions()
+        self.options = options.replace(**fields) if fields else options
+        o = self.options
+        self.target = resolve_target(o.target)
+        self.focus, self.amount, self.version = o.focus, o.amount, o.version
+        self.arrangement_options = {"target_length_s": o.radio_length_s,
+                                    "loop_bars": o.loop_bars, "dj_bars": o.dj_bars}
+        self.separation_model, self.device = o.separation_model, o.device
         self._separator = None
         self.cache = None if cache is False else StepCache(None if cache is True else cache)
 
@@ -89,7 +80,7 @@ class MixAssistant:
              progress: Progress | None = None) -> tuple[str, dict[str, np.ndarray], int]:
         """Stems of ``source`` (a stem folder, a song file, or ``(channels, samples)`` audio)."""
         from .audio.io import load_audio
-        from .mixing.stems import load_stems
+        from .audio.stems import load_stems
 
         if isinstance(source, np.ndarray):
             if sr is None:
@@ -107,13 +98,14 @@ class MixAssistant:
         from .analysis.analyze import analyze
         from .analysis.result import Analysis
         from .audio.io import check_file
-        from .mixing.stems import load_stems, stem_files
+        from .audio.stems import load_stems, stem_files
 
         step = None if progress is None else (lambda d, t: progress("analysing", d, t))
         folder = not isinstance(source, np.ndarray) and Path(source).is_dir()
         if self.cache is None or isinstance(source, np.ndarray):
             name, stems, rate = self.load(source, sr=sr, progress=progress)
-            return name, stems, rate, analyze(stems, rate, separated=not folder, progress=step)
+            analysis = analyze(stems, rate, separated=not folder, progress=step)
+            return name, stems, rate, self._note_separator(analysis, separated=not folder)
         path = Path(source)
         if folder:
             stem_files(path)
@@ -127,16 +119,25 @@ class MixAssistant:
             stems = load_stems(path)[0] if folder else cached_stems
             return (path.name if folder else path.stem), stems, analysis.sample_rate, analysis
         name, stems, rate = self.load(path, progress=progress)
-        analysis = analyze(stems, rate, separated=not folder, progress=step)
+        analysis = self._note_separator(analyze(stems, rate, separated=not folder, progress=step),
+                                        separated=not folder)
         self.cache.store(key, analysis, stems=None if folder else stems, sr=rate)
         return name, stems, rate, analysis
 
+    def _note_separator(self, analysis, *, separated: bool):
+        """Say in ``analysis.sources["separation"]`` which model separated the stems (``"none"``
+        for a stem folder): ``"mixassist-compact (bundled)"``, ``"htdemucs (pretrained-cache)"``."""
+        loaded = self._separator.loaded if separated and self._separator is not None else None
+        analysis.sources["separation"] = ("none" if loaded is None
+                                          else f"{loaded.name} ({loaded.source})")
+        return analysis
+
     def _depends(self, *, separated: bool) -> list[str]:
         """What a cached result depends on besides the input's bytes."""
-        from . import __version__
+        from ._version import __version__
         from .analysis.analyze import DEFAULT_MODEL
 
-        depends = [f"mixassist {__version__}",
+        depends = [f"mixassist {__version__}", f"code {code_digest()}",
                    "analysis " + file_identity(DEFAULT_MODEL if DEFAULT_MODEL.is_file() else None)]
         if separated:
             from .separation.models import (DEFAULT_BUNDLED, DEFAULT_PRETRAINED, bundled_models,
@@ -160,9 +161,9 @@ class MixAssistant:
 
     def plan(self, analysis, sr: int, *, plan_file: str | os.PathLike | None = None):
         """The plan: a saved/edited one from ``plan_file``, or predicted from ``analysis``."""
-        from .mixing.plan import Plan
-        from .mixing.predict import predict_plan
-        from .structure.planner import plan_arrangement
+        from .planning.arrangement import plan_arrangement
+        from .planning.plan import Plan
+        from .planning.predict import predict_plan
 
         if plan_file is not None:
             path = Path(plan_file)
@@ -191,7 +192,7 @@ class MixAssistant:
         before/after players) and ``summary.json``; it appears only once complete.
         """
         from .loudness import measure_loudness
-        from .mixing.render import render
+        from .rendering.render import render
 
         def step(label: str) -> Callable[[float, float], None] | None:
             return None if progress is None else (lambda d, t: progress(label, d, t))

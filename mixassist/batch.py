@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import MixAssistError, ParameterError
+from .options import MixOptions
 
 #: Columns of ``summary.csv``.
 COLUMNS = ["name", "input", "status", "seconds", "input_lufs", "output_lufs",
@@ -149,7 +150,7 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _init_worker(options: dict, parent_pid: int | None = None) -> None:
+def _init_worker(options: MixOptions, cache, parent_pid: int | None = None) -> None:
     """Process-pool initializer: build the worker's assistant (its models load on first use and
     stay loaded for every later song of this worker)."""
     from .assistant import MixAssistant
@@ -157,7 +158,7 @@ def _init_worker(options: dict, parent_pid: int | None = None) -> None:
     global _assistant
     if parent_pid is not None:
         _die_with_parent(parent_pid)
-    _assistant = MixAssistant(**options)
+    _assistant = MixAssistant(options, cache=cache)
 
 
 def _process(assistant, song: Song, out_dir: str) -> dict:
@@ -181,24 +182,25 @@ def _run_song(song: Song, out_dir: str) -> dict:
 class _SongActor:
     """Ray actor: keeps one assistant (and its loaded models) for every song it is given."""
 
-    def __init__(self, options: dict):
+    def __init__(self, options: MixOptions, cache):
         from .assistant import MixAssistant
 
         _die_with_parent(os.getppid())  # its raylet: on a local cluster, it dies with the driver
-        self.assistant = MixAssistant(**options)
+        self.assistant = MixAssistant(options, cache=cache)
 
     def run(self, song: Song, out_dir: str) -> dict:
         return _process(self.assistant, song, out_dir)
 
 
 # -- executors: yield one row per song as songs finish ------------------------------------------
-def _run_local(songs: list[Song], out_dir: str, jobs: int, options: dict) -> Iterator[dict]:
+def _run_local(songs: list[Song], out_dir: str, jobs: int, options: MixOptions,
+               cache) -> Iterator[dict]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(options, os.getpid()))
+                               initializer=_init_worker, initargs=(options, cache, os.getpid()))
     try:
         futures = {pool.submit(_run_song, song, out_dir): song for song in songs}
         for future in as_completed(futures):
@@ -219,7 +221,8 @@ def _import_ray():
     return ray
 
 
-def _run_ray(songs: list[Song], out_dir: str, jobs: int, options: dict) -> Iterator[dict]:
+def _run_ray(songs: list[Song], out_dir: str, jobs: int, options: MixOptions,
+             cache) -> Iterator[dict]:
     from ray.util import ActorPool
 
     ray = _import_ray()
@@ -231,7 +234,7 @@ def _run_ray(songs: list[Song], out_dir: str, jobs: int, options: dict) -> Itera
         ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR, **local)
     try:
         actor = ray.remote(num_cpus=1)(_SongActor)
-        pool = ActorPool([actor.remote(options) for _ in range(min(jobs, len(songs)))])
+        pool = ActorPool([actor.remote(options, cache) for _ in range(min(jobs, len(songs)))])
         for row in pool.map_unordered(lambda a, song: a.run.remote(song, out_dir), songs):
             yield row
     finally:
@@ -269,7 +272,8 @@ class BatchResult:
 
 def run_batch(input_dir: str | os.PathLike, out_dir: str | os.PathLike, *, jobs: int = 1,
               executor: str = "local", progress: Callable[[float, float], None] | None = None,
-              on_row: Callable[[dict], None] | None = None, **options) -> BatchResult:
+              on_row: Callable[[dict], None] | None = None, options: MixOptions | None = None,
+              cache: bool | str | os.PathLike = True, **fields) -> BatchResult:
     """Mix every song of ``input_dir`` into ``out_dir/<name>/`` and write ``out_dir/summary.csv``.
 
     Parameters
@@ -279,16 +283,16 @@ def run_batch(input_dir: str | os.PathLike, out_dir: str | os.PathLike, *, jobs:
         cluster, else a local one is started; ``out_dir`` must then be on a shared filesystem).
     progress : ``callback(done, total)`` over songs, skipped ones included.
     on_row : called with each song's row as it finishes.
-    options : :class:`~mixassist.assistant.MixAssistant` options (``target``, ``focus``,
-        ``amount``, ``version``, ``separation_model``, ``device``, ...).
+    options : the :class:`~mixassist.options.MixOptions` of every song; ``fields`` (``target``,
+        ``focus``, ``amount``, ``version``, ``separation_model``, ``device``, ...) on top.
+    cache : the :class:`~mixassist.assistant.MixAssistant` step cache (True, a folder, False).
     """
-    from .assistant import MixAssistant
-
     if executor not in EXECUTORS:
         raise ParameterError(f"unknown executor {executor!r}; use {' or '.join(EXECUTORS)}")
     if int(jobs) < 1:
         raise ParameterError(f"jobs must be at least 1, got {jobs}")
-    MixAssistant(**options)  # bad options fail here, once, not in every worker
+    options = options if options is not None else MixOptions()
+    options = options.replace(**fields) if fields else options  # bad options fail here, once
     if executor == "ray":
         _import_ray()
     out = Path(out_dir).absolute()
@@ -317,6 +321,6 @@ def run_batch(input_dir: str | os.PathLike, out_dir: str | os.PathLike, *, jobs:
             progress(len(rows), len(songs))
         if todo:
             run = _run_local if executor == "local" else _run_ray
-            for row in run(todo, str(out), int(jobs), options):
+            for row in run(todo, str(out), int(jobs), options, cache):
                 record(row)
     return BatchResult([rows[s.name] for s in songs], out / SUMMARY_CSV)

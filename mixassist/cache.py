@@ -1,14 +1,16 @@
 """Content-addressed cache of the slow, option-independent steps: separation and analysis.
 
 A song's key is the SHA-256 of its bytes (a stem folder: of every file's name and bytes) together
-with what the result depends on (the separation model, the analysis model and mixassist's
-version). Re-running ``mix`` with another target, focus, amount or version then skips
+with what the result depends on: the separation model, the analysis model, mixassist's version
+and the code that computes the result (:func:`code_digest`, a hash of the sources of the
+separation and analysis stages), so a change to that code invalidates what it cached. Re-running ``mix`` with another target, focus, amount or version then skips
 separation and analysis. Entries are folders written atomically under
 ``$MIXASSIST_CACHE`` (default ``$XDG_CACHE_HOME/mixassist``, else ``~/.cache/mixassist``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -16,9 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .audio.io import load_audio, save_audio
+from .audio.stems import stem_files
 from .utils.atomic import atomic_dir
 
 _CHUNK = 1 << 20
+#: The parts of the package (folders and modules, relative to it) whose code makes the cached
+#: separation and analysis.
+CACHED_CODE = ("audio", "separation", "analysis", "loudness.py", "vocab.py", "errors.py")
 
 
 def default_dir() -> Path:
@@ -37,7 +44,6 @@ def _file_digest(path: Path, digest) -> None:
 
 def content_key(source: Path, *depends: str) -> str:
     """SHA-256 (hex) of a file's or a folder's audio files' content, plus ``depends`` strings."""
-    from .mixing.stems import stem_files
 
     digest = hashlib.sha256()
     if source.is_dir():
@@ -49,6 +55,20 @@ def content_key(source: Path, *depends: str) -> str:
     for item in depends:
         digest.update(f"\0dep:{item}".encode())
     return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def code_digest(parts: tuple[str, ...] = CACHED_CODE, root: str | os.PathLike | None = None) -> str:
+    """SHA-256 (hex, first 16 digits) of the Python sources of ``parts`` of the package at
+    ``root`` (default: this mixassist), each file's relative path and bytes."""
+    base = Path(root) if root is not None else Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for part in parts:
+        path = base / part
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(f"\0file:{file.relative_to(base).as_posix()}\0".encode())
+            _file_digest(file, digest)
+    return digest.hexdigest()[:16]
 
 
 def file_identity(path: str | os.PathLike | None) -> str:
@@ -73,7 +93,6 @@ class StepCache:
 
     def load(self, key: str) -> tuple[dict[str, np.ndarray] | None, dict] | None:
         """``(stems or None, analysis dict)`` cached for ``key``, or None when absent."""
-        from .audio.io import load_audio
 
         entry = self._entry(key)
         meta_file = entry / "entry.json"
@@ -88,7 +107,6 @@ class StepCache:
               sr: int | None = None) -> None:
         """Write (or replace) the entry for ``key``: the analysis, and separated ``stems`` (32-bit
         float WAV, lossless) when the input had to be separated."""
-        from .audio.io import save_audio
 
         with atomic_dir(self._entry(key)) as tmp:
             for name, audio in (stems or {}).items():

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .planning.targets import PRESETS
 from .utils.atomic import write_text_atomic
 
 #: Octave bands used for the tonal balance (Hz, centres).
@@ -45,7 +46,6 @@ def octave_balance(audio: np.ndarray, sr: int) -> np.ndarray:
 
 def mix_check(audio: np.ndarray, sr: int, loudness: dict, analysis) -> list[tuple[str, str, str]]:
     """Findings on the input mix: ``[(status, finding, suggestion)]``, status ok/warn/problem."""
-    from .mixing.targets import PRESETS
 
     rows = []
     clipped = int(np.sum(np.abs(audio) >= 0.999))
@@ -138,7 +138,6 @@ def _fmt(value, spec: str = "+.1f") -> str:
 
 def render_report(result, *, input_mix: np.ndarray) -> str:
     """The report page of a :class:`mixassist.assistant.MixResult` as HTML text."""
-    from .mixing.targets import PRESETS
 
     analysis, plan, sr = result.analysis, result.plan, result.sr
     before, after = result.input_loudness, result.output_loudness
@@ -198,7 +197,7 @@ def render_report(result, *, input_mix: np.ndarray) -> str:
         ax.set_xlabel("time (s)")
 
     sections = [[f"{s.start_s:.1f}", f"{s.end_s:.1f}", s.label,
-                 ", ".join(s.extra.get("stems", []))] for s in analysis.sections]
+                 ", ".join(s.stems or [])] for s in analysis.sections]
     decisions = "".join(
         f"<h3>{html.escape(name)}</h3><ul>"
         + "".join(f"<li>{html.escape(r)}</li>" for r in stem.reasons) + "</ul>"

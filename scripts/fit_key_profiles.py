@@ -1,8 +1,8 @@
-"""Fit the key profiles of :mod:`mixassist.structure.tonality` on generated songs.
+"""Fit the key profiles of :mod:`mixassist.analysis.tonality` on generated songs.
 
 Reads the stems of every song of the given splits (default train and valid: never the test split)
 of one or more datasets from ``mixassist data build``, computes the views the fitted profiles
-score (:func:`mixassist.structure.analysis.key_views`), reports the k-fold cross-validated MIREX
+score (:func:`mixassist.analysis.structure.key_views`), reports the k-fold cross-validated MIREX
 key score of fitted profiles against the Krumhansl-Kessler profile, and prints the profiles fitted
 on all songs as a literal for ``FITTED_PROFILES``. Modal keys are scored by their major/minor
 reading (``key_major_minor``: the quality of the third above the tonic).
@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from mixassist.audio.io import load_audio
-from mixassist.structure.analysis import key_views
-from mixassist.structure.evaluate import key_weighted_score, parse_key
-from mixassist.structure.tonality import (PITCH_CLASSES, fit_key_profiles, fitted_key_scores,
-                                          key_names, key_scores)
+from mixassist.analysis.structure import key_views
+from mixassist.analysis.structure_eval import key_weighted_score, parse_key
+from mixassist.analysis.tonality import (PITCH_CLASSES, fit_key_profiles, fitted_key_scores,
+                                         key_names, key_scores)
 
 
 def load_views(roots: list[Path], splits: set[str]) -> tuple[np.ndarray, list[str]]:

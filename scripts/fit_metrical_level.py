@@ -1,8 +1,8 @@
-"""Fit the metrical-level model of :mod:`mixassist.structure.rhythm` on generated songs.
+"""Fit the metrical-level model of :mod:`mixassist.analysis.rhythm` on generated songs.
 
 For every song with drums in the given datasets (``mixassist data build`` folders), runs the
 structure analysis up to the metrical-level choice, records the tracked beats' drum and chord
-evidence (:func:`mixassist.structure.rhythm.level_features`) and the factor (1/2, 1 or 2) that
+evidence (:func:`mixassist.analysis.rhythm.level_features`) and the factor (1/2, 1 or 2) that
 takes the tracked tempo to the annotated one (songs where none does, within 4 %, are left out);
 ``--synthetic`` rendered drum clips of :data:`GROOVES` join every training fold. Reports the
 leave-one-dataset-out tempo accuracy of the fitted model next to that of the analysis that made
@@ -26,8 +26,8 @@ from scipy.optimize import minimize
 from scipy.special import log_softmax
 
 from mixassist.audio.io import load_audio
-from mixassist.structure import analysis, rhythm
-from mixassist.structure.synthetic import drum_pattern
+from mixassist.analysis import structure as analysis, rhythm
+from mixassist.analysis.synthetic import drum_pattern
 
 TOLERANCE = 0.04
 

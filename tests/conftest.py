@@ -15,6 +15,8 @@ atexit.register(shutil.rmtree, os.environ["MIXASSIST_CACHE"], ignore_errors=True
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from mixassist.analysis.structure import analyze_structure  # noqa: E402
+from mixassist.analysis.synthetic import synthetic_song  # noqa: E402
 from mixassist.cli import main  # noqa: E402
 
 
@@ -60,3 +62,20 @@ def cli(capsys):
         return code, out, err
 
     return run
+
+
+# --- one short procedural song and its structure, shared by the analysis, planning and
+# --- rendering tests (computed once per session)
+SHORT_FORM = (("intro", 4), ("verse", 8), ("pre-chorus", 4), ("chorus", 8), ("verse", 8),
+              ("pre-chorus", 4), ("chorus", 8), ("bridge", 4), ("chorus", 8), ("outro", 4))
+
+
+@pytest.fixture(scope="session")
+def song():
+    """A 120 BPM, 4/4, A minor song of 60 bars (2 min) at 22.05 kHz with exact annotations."""
+    return synthetic_song(tempo_bpm=120.0, key="A minor", form=SHORT_FORM, sr=22050, seed=7)
+
+
+@pytest.fixture(scope="session")
+def structure(song):
+    return analyze_structure(song.stems, song.sr)

@@ -34,6 +34,7 @@ def test_mix_stem_folder_writes_every_output(tmp_path):
     result = MixAssistant(target="apple", focus="vocals").process(song, out_dir=tmp_path / "out")
     folder = tmp_path / "out" / "song"
     assert result.folder == folder
+    assert result.analysis.sources["separation"] == "none"  # a stem folder is not separated
     mix, sr = load_audio(folder / "mix.wav")
     assert sr == SR
     assert integrated_loudness(mix, sr) == pytest.approx(-16.0, abs=0.5)
@@ -111,6 +112,7 @@ def test_separated_song_is_cached(tmp_path, tiny_checkpoint, monkeypatch):
                "cache": tmp_path / "cache"}
     first = MixAssistant(**options).process(song)
     assert sorted(first.stems) == ["bass", "drums", "other", "vocals"]
+    assert first.analysis.sources["separation"] == f"{tiny_checkpoint.stem} (file)"
 
     def fail(*args, **kwargs):
         raise AssertionError("separated again despite the cache")
@@ -118,6 +120,7 @@ def test_separated_song_is_cached(tmp_path, tiny_checkpoint, monkeypatch):
     monkeypatch.setattr("mixassist.separation.engine.Separator.separate", fail)
     second = MixAssistant(target="apple", **options).process(song)
     assert sorted(second.stems) == sorted(first.stems)
+    assert second.analysis.sources["separation"] == first.analysis.sources["separation"]
 
 
 def test_leakage_is_judged_on_separated_songs_only(tmp_path, monkeypatch):
@@ -139,3 +142,16 @@ def test_leakage_is_judged_on_separated_songs_only(tmp_path, monkeypatch):
     given = assistant.process(folder)
     assert "leakage" not in given.analysis.stem("vocals").extra
     assert given.plan.stems["vocals"].gain_db > 3
+
+
+def test_changed_analysis_code_invalidates_the_cache(tmp_path, monkeypatch):
+    song = _stem_folder(tmp_path / "song", seconds=6.0)
+    MixAssistant(cache=tmp_path / "cache").process(song)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("analysis ran again")
+
+    monkeypatch.setattr("mixassist.analysis.analyze.analyze", fail)
+    monkeypatch.setattr("mixassist.assistant.code_digest", lambda: "0" * 16)
+    with pytest.raises(AssertionError, match="analysis ran again"):
+        MixAssistant(cache=tmp_path / "cache").process(song)

@@ -99,3 +99,17 @@ def is_leakage(stem_power: np.ndarray, mix_power: np.ndarray, active: np.ndarray
     if not np.any(active):
         return False
     return bool(np.mean(stem_power[active]) < np.mean(mix_power[active]) * 10 ** (threshold_db / 10))
+
+
+def overlap_fraction(regions, start_s: float, end_s: float) -> float:
+    """Fraction of ``[start_s, end_s]`` covered by ``regions`` (``[(start_s, end_s), ...]``)."""
+    total = sum(max(0.0, min(b, end_s) - max(a, start_s)) for a, b in regions)
+    return total / max(end_s - start_s, 1e-9)
+
+
+def playing_stems(activity: dict[str, list[tuple[float, float]]], start_s: float, end_s: float,
+                  *, min_fraction: float = 0.5) -> list[str]:
+    """Stems (in ``activity``'s order) active over at least ``min_fraction`` of a time span:
+    the stems of a section, from the activity regions of :func:`activity_mask`."""
+    return [n for n, regions in activity.items()
+            if overlap_fraction(regions, start_s, end_s) >= min_fraction]

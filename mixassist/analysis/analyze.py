@@ -1,12 +1,12 @@
 """``analyze(stems, sr)``: the analysis document of one song (CONTRACT.md ``analysis.json``).
 
-It combines the song structure (:func:`mixassist.structure.analyze_structure`) with the measured
-stem features (:func:`mixassist.analysis.measure.measure_stems`) and, when the trained analysis
-network ships (:data:`DEFAULT_MODEL` exists), the network's instrument, role and target level of
-every stem (``source="network"``, ``target_level_source="network"``). Without the weights file
-(or with ``model=False``) instrument, role and target level come from given labels, name hints
-and the reference-balance table, each stem's ``source`` saying which. A label the caller gives is
-always kept.
+It combines the song structure (:func:`.structure.analyze_structure`) with the measured stem
+features (:func:`.measure.measure_stems`) and the trained analysis network's instrument, role and target level of every stem (``source="network"``,
+``target_level_source="network"``; the network ships as package data, :data:`DEFAULT_MODEL`).
+A missing network file is a :class:`~mixassist.errors.ModelError`, never a silent downgrade; with
+``model=False`` instrument, role and target level come from given labels, name hints and the
+reference-balance table, each stem's ``source`` saying which. A label the caller gives is always
+kept.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ModelError
+from ..resources import ANALYSIS_MODEL, models_dir
 from .measure import measure_stems
 from .result import Analysis
 
-#: The shipped analysis network (repository root / models); used only when the file exists.
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "mixassist-analysis.safetensors"
+#: The shipped analysis network (package data, ``mixassist/models``).
+DEFAULT_MODEL = models_dir() / ANALYSIS_MODEL
 
 
 @functools.lru_cache(maxsize=4)
@@ -43,22 +45,32 @@ def analyze(stems: dict[str, np.ndarray], sr: int, *, labels: dict[str, str] | N
     sr : sample rate, Hz.
     labels : optional ``{name: instrument}`` (CONTRACT.md vocabulary) for stems whose
         instrument is known.
-    model : analysis network checkpoint; ``None`` -> :data:`DEFAULT_MODEL` if it exists,
-        ``False`` -> no network (labels, name hints and the reference table only).
+    model : analysis network checkpoint; ``None`` -> :data:`DEFAULT_MODEL` (a
+        :class:`~mixassist.errors.ModelError` when it is not installed), ``False`` -> no network
+        (labels, name hints and the reference table only, reported in ``sources``).
     separated : the stems came from a separator, so a stem of separation leakage plays
         nowhere (:func:`.measure.measure_stems`).
     progress : ``callback(done, total)`` as each signal is measured.
     """
-    from ..structure import analyze_structure
+    from .structure import analyze_structure
 
     structure = analyze_structure(stems, sr, separated=separated)
     analysis = measure_stems(stems, sr, labels=labels, structure=structure, separated=separated,
                              progress=progress)
-    if model is None and DEFAULT_MODEL.is_file():
-        model = DEFAULT_MODEL
+    if model is None:
+        model = default_model()
     if model not in (None, False):
         apply_network(analysis, stems, sr, _load(str(model)), given=set(labels or {}))
     return analysis
+
+
+def default_model() -> Path:
+    """:data:`DEFAULT_MODEL`, or a :class:`~mixassist.errors.ModelError` saying how to get it."""
+    if not DEFAULT_MODEL.is_file():
+        raise ModelError(f"the analysis network {DEFAULT_MODEL} is not installed (a mixassist "
+                         "package built without its package data?); reinstall mixassist, pass "
+                         "model=PATH to a checkpoint, or model=False to analyse without it")
+    return DEFAULT_MODEL
 
 
 def apply_network(analysis: Analysis, stems: dict[str, np.ndarray], sr: int, net, *,

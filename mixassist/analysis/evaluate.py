@@ -36,6 +36,7 @@ from ..datasets.torch_datasets import load_manifest
 from ..utils.atomic import write_text_atomic
 from ..vocab import INSTRUMENTS, ROLES
 from .labels import reference_levels
+from .measure import measure_stems
 from .network import AnalysisNet, predict_song_mels
 from .train import load_cache, offset_free_abs_error
 
@@ -175,7 +176,6 @@ def measured_features(root: str | os.PathLike, out: str | os.PathLike) -> dict:
     """Measured-feature vectors of every stem of the dataset at ``root`` (on the
     :data:`FEATURE_EXCERPT_S` excerpt of each song), cached in the JSON file ``out``:
     ``{song_id: {"x": [[...], ...], "instrument": [...], "role": [...], "split": s}}``."""
-    from .measure import measure_stems
 
     root, out = Path(root), Path(out)
     done = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}

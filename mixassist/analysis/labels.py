@@ -3,7 +3,7 @@
 Nothing here is a trained model, and the results say so: every label carries a ``source``
 
 * ``"given"`` — the caller said what the stem is (``labels={"vox1": "vocals"}``);
-* ``"name-hint"`` — a word of the file name matched :data:`NAME_HINTS` ("Kick In.wav" -> drums);
+* ``"name-hint"`` — a word of the file name matched :data:`.names.NAME_HINTS` ("Kick In.wav" -> drums);
 * ``"unknown"`` — nothing to go on (Demucs' ``other``, "track 7"): a flat distribution over the
   pitched families with a low confidence.
 
@@ -14,54 +14,15 @@ prediction; its source is ``"reference-table"``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ParameterError
 from ..vocab import INSTRUMENTS, ROLES
+from .names import (HINT_PRIORITY, NAME_HINTS, ROLE_HINTS, name_instrument,  # noqa: F401
+                    name_role, name_words)  # (the tables re-exported)
 
-#: Name word -> instrument. Words are matched whole after splitting on non-letters and camelCase.
-NAME_HINTS: dict[str, str] = {
-    **dict.fromkeys(["drum", "drums", "kick", "kik", "bd", "snare", "snr", "sd", "hat", "hats",
-                     "hihat", "hh", "tom", "toms", "cymbal", "cymbals", "crash", "ride", "oh",
-                     "overhead", "overheads", "kit", "room", "breakbeat", "break"], "drums"),
-    **dict.fromkeys(["perc", "percussion", "shaker", "conga", "congas", "bongo", "bongos",
-                     "tamb", "tambourine", "clap", "claps", "cowbell", "timbale", "cajon",
-                     "triangle", "glock", "glockenspiel", "marimba", "vibes", "xylophone"],
-                    "percussion"),
-    **dict.fromkeys(["bass", "sub", "subbass", "808", "contrabass", "upright"], "bass"),
-    **dict.fromkeys(["keys", "key", "piano", "pno", "rhodes", "wurli", "wurlitzer", "organ",
-                     "ep", "epiano", "clav", "harpsichord", "celesta"], "keys"),
-    **dict.fromkeys(["gtr", "gtrs", "guitar", "guitars", "acoustic", "electric", "banjo",
-                     "mandolin", "ukulele", "uke", "sitar", "harp"], "guitar"),
-    **dict.fromkeys(["strings", "string", "str", "violin", "violins", "vln", "viola", "vla",
-                     "cello", "cellos", "vc", "orchestra", "ensemble"], "strings"),
-    **dict.fromkeys(["brass", "trumpet", "trumpets", "tpt", "trombone", "tbn", "horn", "horns",
-                     "tuba", "flugelhorn", "cornet"], "brass"),
-    **dict.fromkeys(["woodwinds", "woodwind", "winds", "flute", "flutes", "fl", "clarinet",
-                     "cl", "oboe", "bassoon", "sax", "saxophone", "alto", "tenor", "piccolo",
-                     "recorder", "whistle"], "woodwinds"),
-    **dict.fromkeys(["synth", "synths", "syn", "pad", "pads", "arp", "arps", "pluck", "plucks",
-                     "saw", "supersaw", "moog", "lead"], "synth"),
-    **dict.fromkeys(["vocal", "vocals", "vox", "voc", "voice", "voices", "vo", "lv", "bv",
-                     "bvs", "bgv", "backing", "choir", "singer", "sing", "adlib", "adlibs",
-                     "harmonies", "rap", "acapella"], "vocals"),
-    **dict.fromkeys(["fx", "sfx", "riser", "risers", "impact", "impacts", "sweep", "sweeps",
-                     "noise", "atmos", "ambience", "foley", "downlifter", "uplifter"], "fx"),
-}
-#: When a name holds words of several instruments, the first in this order wins
-#: ("bass drum" -> drums, "synth bass" -> bass, "lead vox" -> vocals).
-HINT_PRIORITY: tuple[str, ...] = ("drums", "percussion", "vocals", "bass", "brass", "woodwinds",
-                                  "strings", "guitar", "keys", "fx", "synth")
-#: Name word -> role, overriding the instrument's default.
-ROLE_HINTS: dict[str, str] = {
-    **dict.fromkeys(["lead", "lv", "solo", "melody", "mel", "hook", "topline"], "melody"),
-    **dict.fromkeys(["bv", "bvs", "bgv", "backing", "choir", "harmonies", "harmony", "chords",
-                     "comp", "rhythm"], "harmony"),
-    **dict.fromkeys(["pad", "pads", "atmos", "ambience", "drone", "texture"], "texture"),
-}
 #: Role of each instrument when nothing more is known.
 DEFAULT_ROLES: dict[str, str] = {
     "drums": "rhythm", "percussion": "rhythm", "bass": "low_end", "keys": "harmony",
@@ -107,14 +68,6 @@ class StemLabels:
     source: str
 
 
-def name_words(name: str) -> list[str]:
-    """Lower-case words of a stem name: ``"LeadVox_02.wav"`` -> ``["lead", "vox"]``."""
-    name = re.sub(r"\.[A-Za-z0-9]{2,5}$", "", name)
-    name = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
-    return [w for w in re.split(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])",
-                                name.lower()) if (w and not w.isdigit()) or w == "808"]
-
-
 def _probs(vocab: tuple[str, ...], top: str | None, confidence: float,
            spread: tuple[str, ...] | None = None) -> dict[str, float]:
     """A distribution over ``vocab``: ``confidence`` on ``top``, the rest evenly on ``spread``."""
@@ -134,24 +87,20 @@ def label_stem(name: str, given: str | None = None) -> StemLabels:
     Raises :class:`ParameterError` when ``given`` is not an instrument of
     :data:`~mixassist.vocab.INSTRUMENTS`.
     """
-    words = name_words(name)
-    role_hint = next((ROLE_HINTS[w] for w in words if w in ROLE_HINTS), None)
+    role_hint = name_role(name)
     if given is not None:
         if given not in INSTRUMENTS:
             raise ParameterError(f"stem {name!r}: instrument label {given!r} is not one of "
                                  f"{', '.join(INSTRUMENTS)}")
         instrument, confidence, source = given, 1.0, "given"
         inst_probs = _probs(INSTRUMENTS, instrument, 1.0)
+    elif (hinted := name_instrument(name)) is not None:
+        instrument, confidence, source = hinted, NAME_HINT_CONFIDENCE, "name-hint"
+        inst_probs = _probs(INSTRUMENTS, instrument, confidence)
     else:
-        hinted = {NAME_HINTS[w] for w in words if w in NAME_HINTS}
-        if hinted:
-            instrument = next(i for i in HINT_PRIORITY if i in hinted)
-            confidence, source = NAME_HINT_CONFIDENCE, "name-hint"
-            inst_probs = _probs(INSTRUMENTS, instrument, confidence)
-        else:
-            inst_probs = _probs(INSTRUMENTS, None, 0.0, UNKNOWN_INSTRUMENTS)
-            instrument = UNKNOWN_INSTRUMENTS[0]
-            confidence, source = 1.0 / len(UNKNOWN_INSTRUMENTS), "unknown"
+        inst_probs = _probs(INSTRUMENTS, None, 0.0, UNKNOWN_INSTRUMENTS)
+        instrument = UNKNOWN_INSTRUMENTS[0]
+        confidence, source = 1.0 / len(UNKNOWN_INSTRUMENTS), "unknown"
     role = role_hint or DEFAULT_ROLES[instrument]
     role_conf = NAME_HINT_CONFIDENCE if role_hint else DEFAULT_ROLE_CONFIDENCE
     return StemLabels(instrument, inst_probs, role, _probs(ROLES, role, role_conf),

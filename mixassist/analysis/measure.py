@@ -24,7 +24,7 @@ from ..audio.convert import to_channels, validate_audio
 from ..errors import ParameterError
 from ..loudness import (integrated_loudness, loudness_range, short_term_loudness,
                         true_peak_dbtp)
-from .activity import activity_mask, is_leakage, mask_to_regions
+from .activity import activity_mask, is_leakage, mask_to_regions, playing_stems
 from .features import FLOOR_DB, dynamics, spectral_balance, stereo_image
 from .labels import label_stem, reference_levels
 from .masking import masking_matrix
@@ -81,7 +81,9 @@ def _section(data, index: int) -> Section:
     if not isinstance(data, dict) or not {"start_s", "end_s", "label"} <= set(data):
         raise ParameterError(f"structure sections[{index}] must have start_s, end_s and label, "
                              f"got {data!r}")
-    extra = {k: v for k, v in data.items() if k not in ("start_s", "end_s", "label")}
+    # the structure analysis' own "stems" are not kept: a section's stems come from the stems'
+    # activity (measure_stems), the one rule for where a stem plays
+    extra = {k: v for k, v in data.items() if k not in ("start_s", "end_s", "label", "stems")}
     return Section(start_s=data["start_s"], end_s=data["end_s"], label=data["label"],
                    extra=extra)
 
@@ -129,7 +131,7 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
     labels : dict name -> instrument (one of :data:`mixassist.vocab.INSTRUMENTS`), optional;
         stems without a label are named-hinted (:func:`.labels.label_stem`).
     structure : optional result of the structure analysis: a dict (or an object with
-        ``to_dict()``, e.g. :class:`mixassist.structure.analysis.SongStructure`) with
+        ``to_dict()``, e.g. :class:`mixassist.analysis.structure.SongStructure`) with
         ``tempo_bpm``, ``beats_s``, ``downbeats_s``, ``key`` and ``sections``
         (``[{start_s, end_s, label, ...}]``, extra section fields kept); other fields (``meter``,
         ``key_confidence``, ...) go to the analysis' top level, except ``activity``, ``energy``,
@@ -233,6 +235,10 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
         regions=[Region(_num(a), _num(b)) for a, b in p["regions"]]) for p in pairs]
 
     mix_loud = measured[None][2]
+    sections = [_section(s, i) for i, s in enumerate(structure.get("sections", []))]
+    activity = {r.name: [(a.start_s, a.end_s) for a in r.activity] for r in results}
+    for section in sections:
+        section.stems = playing_stems(activity, section.start_s, section.end_s)
     return Analysis(
         sample_rate=int(sr), duration_s=_num(mix.shape[1] / sr, 6),
         loudness=Loudness(integrated_lufs=_num(mix_lufs), lra_lu=_num(mix_loud["lra_lu"]),
@@ -242,7 +248,7 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
         beats_s=list(structure.get("beats_s", [])),
         downbeats_s=list(structure.get("downbeats_s", [])),
         key=structure.get("key"),
-        sections=[_section(s, i) for i, s in enumerate(structure.get("sections", []))],
+        sections=sections,
         features=measured[None][3], masking=masking,
         bands={"octave_centres_hz": OCTAVE_CENTRES_HZ.tolist(),
                "bark_edges_hz": BARK_EDGES_HZ.tolist()},

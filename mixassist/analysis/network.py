@@ -35,6 +35,7 @@ from torch import nn
 
 from ..audio.convert import resample, to_channels, validate_audio
 from ..errors import ModelError, ParameterError
+from ..resources import ANALYSIS_MODEL, models_dir
 from ..utils.atomic import atomic_path
 from ..vocab import INSTRUMENTS, ROLES
 
@@ -272,9 +273,8 @@ def load_model(path: str | os.PathLike) -> AnalysisNet:
 def list_models() -> list[dict]:
     """The analysis model rows for ``mixassist models`` (same keys as
     :func:`mixassist.separation.models.list_models`): the shipped network when its file exists."""
-    from .analyze import DEFAULT_MODEL
-
-    available = DEFAULT_MODEL.is_file()
-    return [{"name": DEFAULT_MODEL.stem, "kind": "analysis", "source": "bundled",
-             "location": str(DEFAULT_MODEL) if available else "not trained/shipped",
+    path = models_dir() / ANALYSIS_MODEL
+    available = path.is_file()
+    return [{"name": path.stem, "kind": "analysis", "source": "bundled",
+             "location": str(path) if available else "not installed",
              "available": available, "default": available}]

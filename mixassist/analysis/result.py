@@ -4,7 +4,9 @@
 adds ``features`` (measured, per stem and for the mix), ``masking`` (who masks whom), ``bands``
 (the band frequencies the features use) and ``sources`` (where each non-measured field came
 from: ``"none"`` until the structure and network engineers fill them). Keys this version does
-not know are kept in ``extra`` and written back, so newer files survive a round trip.
+not know are kept in ``extra`` and written back, so newer files survive a round trip; one not
+written by mixassist is announced with a warning (:mod:`mixassist.utils.documents`, the policy of
+``plan.json`` too).
 
 Units: seconds, LUFS (ITU-R BS.1770-4), LU, dB, Hz. ``loudness_lufs``/``level_db`` are None for a
 stem with no block above the BS.1770 absolute gate (silent), as JSON has no -inf.
@@ -13,10 +15,12 @@ stem with no block above the BS.1770 absolute gate (silent), as JSON has no -inf
 from __future__ import annotations
 
 import json
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import ParameterError
+from ..utils.documents import merge_extra, split_fields
+from .tonality import spell_key
 
 #: Schema version written into ``analysis.json``.
 ANALYSIS_VERSION = 1
@@ -34,12 +38,19 @@ class Region:
 class Section:
     """A section of the song (``label`` e.g. ``"verse"``) from the structure analysis.
 
-    ``extra`` keeps what the structure analysis adds (``stems`` playing, ``level_db``, ``bars``).
+    ``stems`` are the stems that play in it: those active (``StemAnalysis.activity``, the one
+    activity rule, :func:`.activity.playing_stems`) over at least half of it; None in files
+    written without them. ``extra`` keeps what the structure analysis adds (``level_db``,
+    ``bars``).
     """
+
+    #: Fields the structure analysis writes into ``extra`` (no warning when they are read).
+    EXTENSIONS = ("level_db", "bars")
 
     start_s: float
     end_s: float
     label: str
+    stems: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -100,6 +111,9 @@ class StemAnalysis:
     an ``active_fraction`` of 0.
     """
 
+    #: Fields mixassist writes into ``extra`` (no warning when they are read).
+    EXTENSIONS = ("target_level_std_db", "leakage")
+
     name: str
     instrument: str
     instrument_probs: dict[str, float]
@@ -144,6 +158,9 @@ class Masking:
 class Analysis:
     """The analysis of one song: structure, loudness, and every stem (CONTRACT.md)."""
 
+    #: Fields the structure analysis writes into ``extra`` (no warning when they are read).
+    EXTENSIONS = ("meter", "beats_per_bar", "key_confidence", "tempo_confidence")
+
     sample_rate: int
     duration_s: float
     loudness: Loudness
@@ -171,7 +188,7 @@ class Analysis:
     # --- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """Plain JSON-able dict: the CONTRACT.md fields in contract order, then the extensions."""
-        data = _unextra(asdict(self))
+        data = merge_extra(asdict(self))
         order = ["version", "sample_rate", "duration_s", "tempo_bpm", "beats_s", "downbeats_s",
                  "key", "sections", "loudness", "stems"]
         return {**{k: data.pop(k) for k in order}, **data}
@@ -182,11 +199,16 @@ class Analysis:
     @classmethod
     def from_dict(cls, data: dict) -> Analysis:
         """Build from :meth:`to_dict` output; :class:`ParameterError` names a missing field."""
-        top = _split(data, cls, "analysis")
+        top = _split(data, cls, "top level")
         version = top.get("version", ANALYSIS_VERSION)
         if not isinstance(version, int) or version > ANALYSIS_VERSION:
             raise ParameterError(f"analysis: version {version!r} is newer than this mixassist "
                                  f"reads ({ANALYSIS_VERSION}); upgrade mixassist")
+        if isinstance(top.get("key"), str) and top["key"]:
+            try:  # files written before keys were spelled with flats ("D# major")
+                top["key"] = spell_key(top["key"])
+            except ParameterError:
+                pass  # a key this version cannot name (a mode) is kept as written
         return cls(**{
             **top,
             "loudness": Loudness(**_split(top["loudness"], Loudness, "loudness")),
@@ -208,36 +230,10 @@ class Analysis:
 
 
 # --- parsing helpers ---------------------------------------------------------------------------
-def _unextra(value):
-    """Recursively merge every ``extra`` dict into its parent (the JSON layout)."""
-    if isinstance(value, dict):
-        extra = value.pop("extra", None) if isinstance(value.get("extra"), dict) else None
-        out = {k: _unextra(v) for k, v in value.items()}
-        return {**out, **(extra or {})}
-    if isinstance(value, list):
-        return [_unextra(v) for v in value]
-    return value
-
-
 def _split(data, cls, where: str) -> dict:
-    """Known fields of ``cls`` from ``data``; unknown ones go to ``extra`` if ``cls`` has it.
-
-    Fields without a default are required.
-    """
-    if not isinstance(data, dict):
-        raise ParameterError(f"analysis: {where} must be an object, got {type(data).__name__}")
-    required = [f.name for f in fields(cls) if f.default is MISSING
-                and f.default_factory is MISSING]
-    if missing := [r for r in required if r not in data]:
-        raise ParameterError(f"analysis: {where} is missing {', '.join(missing)}")
-    names = {f.name for f in fields(cls)} - {"extra"}
-    known = {k: v for k, v in data.items() if k in names}
-    unknown = {k: v for k, v in data.items() if k not in names}
-    if "extra" in {f.name for f in fields(cls)}:
-        known["extra"] = unknown
-    elif unknown:
-        raise ParameterError(f"analysis: {where} has unknown field(s) {', '.join(sorted(unknown))}")
-    return known
+    """Known fields of ``cls`` from ``data``; unknown ones kept in ``extra`` (the documents'
+    policy, :func:`mixassist.utils.documents.split_fields`)."""
+    return split_fields(data, cls, where, document="analysis", error=ParameterError)
 
 
 def _list(data: dict, key: str) -> list:

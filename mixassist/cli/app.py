@@ -38,7 +38,7 @@ def progress_bar(description: str, total: float | None = None,
 
 def _print_version(value: bool) -> None:
     if value:
-        from .. import __version__
+        from .._version import __version__
 
         typer.echo(f"mixassist {__version__}")
         raise typer.Exit()

@@ -34,6 +34,7 @@ def batch(
     that fails is reported in summary.csv and the others go on. Exit code 1 if any song failed.
     """
     from ..batch import run_batch
+    from ..options import MixOptions
 
     def report(row: dict) -> None:
         if row["status"] == "error":
@@ -42,8 +43,9 @@ def batch(
 
     with progress_bar(f"mixing songs ({executor}, {jobs} job{'s' * (jobs != 1)})") as bar:
         result = run_batch(input_dir, out, jobs=jobs, executor=executor, progress=bar,
-                           on_row=report, target=target, focus=focus, amount=amount,
-                           version=version, separation_model=model, device=device)
+                           on_row=report, options=MixOptions(
+                               target=target, focus=focus, amount=amount, version=version,
+                               separation_model=model, device=device))
     ok, skipped, failed = (result.count(s) for s in ("ok", "skipped", "error"))
     console.print(f"{ok} mixed, {skipped} skipped (already done), {failed} failed -> "
                   f"{result.csv_path}", highlight=False, soft_wrap=True)

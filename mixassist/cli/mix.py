@@ -14,7 +14,7 @@ from .app import app, console, progress_bar
 def _check_input(path: Path) -> None:
     """Fail early, with the file named, on a missing or unusable input."""
     from ..audio.io import check_file
-    from ..mixing.stems import stem_files
+    from ..audio.stems import stem_files
 
     if path.is_dir():
         stem_files(path)
@@ -48,11 +48,12 @@ def mix(
     report.html.
     """
     from ..assistant import MixAssistant
+    from ..options import MixOptions
 
     _check_input(source)
-    assistant = MixAssistant(separation_model=model, device=device, target=target, focus=focus,
-                             amount=amount, version=version, radio_length_s=length,
-                             loop_bars=bars, dj_bars=dj_bars)
+    assistant = MixAssistant(MixOptions(
+        separation_model=model, device=device, target=target, focus=focus, amount=amount,
+        version=version, radio_length_s=length, loop_bars=bars, dj_bars=dj_bars))
     with progress_bar(f"mixing {source.name}") as bar:
         result = assistant.process(source, out_dir=out, plan_file=plan, progress=_progress(bar))
     after = result.output_loudness
@@ -69,9 +70,10 @@ def analyze(
 ) -> None:
     """Analyse SOURCE (tempo, beats, key, sections, loudness, every stem) into a JSON file."""
     from ..assistant import MixAssistant
+    from ..options import MixOptions
 
     _check_input(source)
-    assistant = MixAssistant(separation_model=model, device=device)
+    assistant = MixAssistant(MixOptions(separation_model=model, device=device))
     with progress_bar(f"analysing {source.name}") as bar:
         analysis = assistant.analysed(source, progress=_progress(bar))[3]
     write_text_atomic(out, analysis.to_json() + "\n")

@@ -23,9 +23,9 @@ def render(
 ) -> None:
     """Render PLAN_FILE on the stems in --stems: writes OUT/mix.wav, OUT/stems/<name>.wav
     (processed) and OUT/plan.json (the plan as rendered)."""
-    from ..mixing.plan import Plan
-    from ..mixing.render import render as render_plan
-    from ..mixing.stems import load_stems, save_mix_folder
+    from ..planning.plan import Plan
+    from ..rendering.render import render as render_plan
+    from ..audio.stems import load_stems, save_mix_folder
 
     try:
         text = plan_file.read_text(encoding="utf-8")

@@ -3,13 +3,13 @@
 A model spec is resolved in this order:
 
 1. ``None`` -> the default: a pretrained ``htdemucs`` already in the local Hugging Face cache, else
-   the bundled compact model in ``models/``; if neither exists, a :class:`ModelError` says how to
+   the bundled compact model in ``mixassist/models/``; if neither exists, a :class:`ModelError` says how to
    get one.
 2. An existing path: a demucs checkpoint file (``.th`` as written by ``demucs.states``, or demucs'
    ``.safetensors`` with ``klass``/``args``/``kwargs`` metadata as in ``demucs/hf.py``), or a local
    demucs repository folder (``.th`` files and bag ``.yaml`` files; the folder's single model or bag,
    or ``FOLDER:NAME``).
-3. A bundled model name (a ``models/NAME.safetensors`` file).
+3. A bundled model name (a ``mixassist/models/NAME.safetensors`` file, package data).
 4. A pretrained demucs name (``htdemucs``, ``htdemucs_ft``, ``htdemucs_6s``, ``hdemucs_mmi``, ...):
    loaded from the Hugging Face cache; downloaded only by ``mixassist models pull NAME`` or when
    online and allowed. ``MIXASSIST_OFFLINE=1`` or ``HF_HUB_OFFLINE=1`` forbid any network access.
@@ -24,13 +24,15 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..errors import ModelError
+from ..resources import ANALYSIS_MODEL, models_dir
+from ..utils.atomic import atomic_path
 
 #: Pretrained demucs names (demucs' remote files list); the first is the preferred default.
 PRETRAINED = ("htdemucs", "htdemucs_ft", "htdemucs_6s", "hdemucs_mmi", "mdx", "mdx_extra",
               "mdx_q", "mdx_extra_q")
 DEFAULT_PRETRAINED = "htdemucs"
-#: Bundled models ship in this folder (repository root / models).
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "models"
+#: Bundled models ship in this folder (package data, ``mixassist/models``).
+BUNDLED_DIR = models_dir()
 DEFAULT_BUNDLED = "mixassist-compact"
 
 
@@ -146,10 +148,11 @@ def _load_repo(folder: Path, name: str | None):
 
 
 def bundled_models() -> dict[str, Path]:
-    """Bundled model names -> files in ``models/``."""
+    """Bundled model names -> files in :data:`BUNDLED_DIR` (``mixassist/models/``)."""
     if not BUNDLED_DIR.is_dir():
         return {}
-    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.safetensors"))}
+    return {p.stem: p for p in sorted(BUNDLED_DIR.glob("*.safetensors"))
+            if p.name != ANALYSIS_MODEL}  # the analysis network ships there too
 
 
 def _no_model_message() -> str:
@@ -236,7 +239,6 @@ def save_safetensors(model, path: str | os.PathLike, *, extra: dict | None = Non
     """
     from safetensors.torch import save_file
 
-    from ..utils.atomic import atomic_path
 
     args, kwargs = model._init_args_kwargs
     klass = type(model)

@@ -25,6 +25,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse
 
 from ..errors import MixAssistError
+from ..options import MixOptions
 from ..utils.atomic import atomic_path
 from .jobs import JOB_ID_PATTERN, JobStore, new_job_id
 from .pages import job_page, upload_page
@@ -94,31 +95,23 @@ def _download_name(display_name: str, suffix: str) -> str:
     return f"{stem or 'song'}-{suffix}"
 
 
-def _job_options(fields: dict[str, str]) -> dict:
-    """Mix options from the form fields, checked by constructing the assistant."""
-    from ..assistant import MixAssistant
-
-    options = {"target": fields.get("target") or "spotify",
-               "focus": (fields.get("focus") or "").strip() or None,
-               "version": fields.get("version") or "full"}
-    try:
-        options["amount"] = float(fields.get("amount") or 1.0)
-    except ValueError:
-        raise UploadError(422, f"amount must be a number between 0 and 1, got "
-                               f"{fields['amount']!r}") from None
-    if options["focus"] and not re.fullmatch(r"[A-Za-z0-9 _+-]{1,40}", options["focus"]):
+def _job_options(fields: dict[str, str]) -> MixOptions:
+    """The :class:`~mixassist.options.MixOptions` of the form fields (validated)."""
+    focus = (fields.get("focus") or "").strip() or None
+    if focus and not re.fullmatch(r"[A-Za-z0-9 _+-]{1,40}", focus):
         raise UploadError(422, "focus must be a stem or instrument name such as 'vocals'")
     try:
-        MixAssistant(**options)
+        return MixOptions(target=fields.get("target") or "spotify", focus=focus,
+                          amount=fields.get("amount") or 1.0,
+                          version=fields.get("version") or "full")
     except MixAssistError as exc:
         raise UploadError(422, str(exc)) from None
-    return options
 
 
 def create_app(settings: Settings) -> FastAPI:
     """The web service for ``settings`` (see :class:`Settings`)."""
-    from ..mixing.targets import PRESETS
-    from ..structure.planner import VERSIONS
+    from ..planning.targets import PRESETS
+    from ..planning.arrangement import VERSIONS
 
     data = Path(settings.data_dir)
     (data / "jobs").mkdir(parents=True, exist_ok=True)
@@ -200,7 +193,7 @@ def create_app(settings: Settings) -> FastAPI:
                 max_bytes=settings.max_upload_bytes, max_duration_s=settings.max_duration_s)
             job_id = new_job_id()
             os.replace(staging, job_dir(data, job_id))
-            store.add(job_id, kind=kind, display_name=display_name, options=options)
+            store.add(job_id, kind=kind, display_name=display_name, options=options.to_dict())
         except UploadError as exc:
             raise HTTPException(exc.status, exc.message) from None
         finally:

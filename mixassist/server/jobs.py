@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     status TEXT NOT NULL,
     kind TEXT NOT NULL,          -- 'song' (one file) or 'stems' (a folder from a zip)
     display_name TEXT NOT NULL,  -- the upload's filename, shown only
-    options TEXT NOT NULL,       -- JSON: target, focus, amount, version
+    options TEXT NOT NULL,       -- JSON: MixOptions.to_dict()
     step TEXT,
     fraction REAL NOT NULL DEFAULT 0,
     error TEXT,

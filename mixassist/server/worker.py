@@ -52,6 +52,7 @@ def run_job(data_dir: Path, store: JobStore, job: dict, stop=None) -> None:
     """Process one claimed job and record its outcome; user errors become the job's message."""
     from ..assistant import MixAssistant
     from ..errors import MixAssistError
+    from ..options import MixOptions
 
     last = [0.0, ""]
 
@@ -65,7 +66,7 @@ def run_job(data_dir: Path, store: JobStore, job: dict, stop=None) -> None:
 
     source = job_input(data_dir, job)
     try:
-        assistant = MixAssistant(**job["options"])
+        assistant = MixAssistant(MixOptions.from_dict(job["options"]))
         assistant.process(source, out_dir=job_output(data_dir, job["id"]).parent,
                           progress=progress)
     except _Stopped:

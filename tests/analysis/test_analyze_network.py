@@ -4,11 +4,12 @@ explicitly (never the shipped weights), and without one the labelled sources sta
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
-from mixassist.analysis.analyze import apply_network
+from mixassist.analysis.analyze import analyze, apply_network
 from mixassist.analysis.measure import measure_stems
-from mixassist.analysis.network import AnalysisNet
+from mixassist.analysis.network import AnalysisNet, save_model
 from mixassist.vocab import INSTRUMENTS
 
 from .test_network import SR, song
@@ -31,7 +32,30 @@ def test_apply_network_fills_stems_and_keeps_given_labels():
     assert analysis.sources["target_level"] == "network"
 
 
-def test_without_network_sources_stay_labelled():
-    analysis = measure_stems(song(), SR)
+def test_analyze_with_a_network_file_uses_it(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "tiny.safetensors"
+    save_model(path, AnalysisNet(channels=8, hidden=16).eval())
+    analysis = analyze(song(), SR, model=path, labels={"drums": "drums"})
+    assert analysis.stem("drums").source == "given"
+    assert {s.source for s in analysis.stems if s.name != "drums"} == {"network"}
+    assert all(s.target_level_source == "network" for s in analysis.stems)
+    assert analysis.sources["target_level"] == "network"
+
+
+def test_analyze_without_network_sources_stay_labelled():
+    analysis = analyze(song(), SR, model=False, labels={"drums": "drums"})
+    assert analysis.stem("drums").source == "given"
     assert all(s.source != "network" and s.target_level_source == "reference-table"
                for s in analysis.stems)
+    assert analysis.sources["target_level"] == "reference-table"
+    assert analysis.sources["instrument"] == "labels and name hints (no network)"
+
+
+def test_missing_network_is_a_clear_error(tmp_path, monkeypatch):
+    import mixassist.analysis.analyze as analyze_mod
+    from mixassist.errors import ModelError
+
+    monkeypatch.setattr(analyze_mod, "DEFAULT_MODEL", tmp_path / "absent.safetensors")
+    with pytest.raises(ModelError, match="not installed"):
+        analyze(song(), SR)

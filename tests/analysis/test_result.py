@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from mixassist.analysis.labels import label_stem, reference_levels
 from mixassist.analysis.measure import measure_stems
 from mixassist.analysis.result import Analysis
-from mixassist.errors import ParameterError
+from mixassist.errors import MixAssistWarning, ParameterError
 from mixassist.vocab import INSTRUMENTS, ROLES, STEM_GROUPS
 
 CONTRACT_TOP = ["version", "sample_rate", "duration_s", "tempo_bpm", "beats_s", "downbeats_s",
@@ -40,7 +41,9 @@ def test_every_contract_field_present(analysis):
     data = json.loads(analysis.to_json())
     assert list(data)[:len(CONTRACT_TOP)] == CONTRACT_TOP
     assert set(data["loudness"]) >= {"integrated_lufs", "lra_lu", "true_peak_dbtp"}
-    assert data["sections"] == [{"start_s": 0.0, "end_s": 4.0, "label": "verse", "bars": 2}]
+    # a section's stems come from the stems' activity (vocals enter at 1 s: 3/4 of the verse)
+    assert data["sections"] == [{"start_s": 0.0, "end_s": 4.0, "label": "verse",
+                                 "stems": ["drums", "bass", "other", "vocals"], "bars": 2}]
     assert data["tempo_bpm"] == 120.0 and data["key"] == "A minor" and data["meter"] == "4/4"
     assert "activity" not in data  # measured per stem instead
     assert data["sources"]["structure"] == "given"
@@ -73,8 +76,14 @@ def test_unknown_fields_survive_and_missing_fields_are_named(analysis):
     data = analysis.to_dict()
     data["producer_notes"] = {"mood": "dark"}
     data["stems"][0]["network_embedding"] = [0.1, 0.2]
-    again = Analysis.from_dict(data)
+    with pytest.warns(MixAssistWarning) as warned:  # kept, and said
+        again = Analysis.from_dict(data)
     assert again.to_dict() == data
+    assert [str(w.message).split(":")[1].strip() for w in warned] == ["top level", "stems[0]"]
+    assert "producer_notes" in str(warned[0].message)
+    with warnings.catch_warnings():  # what mixassist writes itself reads back silently
+        warnings.simplefilter("error")
+        assert Analysis.from_json(analysis.to_json()) == analysis
     broken = analysis.to_dict()
     del broken["stems"][1]["level_db"]
     with pytest.raises(ParameterError, match=r"stems\[1\] is missing level_db"):

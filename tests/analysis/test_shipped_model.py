@@ -1,4 +1,4 @@
-"""The shipped analysis network (``models/mixassist-analysis.safetensors``): it is trained, names
+"""The shipped analysis network (``mixassist/models/mixassist-analysis.safetensors``): it is trained, names
 the demo song's stems and restores the demo's deliberately wrong balance.
 
 The demo (``data/demo``, built by ``scripts/make_demo.py`` from a seed no training set uses) is

@@ -6,9 +6,9 @@ import pytest
 import soundfile as sf
 
 from mixassist.audio.io import save_audio
-from mixassist.mixing.master import master_chain
-from mixassist.mixing.plan import BusPlan, MasterPlan, Plan, PluginSpec, StemPlan
-from mixassist.mixing.targets import PRESETS
+from mixassist.rendering.master import master_chain
+from mixassist.planning.plan import BusPlan, MasterPlan, Plan, PluginSpec, StemPlan
+from mixassist.planning.targets import PRESETS
 from tests.conftest import sine
 
 SR = 22_050

@@ -13,7 +13,11 @@ def test_stem_examples_carry_contract_labels(tiny_dataset):
         item = ds[i]
         assert item["stem"].shape == item["mix"].shape == (2, 88200)
         assert 0 <= item["instrument"] < len(INSTRUMENTS) and 0 <= item["role"] < len(ROLES)
-        assert STEM_GROUPS[item["group"]] in STEM_GROUPS
+        song, stem = ds.items[i]
+        assert item["name"] == stem["name"] and item["song_id"] == song["song_id"]
+        assert INSTRUMENTS[item["instrument"]] == stem["instrument"]
+        assert ROLES[item["role"]] == stem["role"]
+        assert STEM_GROUPS[item["group"]] == stem["group"]
         assert float(item["stem"].abs().max()) > 0  # drawn inside the stem's activity
 
 

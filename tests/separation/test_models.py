@@ -80,3 +80,11 @@ def test_list_models_marks_a_default(tmp_path, tiny_model, monkeypatch):
     rows = models_mod.list_models()
     assert [r["name"] for r in rows if r["default"]] == ["mixassist-compact"]
     assert {r["name"] for r in rows} >= {"htdemucs", "htdemucs_ft", "htdemucs_6s"}
+
+
+def test_bundled_separators_are_not_the_analysis_network():
+    from mixassist.resources import ANALYSIS_MODEL
+
+    bundled = models_mod.bundled_models()
+    assert models_mod.DEFAULT_BUNDLED in bundled
+    assert ANALYSIS_MODEL.removesuffix(".safetensors") not in bundled

@@ -1,4 +1,4 @@
-"""The shipped offline separator (``models/mixassist-compact.safetensors``): it is the default
+"""The shipped offline separator (``mixassist/models/mixassist-compact.safetensors``): it is the default
 without a cached htdemucs, loads offline, and separates a rendered song with a known answer."""
 
 from __future__ import annotations

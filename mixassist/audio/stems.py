@@ -1,0 +1,91 @@
+"""Reading a folder of stems and writing a rendered mix folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AudioFileError, MixAssistWarning
+from .convert import resample
+from .io import EXTENSIONS, load_audio, save_audio
+
+
+def stem_files(folder: str | os.PathLike) -> dict[str, Path]:
+    """``{name: path}`` of every audio file in ``folder`` (not recursive), names from file stems.
+
+    Raises :class:`AudioFileError` when the folder is missing, holds no audio file, or two files
+    share a name (``vocals.wav`` and ``vocals.flac``).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AudioFileError("is not a folder of stems", folder)
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in EXTENSIONS and not p.name.startswith("."))
+    if not files:
+        raise AudioFileError(f"holds no audio files ({', '.join(sorted(EXTENSIONS))})", folder)
+    names = Counter(p.stem for p in files)
+    if dupes := sorted(n for n, c in names.items() if c > 1):
+        raise AudioFileError(f"has several files for stem(s) {', '.join(dupes)}; keep one each",
+                             folder)
+    return {p.stem: p for p in files}
+
+
+def load_stems(folder: str | os.PathLike, *, sr: int | None = None,
+               ) -> tuple[dict[str, np.ndarray], int]:
+    """Load every audio file of ``folder`` as one stem.
+
+    Parameters
+    ----------
+    folder : a folder of audio files; each file's name (without extension) names its stem.
+    sr : resample every stem to this rate (Hz). None: keep the common rate; when the files
+        differ, they are resampled to the highest one, with a :class:`MixAssistWarning`.
+
+    Returns
+    -------
+    stems : ``{name: np.ndarray [shape=(channels, samples), dtype=float32]}``
+    sr : int, the sample rate of every stem, Hz.
+    """
+    loaded = {name: load_audio(path) for name, path in stem_files(folder).items()}
+    rates = {rate for _, rate in loaded.values()}
+    if sr is None:
+        sr = max(rates)
+        if len(rates) > 1:
+            warnings.warn(f"{folder}: stems have different sample rates "
+                          f"({', '.join(map(str, sorted(rates)))} Hz); resampled to {sr} Hz",
+                          MixAssistWarning, stacklevel=2)
+    return {name: resample(audio, rate, sr) for name, (audio, rate) in loaded.items()}, sr
+
+
+def save_mix_folder(folder: str | os.PathLike, mix: np.ndarray,
+                    stems: dict[str, np.ndarray], sr: int, plan_json: str) -> Path:
+    """Write ``folder/mix.wav``, ``folder/stems/<name>.wav`` and ``folder/plan.json``.
+
+    Everything is written into a hidden staging folder first and moved into place (renames on
+    one file system) only once all of it is written, so an error leaves the previous contents of
+    ``folder`` untouched. Other files in ``folder`` are kept; ``folder/stems/`` is replaced as a
+    whole.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".render.", suffix=".part", dir=folder))
+    try:
+        (staging / "stems").mkdir()
+        for name, audio in stems.items():
+            save_audio(staging / "stems" / f"{name}.wav", audio, sr)
+        save_audio(staging / "mix.wav", mix, sr)
+        (staging / "plan.json").write_text(plan_json + "\n", encoding="utf-8")
+        old = staging / "old-stems"
+        if (folder / "stems").exists():
+            os.replace(folder / "stems", old)
+        os.replace(staging / "stems", folder / "stems")
+        os.replace(staging / "mix.wav", folder / "mix.wav")
+        os.replace(staging / "plan.json", folder / "plan.json")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder

@@ -1,0 +1,351 @@
+"""From an analysis to a mix plan: every decision with the measured value and the rule it follows.
+
+Until the analysis network lands this works from the measured features and the labels in the
+:class:`~mixassist.analysis.result.Analysis` (given, name hints or the reference table; their
+``source`` is quoted in the reasons). Decisions, per stem:
+
+* **balance** — gain = ``target_level_db - level_db``: both are LU re the mix and the targets add
+  up to the mix (:func:`mixassist.analysis.labels.reference_levels`), so this moves every stem to
+  its target while the mix loudness stays about where it was; at most +-:data:`MAX_GAIN_DB`;
+* **high-pass** — cutoff by instrument family (:data:`HIGHPASS_HZ`), never above the stem's own
+  lowest strong octave band;
+* **masking EQ** — a ``PeakFilter`` cut on a stem where it masks the focus stem (the ``focus``
+  argument, else the lead vocal), in the critical bands :mod:`mixassist.analysis.masking` found;
+* **compression** — from the measured crest factor and loudness range against what is typical
+  for the family (:data:`DYNAMICS`);
+* **panning** — kick/drums, bass and lead vocal stay centre; other mono-ish stems are spread
+  alternately left and right (low-frequency sources centred, after Perez Gonzalez & Reiss 2007,
+  "Automatic mixing: live downmixing stereo panner", DAFx);
+* **sends** — a shared reverb bus by role and a delay bus for melodic parts (:data:`SENDS_DB`);
+* **focus** — the focus stem gets :data:`FOCUS_DB` on top of its target and the others' cuts.
+
+The master chain and loudness target come from :func:`mixassist.planning.mastering.master_chain`.
+``amount`` is stored in the plan; the renderer blends the decisions with no processing
+(:mod:`mixassist.planning.amount`). Deterministic: same analysis, same plan.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..analysis.result import Analysis, Masking, StemAnalysis
+from ..errors import ParameterError
+from .mastering import master_chain
+from .plan import Arrangement, BusPlan, MasterPlan, Plan, PluginSpec, StemPlan
+from .targets import Target, resolve_target
+
+#: Largest balance correction (dB) a plan makes on its own.
+MAX_GAIN_DB = 12.0
+#: Corrections smaller than this (dB) are left out: below a just-noticeable level difference.
+MIN_GAIN_DB = 0.5
+#: Extra level of the focus stem (dB).
+FOCUS_DB = 2.0
+#: High-pass cutoff (Hz) by instrument family: below these the family carries little but rumble,
+#: spill and proximity boom (common mixing practice, e.g. R. Izhaki, "Mixing Audio", 3rd ed.
+#: 2018, ch. on filters; B. Owsinski, "The Mixing Engineer's Handbook").
+HIGHPASS_HZ: dict[str, float] = {
+    "drums": 30.0, "percussion": 120.0, "bass": 30.0, "keys": 60.0, "guitar": 80.0,
+    "strings": 50.0, "brass": 80.0, "woodwinds": 100.0, "synth": 40.0, "vocals": 80.0,
+    "fx": 60.0}
+#: Every stem is at least high-passed here (sub-sonic), whatever its content.
+MIN_HIGHPASS_HZ = 20.0
+#: Backing vocals and other harmony voices are cut higher than the lead.
+BACKING_VOCAL_HIGHPASS_HZ = 150.0
+#: Typical crest factor (dB: sample peak over the RMS while the stem plays) of a controlled stem by
+#: family, and (attack_ms, release_ms) to use: transient families get slower attacks so their hits
+#: pass. Engineering defaults; the ratio grows with the excess crest factor, in the spirit of Ma,
+#: De Man, Pestana, Black & Reiss 2015, "Intelligent multitrack dynamic range compression", JAES
+#: 63(6).
+DYNAMICS: dict[str, tuple[float, float, float]] = {
+    "drums": (20.0, 15.0, 120.0), "percussion": (22.0, 10.0, 100.0),
+    "bass": (12.0, 10.0, 150.0), "keys": (16.0, 10.0, 150.0), "guitar": (14.0, 10.0, 120.0),
+    "strings": (16.0, 20.0, 200.0), "brass": (15.0, 10.0, 120.0),
+    "woodwinds": (15.0, 10.0, 120.0), "synth": (14.0, 10.0, 150.0),
+    "vocals": (14.0, 5.0, 80.0), "fx": (22.0, 10.0, 150.0)}
+#: Loudness range (LU) above which a lead/bass part is compressed even with a normal crest factor.
+MAX_LRA_LU = {"vocals": 8.0, "bass": 6.0}
+#: Post-fader send levels (dB) by role: (reverb, delay); None = no send.
+SENDS_DB: dict[str, tuple[float | None, float | None]] = {
+    "rhythm": (-26.0, None), "low_end": (None, None), "harmony": (-20.0, None),
+    "melody": (-16.0, -22.0), "texture": (-14.0, None)}
+#: Masking cuts: bands masked at least this often (fraction of the focus stem's playing time).
+MIN_MASKED_FRACTION = 0.2
+#: Cut depth (dB): half the mean masking excess, within these bounds; at most this many bands.
+CUT_RANGE_DB = (1.5, 6.0)
+MAX_CUTS = 3
+#: Filters are only placed below this fraction of the sample rate (0.5 is the Nyquist frequency).
+MAX_FILTER_FRACTION = 0.45
+#: Pan positions handed out, alternately left and right, to off-centre stems.
+PAN_STEPS = (0.3, 0.5, 0.7)
+#: A stem whose side/mid energy ratio exceeds this is already stereo: it is not panned.
+STEREO_WIDTH = 0.1
+_LEAD_REF = ("professional mixes put the lead about 3 LU below the rest "
+             "(Zafrin & Harrison 2016)")
+_TABLE_REF = "mixassist reference balance, after Pestana 2013 and De Man et al. 2014"
+_REVERB = "reverb"
+_DELAY = "delay"
+
+
+def _is_lead(stem: StemAnalysis) -> bool:
+    return stem.instrument == "vocals" and stem.role == "melody"
+
+
+def _is_centre(stem: StemAnalysis) -> bool:
+    return stem.instrument in ("drums", "bass") or stem.role == "low_end" or _is_lead(stem)
+
+
+def _label(stem: StemAnalysis) -> str:
+    """``vocals (melody; name-hint, confidence 0.60)`` — where the label came from."""
+    return (f"{stem.instrument} ({stem.role}; {stem.source}, "
+            f"confidence {stem.confidence:.2f})")
+
+
+def _focus_stems(analysis: Analysis, focus: str | None) -> tuple[list[str], str]:
+    """Names of the stems kept in front, and why (explicit focus or the implicit lead)."""
+    if focus is None:
+        leads = [s.name for s in analysis.stems if _is_lead(s) and s.loudness_lufs is not None]
+        return leads, "the lead vocal"
+    names = [s.name for s in analysis.stems if focus in (s.name, s.instrument)]
+    if not names:
+        have = sorted({s.instrument for s in analysis.stems} | {s.name for s in analysis.stems})
+        raise ParameterError(f"focus {focus!r} matches no stem name or instrument; "
+                             f"choose one of {', '.join(have)}")
+    return names, f"the focus {focus}"
+
+
+def _gain(stem: StemAnalysis, focused: bool) -> tuple[float, list[str]]:
+    """Balance gain (dB) and its reasons."""
+    if stem.loudness_lufs is None or stem.level_db is None:
+        return 0.0, [f"{stem.name}: silent (no block above -70 LUFS); left unchanged"]
+    if stem.extra.get("leakage"):
+        return 0.0, [f"{stem.name}: separation leakage, not a part ({abs(stem.level_db):.1f} LU "
+                     "below the mix and far under it wherever it sounds); left unchanged rather "
+                     "than raised to a target"]
+    target = stem.target_level_db
+    if target is None:
+        return 0.0, [f"{stem.name}: no target level; balance left unchanged"]
+    extra = FOCUS_DB if focused else 0.0
+    raw = target + extra - stem.level_db
+    gain = max(-MAX_GAIN_DB, min(MAX_GAIN_DB, raw))
+    rest = stem.features.level_vs_rest_db
+    table = stem.target_level_source == "reference-table"
+    if _is_lead(stem) and rest is not None:
+        where = f"{abs(rest):.1f} LU {'below' if rest < 0 else 'above'} the rest of the mix"
+    else:
+        where = f"{abs(stem.level_db):.1f} LU {'below' if stem.level_db < 0 else 'above'} the mix"
+    if _is_lead(stem) and table:
+        ref = (f"{_LEAD_REF}: target {target:.1f} LU re the mix once every stem is at its "
+               "target")
+    else:
+        ref = (f"the {stem.target_level_source} puts {stem.instrument} ({stem.role}) at "
+               f"{target:.1f} LU re the mix" + (f" ({_TABLE_REF})" if table else ""))
+    focus_note = f", +{FOCUS_DB:.1f} dB as the focus" if focused else ""
+    clip_note = f" (limited from {raw:+.1f} dB)" if gain != raw else ""
+    if abs(gain) < MIN_GAIN_DB:
+        return 0.0, [f"{stem.name} unchanged: {where}, within {MIN_GAIN_DB} dB of its target; "
+                     f"{ref}"]
+    return round(gain, 2), [f"{stem.name} {gain:+.1f} dB{clip_note}: {where}; {ref}"
+                            f"{focus_note}; label {_label(stem)}"]
+
+
+def _lowest_strong_hz(stem: StemAnalysis, bands: dict, within_db: float = 20.0) -> float | None:
+    """Lower edge (Hz) of the lowest octave band within ``within_db`` of the strongest one."""
+    levels = stem.features.octave_db
+    centres = bands.get("octave_centres_hz", [])
+    if not levels or len(levels) != len(centres):
+        return None
+    top = max(v for v in levels if v is not None)
+    for centre, level in zip(centres, levels):
+        if level is not None and level >= top - within_db:
+            return centre / math.sqrt(2.0)
+    return None
+
+
+def _highpass(stem: StemAnalysis, bands: dict) -> tuple[PluginSpec, str]:
+    base = BACKING_VOCAL_HIGHPASS_HZ if stem.instrument == "vocals" and not _is_lead(stem) \
+        else HIGHPASS_HZ[stem.instrument]
+    lowest = _lowest_strong_hz(stem, bands)
+    cutoff = base if lowest is None else max(MIN_HIGHPASS_HZ, min(base, 0.7 * lowest))
+    why = (f"{stem.instrument} parts carry little but rumble below ~{base:.0f} Hz "
+           "(common practice, Izhaki 2018)")
+    if cutoff < base:
+        why += (f"; lowered to {cutoff:.0f} Hz to keep its strong content from {lowest:.0f} Hz "
+                "(octave band within 20 dB of its strongest)")
+    return (PluginSpec("HighpassFilter", {"cutoff_frequency_hz": round(cutoff, 1)}),
+            f"{stem.name}: high-pass {cutoff:.0f} Hz: {why}")
+
+
+def _masking_cuts(masker: StemAnalysis, pairs: list[Masking], focus: list[str],
+                  focus_why: str, floor_hz: dict[str, float], sample_rate: int,
+                  ) -> tuple[list[PluginSpec], list[str]]:
+    """PeakFilter cuts on ``masker`` in the bands where it masks a focus stem.
+
+    Bands below 1.5 times the focus stem's high-pass (``floor_hz``) are left alone (the focus
+    loses them anyway), as are bands centred above :data:`MAX_FILTER_FRACTION` of ``sample_rate``.
+    """
+    candidates = []
+    for pair in pairs:
+        if pair.masker != masker.name or pair.target not in focus:
+            continue
+        for band in pair.bands:
+            if band.masked_fraction >= MIN_MASKED_FRACTION \
+                    and floor_hz.get(pair.target, 0.0) <= band.centre_hz \
+                    < MAX_FILTER_FRACTION * sample_rate:
+                candidates.append((band.masked_fraction * band.excess_db, pair.target, band))
+    candidates.sort(key=lambda c: (-c[0], c[2].centre_hz))
+    chain, reasons = [], []
+    for _, target, band in sorted(candidates[:MAX_CUTS], key=lambda c: c[2].centre_hz):
+        cut = -max(CUT_RANGE_DB[0], min(CUT_RANGE_DB[1], band.excess_db / 2.0))
+        q = band.centre_hz / (band.high_hz - band.low_hz)
+        chain.append(PluginSpec("PeakFilter", {"cutoff_frequency_hz": round(band.centre_hz, 1),
+                                               "gain_db": round(cut, 1), "q": round(q, 2)}))
+        reasons.append(
+            f"{masker.name}: PeakFilter {cut:.1f} dB at {band.centre_hz:.0f} Hz (Q {q:.1f}): "
+            f"masks {target} ({focus_why}) in the {band.low_hz:.0f}-{band.high_hz:.0f} Hz "
+            f"critical band {band.masked_fraction:.0%} of the time it plays, by "
+            f"{band.excess_db:.1f} dB on average (masker-to-signal ratio, Hafezi & Reiss 2015)")
+    return chain, reasons
+
+
+def _compressor(stem: StemAnalysis) -> tuple[PluginSpec | None, str | None]:
+    if stem.loudness_lufs is None:
+        return None, None
+    typical, attack_ms, release_ms = DYNAMICS[stem.instrument]
+    crest, lra = stem.features.crest_db, stem.features.lra_lu
+    excess = crest - typical
+    lra_limit = MAX_LRA_LU.get(stem.instrument) if _is_lead(stem) or stem.role == "low_end" \
+        else None
+    too_wide = lra_limit is not None and lra > lra_limit
+    if excess <= 0 and not too_wide:
+        return None, (f"{stem.name}: no compression: crest factor {crest:.1f} dB is within the "
+                      f"~{typical:.0f} dB typical of {stem.instrument}, LRA {lra:.1f} LU")
+    ratio = round(min(4.0, 2.0 + max(excess, 0.0) / 4.0), 1)
+    threshold = round(max(-60.0, min(0.0, stem.features.rms_dbfs + 6.0)), 1)
+    why = (f"crest factor {crest:.1f} dB vs ~{typical:.0f} dB typical of {stem.instrument}"
+           if excess > 0 else f"loudness range {lra:.1f} LU above {lra_limit:.0f} LU")
+    return (PluginSpec("Compressor", {"threshold_db": threshold, "ratio": ratio,
+                                      "attack_ms": attack_ms, "release_ms": release_ms}),
+            f"{stem.name}: Compressor {ratio:.1f}:1 above {threshold:.1f} dBFS (6 dB over its "
+            f"RMS), attack {attack_ms:.0f} ms, release {release_ms:.0f} ms: {why} "
+            "(ratio from the excess crest factor, after Ma et al. 2015)")
+
+
+def _pans(analysis: Analysis) -> dict[str, tuple[float, str]]:
+    """Pan position and reason for every stem (deterministic: by name)."""
+    out, side = {}, 0
+    for stem in sorted(analysis.stems, key=lambda s: s.name):
+        if _is_centre(stem):
+            out[stem.name] = (0.0, f"{stem.name}: centre: {stem.instrument} ({stem.role}) anchors "
+                                   "the mix (low-frequency and lead sources stay centred, "
+                                   "Perez Gonzalez & Reiss 2007)")
+        elif stem.features.width > STEREO_WIDTH:
+            out[stem.name] = (0.0, f"{stem.name}: not panned: already stereo (side/mid energy "
+                                   f"{stem.features.width:.2f})")
+        else:
+            amount = PAN_STEPS[min(side // 2, len(PAN_STEPS) - 1)]
+            pan = -amount if side % 2 == 0 else amount
+            side += 1
+            out[stem.name] = (pan, f"{stem.name}: pan {pan:+.1f}: mono-ish {stem.instrument} "
+                                   f"(side/mid {stem.features.width:.2f}) spread off-centre to "
+                                   "leave the centre to kick, bass and lead (Perez Gonzalez & "
+                                   "Reiss 2007)")
+    return out
+
+
+def _sends(stem: StemAnalysis) -> tuple[dict[str, float], str]:
+    reverb, delay = SENDS_DB[stem.role]
+    sends = {bus: level for bus, level in ((_REVERB, reverb), (_DELAY, delay))
+             if level is not None}
+    if not sends:
+        return {}, f"{stem.name}: no reverb or delay: {stem.role} parts stay dry and tight"
+    listed = ", ".join(f"{bus} {level:.0f} dB" for bus, level in sends.items())
+    return sends, f"{stem.name}: sends {listed}: {stem.role} part (send levels by role)"
+
+
+def _buses(analysis: Analysis) -> dict[str, BusPlan]:
+    if analysis.tempo_bpm:
+        delay_s = round(60.0 / analysis.tempo_bpm, 4)
+        delay_why = f"a quarter note at {analysis.tempo_bpm:g} BPM"
+    else:
+        delay_s = 0.375
+        delay_why = "tempo unknown: 375 ms"
+    return {
+        _REVERB: BusPlan(chain=[
+            PluginSpec("HighpassFilter", {"cutoff_frequency_hz": 200.0}),
+            PluginSpec("Reverb", {"room_size": 0.5, "damping": 0.5, "wet_level": 1.0,
+                                  "dry_level": 0.0, "width": 1.0})],
+            reasons=["reverb: one shared plate-like room for every send, high-passed at 200 Hz "
+                     "so the low end stays dry"]),
+        _DELAY: BusPlan(chain=[
+            PluginSpec("HighpassFilter", {"cutoff_frequency_hz": 300.0}),
+            PluginSpec("Delay", {"delay_seconds": delay_s, "feedback": 0.3, "mix": 1.0})],
+            reasons=[f"delay: {delay_s * 1000:.0f} ms ({delay_why}), 30 % feedback, for melodic "
+                     "parts"]),
+    }
+
+
+def _master(analysis: Analysis, target: Target, amount: float) -> MasterPlan:
+    """The mastering module's default chain for the analysed audio's sample rate."""
+    mix_lufs = analysis.loudness.integrated_lufs
+    chain = master_chain(target, sample_rate=analysis.sample_rate,
+                         mix_lufs=mix_lufs if mix_lufs is not None else -20.0)
+    reasons = [f"master: mixassist default chain (sub-sonic high-pass, air shelf, glue "
+               f"compression, true-peak limiter) to {target.name}: {target.lufs:g} LUFS, "
+               f"{target.true_peak_dbtp:g} dBTP",
+               f"amount {amount:g}: the stem decisions are applied at {amount:.0%}"]
+    return MasterPlan(chain=chain, reasons=reasons)
+
+
+def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify",
+                 focus: str | None = None, amount: float = 1.0) -> Plan:
+    """A mix plan for the stems of ``analysis`` (see the module docstring).
+
+    Parameters
+    ----------
+    analysis : :class:`~mixassist.analysis.result.Analysis` (e.g. from ``measure_stems``).
+    target : loudness target: a preset name, a LUFS number or a :class:`Target`.
+    focus : instrument or stem name kept in front; None keeps the lead vocal in front (if any).
+    amount : 0..1, how much of the plan is applied when rendered (0: only the loudness target).
+
+    Returns
+    -------
+    :class:`~mixassist.planning.plan.Plan`, validated.
+    """
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)) \
+            or not 0.0 <= amount <= 1.0:
+        raise ParameterError(f"amount must be a number from 0 to 1, got {amount!r}")
+    target = resolve_target(target)
+    focus_names, focus_why = _focus_stems(analysis, focus)
+    pans = _pans(analysis)
+    stems: dict[str, StemPlan] = {}
+    floors: dict[str, float] = {}
+    for stem in analysis.stems:
+        hp, hp_reason = _highpass(stem, analysis.bands)
+        floors[stem.name] = hp.params["cutoff_frequency_hz"] * 1.5
+        stems[stem.name] = StemPlan(chain=[hp], reasons=[hp_reason])
+    for stem in analysis.stems:
+        plan = stems[stem.name]
+        gain, reasons = _gain(stem, focus is not None and stem.name in focus_names)
+        plan.gain_db = gain
+        plan.reasons[:0] = reasons
+        if stem.name not in focus_names:
+            cuts, cut_reasons = _masking_cuts(stem, analysis.masking, focus_names, focus_why,
+                                              floors, analysis.sample_rate)
+            plan.chain += cuts
+            plan.reasons += cut_reasons
+        comp, comp_reason = _compressor(stem)
+        if comp is not None:
+            plan.chain.append(comp)
+        if comp_reason:
+            plan.reasons.append(comp_reason)
+        plan.pan, pan_reason = pans[stem.name]
+        plan.sends, send_reason = _sends(stem)
+        plan.reasons += [pan_reason, send_reason]
+    master = _master(analysis, target, amount)
+    sections = [{"start_s": s.start_s, "end_s": s.end_s, "label": s.label}
+                for s in analysis.sections]
+    plan = Plan(sample_rate=analysis.sample_rate, target=target, stems=stems,
+                buses=_buses(analysis), master=master,
+                arrangement=Arrangement(version="full", sections=sections),
+                amount=float(amount))
+    return plan.validate()

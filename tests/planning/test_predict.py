@@ -1,0 +1,137 @@
+"""Plan prediction from a measured analysis: balance, focus, reasons, a renderable plan."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from mixassist.analysis.measure import measure_stems
+from mixassist.errors import ParameterError
+from mixassist.planning.plan import Plan
+from mixassist.planning.predict import FOCUS_DB, predict_plan
+
+SR = 22_050
+
+
+def song(rng: np.random.Generator, *, vocal_amp: float = 0.03, seconds: float = 6.0
+         ) -> dict[str, np.ndarray]:
+    """Drums (noise hits), bass (55 Hz), keys (chord), guitar (mono 300 Hz tone), vocals."""
+    t = np.arange(int(seconds * SR)) / SR
+    hits = (t % 0.5) < 0.06
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (262.0, 330.0, 392.0))
+    return {
+        "drums": (0.15 * rng.standard_normal((2, t.size)) * hits).astype(np.float32),
+        "bass": np.tile(0.15 * np.sin(2 * np.pi * 55 * t), (2, 1)).astype(np.float32),
+        "keys": (0.05 * np.stack([chord, 0.9 * chord])
+                 + 0.01 * rng.standard_normal((2, t.size))).astype(np.float32),
+        "guitar": np.tile(0.02 * np.sin(2 * np.pi * 300 * t), (2, 1)).astype(np.float32),
+        "vocals": np.tile(vocal_amp * np.sin(2 * np.pi * 440 * t) * (1 + 0.3 * np.sin(
+            2 * np.pi * 3 * t)), (2, 1)).astype(np.float32),
+    }
+
+
+@pytest.fixture(scope="module")
+def stems():
+    return song(np.random.default_rng(3))
+
+
+@pytest.fixture(scope="module")
+def analysis(stems):
+    return measure_stems(stems, SR)
+
+
+def test_quiet_vocal_is_raised_and_reason_states_measured_lu(analysis):
+    plan = predict_plan(analysis)
+    vocals = analysis.stem("vocals")
+    rest = vocals.features.level_vs_rest_db
+    assert rest < -6.0  # the test song's vocal is far too quiet
+    assert plan.stems["vocals"].gain_db > 3.0
+    assert plan.stems["vocals"].gain_db == pytest.approx(
+        vocals.target_level_db - vocals.level_db, abs=0.01)
+    reason = plan.stems["vocals"].reasons[0]
+    assert reason.startswith(f"vocals {plan.stems['vocals'].gain_db:+.1f} dB")
+    assert f"{abs(rest):.1f} LU below the rest of the mix" in reason
+    assert "3 LU below the rest" in reason
+
+
+def test_loud_vocal_is_lowered(stems):
+    plan = predict_plan(measure_stems({**stems, "vocals": stems["vocals"] * 30}, SR))
+    assert plan.stems["vocals"].gain_db < -3.0
+
+
+def test_leakage_stem_is_left_alone(stems):
+    # A separated vocal stem of an instrumental holds only leakage, here 40 dB under the rest:
+    # raising it to a vocal's target level would turn separation artefacts into a lead.
+    rest = {k: v for k, v in stems.items() if k != "vocals"}
+    leak = 0.01 * np.sum(list(rest.values()), axis=0)
+    plan = predict_plan(measure_stems({**rest, "vocals": leak}, SR, separated=True))
+    assert plan.stems["vocals"].gain_db == 0.0
+    assert "separation leakage" in plan.stems["vocals"].reasons[0]
+
+
+def test_focus_gets_priority(analysis):
+    plain = predict_plan(analysis)
+    focused = predict_plan(analysis, focus="guitar")
+    assert focused.stems["guitar"].gain_db == pytest.approx(
+        plain.stems["guitar"].gain_db + FOCUS_DB, abs=0.01)
+    # the keys chord masks the quiet 300 Hz guitar: keys get a cut in the guitar's band
+    cuts = [c for c in focused.stems["keys"].chain if c.plugin == "PeakFilter"]
+    assert cuts and all(c.params["gain_db"] < 0 for c in cuts)
+    assert any(200 <= c.params["cutoff_frequency_hz"] <= 400 for c in cuts)
+    assert any("masks guitar" in r for r in focused.stems["keys"].reasons)
+    # without the focus the quiet guitar is no focus stem: no cut on the keys for its sake
+    plain_cuts = [c for c in plain.stems["keys"].chain if c.plugin == "PeakFilter"]
+    assert not any(200 <= c.params["cutoff_frequency_hz"] <= 400 and c.params["gain_db"] < 0
+                   for c in plain_cuts)
+    assert not any("masks guitar" in r for r in plain.stems["keys"].reasons)
+    with pytest.raises(ParameterError, match="matches no stem"):
+        predict_plan(analysis, focus="kazoo")
+
+
+def test_every_stem_has_reasons_with_numbers(analysis):
+    plan = predict_plan(analysis)
+    assert set(plan.stems) == {s.name for s in analysis.stems}
+    for name, stem in plan.stems.items():
+        assert stem.reasons and all(r.startswith(name) for r in stem.reasons)
+        assert any(re.search(r"\d", r) for r in stem.reasons)
+        assert stem.chain[0].plugin == "HighpassFilter"
+    assert plan.stems["bass"].pan == 0.0 and plan.stems["drums"].pan == 0.0
+    assert plan.stems["vocals"].pan == 0.0 and "delay" in plan.stems["vocals"].sends
+    assert plan.master.chain and plan.master.reasons
+
+
+def test_plan_is_deterministic_and_round_trips(analysis):
+    plan = predict_plan(analysis, target="apple", amount=0.5)
+    assert plan.target.lufs == -16.0 and plan.amount == 0.5
+    assert predict_plan(analysis, target="apple", amount=0.5) == plan
+    assert Plan.from_json(plan.to_json()) == plan
+    with pytest.raises(ParameterError):
+        predict_plan(analysis, amount=2.0)
+
+
+def test_plan_renders_to_target(stems, analysis):
+    from mixassist.loudness import integrated_loudness
+    from mixassist.rendering.render import render
+
+    result = render(predict_plan(analysis, target="spotify"), stems, SR)
+    assert np.isfinite(result.mix).all()
+    assert integrated_loudness(result.mix, SR) == pytest.approx(-14.0, abs=0.5)
+
+
+def test_compression_follows_measured_crest_factor(stems):
+    sr = SR
+    clicks = np.zeros_like(stems["bass"])
+    clicks[:, ::sr // 4] = 0.5  # four clicks a second: crest factor ~ 20 log10(0.5 / rms) >> 20 dB
+    analysis = measure_stems({**stems, "perc": clicks}, sr, labels={"perc": "percussion"})
+    assert analysis.stem("perc").features.crest_db > 30.0
+    plan = predict_plan(analysis)
+    [comp] = [c for c in plan.stems["perc"].chain if c.plugin == "Compressor"]
+    assert comp.params["ratio"] > 2.0
+    assert any(f"crest factor {analysis.stem('perc').features.crest_db:.1f} dB" in r
+               for r in plan.stems["perc"].reasons)
+    # a steady sine (crest factor 3 dB) is left alone
+    assert not any(c.plugin == "Compressor" for c in plan.stems["bass"].chain)
+    assert any(r.startswith("bass: no compression: crest factor 3.0 dB")
+               for r in plan.stems["bass"].reasons)
