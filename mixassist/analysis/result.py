@@ -108,7 +108,9 @@ class StemAnalysis:
     ``"unknown"`` or (later) ``"network"``; ``target_level_source`` likewise for
     ``target_level_db`` (``"reference-table"`` until the network lands). A stem of separation
     leakage (:func:`.activity.is_leakage`) has ``extra["leakage"] = True``, no ``activity`` and
-    an ``active_fraction`` of 0.
+    an ``active_fraction`` of 0. ``target_range_db`` ``[low, high]`` (LU re the mix, the scale of
+    ``level_db``): where the stem may sit without a listener calling the balance wrong
+    (:func:`.analyze.target_range`).
     """
 
     #: Fields mixassist writes into ``extra`` (no warning when they are read).
@@ -126,6 +128,7 @@ class StemAnalysis:
     confidence: float
     source: str = "unknown"
     target_level_source: str = "reference-table"
+    target_range_db: list[float] | None = None
     features: Features = field(default_factory=Features)
     extra: dict[str, Any] = field(default_factory=dict)
 

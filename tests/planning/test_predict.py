@@ -10,7 +10,8 @@ import pytest
 from mixassist.analysis.measure import measure_stems
 from mixassist.errors import ParameterError
 from mixassist.planning.plan import Plan
-from mixassist.planning.predict import FOCUS_DB, predict_plan
+from mixassist.analysis.result import StemAnalysis
+from mixassist.planning.predict import EVIDENCE_WEIGHT, FOCUS_DB, balance_gain, predict_plan, stem_gain
 
 SR = 22_050
 
@@ -47,18 +48,22 @@ def test_quiet_vocal_is_raised_and_reason_states_measured_lu(analysis):
     vocals = analysis.stem("vocals")
     rest = vocals.features.level_vs_rest_db
     assert rest < -6.0  # the test song's vocal is far too quiet
-    assert plan.stems["vocals"].gain_db > 3.0
-    assert plan.stems["vocals"].gain_db == pytest.approx(
-        vocals.target_level_db - vocals.level_db, abs=0.01)
+    low, high = vocals.target_range_db or (vocals.target_level_db - 2, vocals.target_level_db + 2)
+    assert vocals.level_db < low - 3  # far under its target range
+    expected = (low - vocals.level_db) * vocals.confidence * EVIDENCE_WEIGHT
+    assert plan.stems["vocals"].gain_db == pytest.approx(expected, abs=0.01)
+    assert plan.stems["vocals"].gain_db > 2.0
     reason = plan.stems["vocals"].reasons[0]
     assert reason.startswith(f"vocals {plan.stems['vocals'].gain_db:+.1f} dB")
     assert f"{abs(rest):.1f} LU below the rest of the mix" in reason
     assert "3 LU below the rest" in reason
+    assert f"corrected by {vocals.confidence:.2f} (label confidence)" in reason
 
 
 def test_loud_vocal_is_lowered(stems):
     plan = predict_plan(measure_stems({**stems, "vocals": stems["vocals"] * 30}, SR))
-    assert plan.stems["vocals"].gain_db < -3.0
+    assert plan.stems["vocals"].gain_db < -0.5
+    assert "over its range" in plan.stems["vocals"].reasons[0]
 
 
 def test_leakage_stem_is_left_alone(stems):
@@ -135,3 +140,39 @@ def test_compression_follows_measured_crest_factor(stems):
     assert not any(c.plugin == "Compressor" for c in plan.stems["bass"].chain)
     assert any(r.startswith("bass: no compression: crest factor 3.0 dB")
                for r in plan.stems["bass"].reasons)
+
+
+def _stem(level_db: float, target_db: float, confidence: float, **fields) -> StemAnalysis:
+    return StemAnalysis(name="bass", instrument="bass", instrument_probs={"bass": confidence},
+                        role="low_end", role_probs={"low_end": 1.0}, activity=[], loudness_lufs=-20.0,
+                        level_db=level_db, target_level_db=target_db, confidence=confidence,
+                        source="network", target_level_source="network",
+                        target_range_db=[target_db - 2.0, target_db + 2.0], **fields)
+
+
+def test_the_policy_leaves_a_stem_inside_its_range_alone():
+    for level in (-11.9, -10.0, -8.1):  # range -12 .. -8
+        gain, reasons = stem_gain(_stem(level, -10.0, 1.0))
+        assert gain == 0.0 and "inside its target range" in reasons[0]
+    assert balance_gain(-8.0, -12.0, -8.0, 1.0) == 0.0
+
+
+def test_the_correction_goes_to_the_range_edge_scaled_by_confidence():
+    sure = stem_gain(_stem(-20.0, -10.0, 1.0), weight=1.0)[0]
+    half = stem_gain(_stem(-20.0, -10.0, 0.5), weight=1.0)[0]
+    assert sure == pytest.approx(8.0)  # to the lower edge -12, not to the target -10
+    assert half == pytest.approx(sure / 2)
+    assert stem_gain(_stem(0.0, -10.0, 1.0), weight=0.5)[0] == pytest.approx(-4.0)
+    reason = stem_gain(_stem(-20.0, -10.0, 0.55))[1][0]
+    assert "bass (possibly; 0.55" in reason and "8.0 dB under its range" in reason
+
+
+def test_a_stem_that_may_be_a_kick_keeps_its_low_end(analysis):
+    import copy
+    uncertain = copy.deepcopy(analysis)
+    keys = uncertain.stem("keys")
+    keys.instrument, keys.instrument_probs = "keys", {"keys": 0.6, "drums": 0.4}
+    plan = predict_plan(uncertain)
+    hp = plan.stems["keys"].chain[0]
+    assert hp.plugin == "HighpassFilter" and hp.params["cutoff_frequency_hz"] <= 30.0
+    assert any("may be drums (0.40)" in r for r in plan.stems["keys"].reasons)

@@ -1,0 +1,90 @@
+"""Fit the plan's balance policy (target-range half-width and evidence weight) on real-music runs.
+
+Reads the JSON of ``benchmarks/real_music.py --json`` (run on the **dev** split: it keeps every
+analysis), re-plans the balance of every perturbed stem folder and of every finished master for each
+pair of a grid of target-range half-widths (``mixassist.analysis.analyze.TARGET_RANGE_DB``) and
+evidence weights (``mixassist.planning.predict.EVIDENCE_WEIGHT``) with the planner's own
+:func:`~mixassist.planning.predict.stem_gain`, and prints, per pair, the balance-restoration MAE
+against "no change" and the median |stem gain| on the finished masters. The choice: the lowest
+restoration MAE whose median master gain stays within ``--max-master-gain`` (do no harm).
+
+    .venv/bin/python scripts/fit_plan_policy.py /work/results/real_music_dev_baseline.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from mixassist.analysis.analyze import target_range
+from mixassist.analysis.result import Analysis
+from mixassist.evaluation import restoration_errors, summarise_errors
+from mixassist.planning.predict import stem_gain
+
+HALF_WIDTHS_DB = (0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
+WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
+
+
+def gains(analysis: Analysis, half_width_db: float, weight: float) -> dict[str, float]:
+    """The balance gain of every stem under the policy ``(half_width_db, weight)``."""
+    out = {}
+    for stem in analysis.stems:
+        stem.target_range_db = target_range(stem.target_level_db, half_width_db)
+        out[stem.name] = stem_gain(stem, weight=weight)[0]
+    return out
+
+
+def score(rows: list[dict], half_width_db: float, weight: float) -> dict:
+    """Restoration MAE (and per stem) and median master |gain| of one policy over ``rows``."""
+    trials, masters = [], []
+    for row in rows:
+        master = gains(row["master"], half_width_db, weight)
+        masters.append(float(np.median(np.abs(list(master.values())))))
+        for perturbation, analysis in zip(row["perturbations_db"], row["trials"]):
+            trials.append(restoration_errors(perturbation, gains(analysis, half_width_db, weight)))
+    return {"restoration": summarise_errors(trials), "master_abs_gain_db": float(np.median(masters))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="JSON of benchmarks/real_music.py (dev split)")
+    parser.add_argument("--max-master-gain", type=float, default=1.5,
+                        help="largest median |stem gain| on finished masters a choice may have (dB)")
+    args = parser.parse_args()
+    rows = []
+    for path in args.runs:
+        run = json.loads(path.read_text(encoding="utf-8"))
+        if run["args"].get("split") == "test":
+            raise SystemExit(f"{path}: a test-split run; fit on dev runs only")
+        for song in run["songs"]:
+            rows.append({"master": Analysis.from_dict(song["analysis"]),
+                         "trials": [Analysis.from_dict(a) for a in song["trial_analyses"]],
+                         "perturbations_db": song["perturbations_db"]})
+    no_change = summarise_errors([restoration_errors(p, dict.fromkeys(p, 0.0))
+                                  for r in rows for p in r["perturbations_db"]])
+    print(f"{len(rows)} songs, {no_change['n']} perturbed stems; no change: MAE {no_change['mae_db']:.3f} dB")
+    print(f"{'half-width':>10} {'weight':>6} {'MAE':>6} {'/no chg':>7} {'master |gain|':>13}  per stem")
+    best = None
+    for half_width in HALF_WIDTHS_DB:
+        for weight in WEIGHTS:
+            r = score(rows, half_width, weight)
+            mae = r["restoration"]["mae_db"]
+            ok = r["master_abs_gain_db"] <= args.max_master_gain
+            per = " ".join(f"{n} {v:.2f}" for n, v in r["restoration"]["per_stem"].items())
+            print(f"{half_width:10.1f} {weight:6.2f} {mae:6.3f} {mae / no_change['mae_db']:7.3f} "
+                  f"{r['master_abs_gain_db']:13.2f}{'' if ok else ' *'}  {per}")
+            if ok and (best is None or mae < best[0]):
+                best = (mae, half_width, weight, r)
+    if best is None:
+        raise SystemExit("no policy keeps the masters within --max-master-gain")
+    mae, half_width, weight, r = best
+    print(f"\nchoice: TARGET_RANGE_DB = {half_width}, EVIDENCE_WEIGHT = {weight}: restoration MAE {mae:.3f} dB "
+          f"({mae / no_change['mae_db']:.3f} x no change), median master |gain| {r['master_abs_gain_db']:.2f} dB"
+          "  (* = over --max-master-gain)")
+
+
+if __name__ == "__main__":
+    main()
