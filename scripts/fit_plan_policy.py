@@ -1,10 +1,11 @@
-"""Fit the plan's balance policy (target-range half-width and evidence weight) on real-music runs.
+"""Fit the plan's balance policy (target-range half-width and level-error scale) on real-music runs.
 
 Reads the JSON of ``benchmarks/real_music.py --json`` (run on the **dev** split: it keeps every
 analysis), re-plans the balance of every perturbed stem folder and of every finished master for each
-pair of a grid of target-range half-widths (``mixassist.analysis.analyze.TARGET_RANGE_DB``) and
-evidence weights (``mixassist.planning.predict.EVIDENCE_WEIGHT``) with the planner's own
-:func:`~mixassist.planning.predict.stem_gain`, and prints, per pair, the balance-restoration MAE
+pair of a grid of target-range half-widths (``mixassist.analysis.analyze.TARGET_RANGE_DB``, at
+least 1 dB: about a just-noticeable level difference) and level-error scales
+(``mixassist.planning.predict.LEVEL_ERROR_SCALE``) with the planner's own
+:func:`~mixassist.planning.predict.balance_gains`, and prints, per pair, the balance-restoration MAE
 against "no change" and the median |stem gain| on the finished masters. The choice: the lowest
 restoration MAE whose median master gain stays within ``--max-master-gain`` (do no harm).
 
@@ -22,29 +23,27 @@ import numpy as np
 from mixassist.analysis.analyze import target_range
 from mixassist.analysis.result import Analysis
 from mixassist.evaluation import restoration_errors, summarise_errors
-from mixassist.planning.predict import stem_gain
+from mixassist.planning.predict import balance_gains
 
-HALF_WIDTHS_DB = (0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
-WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
+HALF_WIDTHS_DB = (1.0, 1.5, 2.0, 2.5, 3.0)
+SCALES = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 
 
-def gains(analysis: Analysis, half_width_db: float, weight: float) -> dict[str, float]:
-    """The balance gain of every stem under the policy ``(half_width_db, weight)``."""
-    out = {}
+def gains(analysis: Analysis, half_width_db: float, scale: float) -> dict[str, float]:
+    """The balance gain of every stem under the policy ``(half_width_db, scale)``."""
     for stem in analysis.stems:
         stem.target_range_db = target_range(stem.target_level_db, half_width_db)
-        out[stem.name] = stem_gain(stem, weight=weight)[0]
-    return out
+    return {name: gain for name, (gain, _) in balance_gains(analysis, scale=scale).items()}
 
 
-def score(rows: list[dict], half_width_db: float, weight: float) -> dict:
+def score(rows: list[dict], half_width_db: float, scale: float) -> dict:
     """Restoration MAE (and per stem) and median master |gain| of one policy over ``rows``."""
     trials, masters = [], []
     for row in rows:
-        master = gains(row["master"], half_width_db, weight)
+        master = gains(row["master"], half_width_db, scale)
         masters.append(float(np.median(np.abs(list(master.values())))))
         for perturbation, analysis in zip(row["perturbations_db"], row["trials"]):
-            trials.append(restoration_errors(perturbation, gains(analysis, half_width_db, weight)))
+            trials.append(restoration_errors(perturbation, gains(analysis, half_width_db, scale)))
     return {"restoration": summarise_errors(trials), "master_abs_gain_db": float(np.median(masters))}
 
 
@@ -66,22 +65,22 @@ def main() -> None:
     no_change = summarise_errors([restoration_errors(p, dict.fromkeys(p, 0.0))
                                   for r in rows for p in r["perturbations_db"]])
     print(f"{len(rows)} songs, {no_change['n']} perturbed stems; no change: MAE {no_change['mae_db']:.3f} dB")
-    print(f"{'half-width':>10} {'weight':>6} {'MAE':>6} {'/no chg':>7} {'master |gain|':>13}  per stem")
+    print(f"{'half-width':>10} {'scale':>6} {'MAE':>6} {'/no chg':>7} {'master |gain|':>13}  per stem")
     best = None
     for half_width in HALF_WIDTHS_DB:
-        for weight in WEIGHTS:
-            r = score(rows, half_width, weight)
+        for scale in SCALES:
+            r = score(rows, half_width, scale)
             mae = r["restoration"]["mae_db"]
             ok = r["master_abs_gain_db"] <= args.max_master_gain
             per = " ".join(f"{n} {v:.2f}" for n, v in r["restoration"]["per_stem"].items())
-            print(f"{half_width:10.1f} {weight:6.2f} {mae:6.3f} {mae / no_change['mae_db']:7.3f} "
+            print(f"{half_width:10.1f} {scale:6.2f} {mae:6.3f} {mae / no_change['mae_db']:7.3f} "
                   f"{r['master_abs_gain_db']:13.2f}{'' if ok else ' *'}  {per}")
             if ok and (best is None or mae < best[0]):
-                best = (mae, half_width, weight, r)
+                best = (mae, half_width, scale, r)
     if best is None:
         raise SystemExit("no policy keeps the masters within --max-master-gain")
-    mae, half_width, weight, r = best
-    print(f"\nchoice: TARGET_RANGE_DB = {half_width}, EVIDENCE_WEIGHT = {weight}: restoration MAE {mae:.3f} dB "
+    mae, half_width, scale, r = best
+    print(f"\nchoice: TARGET_RANGE_DB = {half_width}, LEVEL_ERROR_SCALE = {scale}: restoration MAE {mae:.3f} dB "
           f"({mae / no_change['mae_db']:.3f} x no change), median master |gain| {r['master_abs_gain_db']:.2f} dB"
           "  (* = over --max-master-gain)")
 

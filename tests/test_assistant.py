@@ -54,7 +54,7 @@ def test_mix_stem_folder_writes_every_output(tmp_path):
     stems_in = [load_audio(p)[0] for p in sorted(song.iterdir())]
     assert np.allclose(before, sum(stems_in), atol=1e-6)
     # the quiet vocal was raised, and the reason quotes the measured level
-    assert plan["stems"]["vocals"]["gain_db"] > 3
+    assert plan["stems"]["vocals"]["gain_db"] > 1  # part of the way: as far as the evidence goes
     assert "LU below the" in plan["stems"]["vocals"]["reasons"][0]  # the measured level, quoted
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
 
@@ -141,7 +141,7 @@ def test_leakage_is_judged_on_separated_songs_only(tmp_path, monkeypatch):
         save_audio(folder / f"{name}.wav", audio, SR)
     given = assistant.process(folder)
     assert "leakage" not in given.analysis.stem("vocals").extra
-    assert given.plan.stems["vocals"].gain_db > 3
+    assert given.plan.stems["vocals"].gain_db > 1
 
 
 def test_changed_analysis_code_invalidates_the_cache(tmp_path, monkeypatch):

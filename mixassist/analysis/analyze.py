@@ -28,7 +28,7 @@ from .result import Analysis
 #: the level the analysis predicts before the balance is called wrong. The network's targets are
 #: several dB off on recorded music (docs/evaluation.md), so the range is wide; fitted with the
 #: plan's evidence weight on the real-music dev split (scripts/fit_plan_policy.py).
-TARGET_RANGE_DB = 2.0
+TARGET_RANGE_DB = 1.5
 
 
 def target_range(target_db: float | None, half_width_db: float = TARGET_RANGE_DB) -> list[float] | None:

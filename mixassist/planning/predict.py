@@ -7,9 +7,10 @@ evidence. Decisions, per stem:
 
 * **balance** — a stem inside its target range (``target_range_db``, LU re the mix like
   ``level_db``) is left alone; outside it the stem moves toward the nearer edge by the distance
-  times the label confidence times :data:`EVIDENCE_WEIGHT` (:func:`balance_gain`): the targets are
-  several dB off on music the network was not trained on, so a finished master gets small moves
-  and a rough mix is moved part of the way; at most +-:data:`MAX_GAIN_DB`;
+  times the label confidence times the evidence of its target level (:func:`level_evidence`, from
+  the network's uncertainty): the targets are several dB off on music the network was not trained
+  on, so a finished master gets small moves and a rough mix is moved part of the way; at most
+  +-:data:`MAX_GAIN_DB`;
 * **high-pass** — cutoff by instrument family (:data:`HIGHPASS_HZ`), the lowest of the families
   the stem may be (so a stem that may be a kick keeps its low end), never above the stem's own
   lowest strong octave band;
@@ -41,12 +42,17 @@ from .targets import Target, resolve_target
 
 #: Largest balance correction (dB) a plan makes on its own.
 MAX_GAIN_DB = 12.0
-#: Share of a stem's distance to its target range that the plan corrects when its label is certain
-#: (scaled down by the label confidence below that). Fitted on the real-music dev split with
-#: :data:`mixassist.analysis.analyze.TARGET_RANGE_DB` (``scripts/fit_plan_policy.py``): the
-#: shipped network's targets are off by several dB on recorded music, and a full correction moves
-#: a rough mix further from the producer's balance than it was (docs/evaluation.md).
-EVIDENCE_WEIGHT = 0.5
+#: Spread (dB, standard deviation) of a rough mix's stems around the producer's intended balance
+#: that the plan assumes: the prior of its correction (a rough mix within about +-6 dB).
+BALANCE_PRIOR_DB = 3.5
+#: The network's level uncertainty (``target_level_std_db``) times this is its real error on
+#: recorded music: it ranks its errors (correlation 0.41 on the real-music dev split) but
+#: understates them about fourfold. Fitted with :data:`mixassist.analysis.analyze.TARGET_RANGE_DB`
+#: on that split (``scripts/fit_plan_policy.py``, docs/evaluation.md).
+LEVEL_ERROR_SCALE = 4.0
+#: Level uncertainty (dB) assumed for a target without one (the reference table): the network's
+#: median uncertainty on the real-music dev split.
+DEFAULT_TARGET_STD_DB = 1.2
 #: Instruments a stem may be: those at least this likely (besides its label), for the processing
 #: that must be safe for each of them (the high-pass).
 LIKELY_PROB = 0.15
@@ -119,8 +125,15 @@ def _label(stem: StemAnalysis) -> str:
             f"{stem.role}; {stem.source})")
 
 
+def level_evidence(std_db: float, *, scale: float = LEVEL_ERROR_SCALE) -> float:
+    """Share of a correction the level estimate supports: ``prior^2 / (prior^2 + (scale * std)^2)``
+    (the weight of a Gaussian measurement of error ``scale * std_db`` against the rough mix's
+    prior :data:`BALANCE_PRIOR_DB`); 1 for a perfect estimate, toward 0 for a vague one."""
+    return BALANCE_PRIOR_DB ** 2 / (BALANCE_PRIOR_DB ** 2 + (scale * std_db) ** 2)
+
+
 def balance_gain(level_db: float, low_db: float, high_db: float, confidence: float, *,
-                 weight: float = EVIDENCE_WEIGHT) -> float:
+                 weight: float = 1.0) -> float:
     """Gain (dB) of a stem at ``level_db`` toward its target range ``[low_db, high_db]``: 0 inside
     it, else the distance to the nearer edge times ``confidence`` times ``weight``, capped at
     +-:data:`MAX_GAIN_DB` (unrounded)."""
@@ -141,10 +154,34 @@ def _focus_stems(analysis: Analysis, focus: str | None) -> tuple[list[str], str]
     return names, f"the focus {focus}"
 
 
-def stem_gain(stem: StemAnalysis, *, focused: bool = False,
-              weight: float = EVIDENCE_WEIGHT) -> tuple[float, list[str]]:
-    """Balance gain (dB) of one stem and its reasons (see :func:`balance_gain`); a focused stem
-    gets :data:`FOCUS_DB` on top."""
+def _balanced(stem: StemAnalysis) -> bool:
+    """The stem takes part in the balance: it sounds, is no leakage and has a target."""
+    return (stem.loudness_lufs is not None and stem.level_db is not None
+            and not stem.extra.get("leakage") and stem.target_level_db is not None)
+
+
+def balance_offset(analysis: Analysis) -> float:
+    """Mean of ``level_db - target_level_db`` over the balanced stems (dB): where the targets sit
+    against this mix's levels. Only the balance counts, so the targets are moved by it; stems'
+    gated loudness does not add up to the mix's, so the two scales differ by a few dB."""
+    diffs = [s.level_db - s.target_level_db for s in analysis.stems if _balanced(s)]
+    return sum(diffs) / len(diffs) if diffs else 0.0
+
+
+def balance_gains(analysis: Analysis, focus: tuple[str, ...] = (), *,
+                  scale: float = LEVEL_ERROR_SCALE) -> dict[str, tuple[float, list[str]]]:
+    """``{stem: (gain_db, reasons)}`` of every stem (:func:`stem_gain`, targets centred on the
+    mix by :func:`balance_offset`); stems named in ``focus`` get :data:`FOCUS_DB` on top."""
+    offset = balance_offset(analysis)
+    return {s.name: stem_gain(s, focused=s.name in focus, scale=scale, offset_db=offset)
+            for s in analysis.stems}
+
+
+def stem_gain(stem: StemAnalysis, *, focused: bool = False, scale: float = LEVEL_ERROR_SCALE,
+              offset_db: float = 0.0) -> tuple[float, list[str]]:
+    """Balance gain (dB) of one stem and its reasons: :func:`balance_gain` toward its target
+    range moved by ``offset_db`` (:func:`balance_offset`), weighted by the label confidence and
+    the :func:`level_evidence` of its target; a focused stem gets :data:`FOCUS_DB` on top."""
     if stem.loudness_lufs is None or stem.level_db is None:
         return 0.0, [f"{stem.name}: silent (no block above -70 LUFS); left unchanged"]
     if stem.extra.get("leakage"):
@@ -154,7 +191,9 @@ def stem_gain(stem: StemAnalysis, *, focused: bool = False,
     target = stem.target_level_db
     if target is None:
         return 0.0, [f"{stem.name}: no target level; balance left unchanged"]
-    low, high = stem.target_range_db or target_range(target)
+    low, high = (edge + offset_db for edge in (stem.target_range_db or target_range(target)))
+    std = stem.extra.get("target_level_std_db", DEFAULT_TARGET_STD_DB)
+    weight = level_evidence(std, scale=scale)
     extra = FOCUS_DB if focused else 0.0
     gain = balance_gain(stem.level_db, low, high, stem.confidence, weight=weight) + extra
     rest = stem.features.level_vs_rest_db
@@ -169,14 +208,16 @@ def stem_gain(stem: StemAnalysis, *, focused: bool = False,
     else:
         ref = (f"the {stem.target_level_source} puts {stem.instrument} ({stem.role}) at "
                f"{target:.1f} LU re the mix" + (f" ({_TABLE_REF})" if table else ""))
-    ref += f", range {low:.1f} to {high:.1f}"
+    ref += f"; range {low:.1f} to {high:.1f} LU" + (
+        f" once the targets are moved {offset_db:+.1f} dB onto this mix's levels" if offset_db else "")
     label = f"label {_label(stem)}"
     if low <= stem.level_db <= high and not focused:
         return 0.0, [f"{stem.name} unchanged: {where}, inside its target range; {ref}; {label}"]
     distance = (low if stem.level_db < low else high) - stem.level_db
     how = "" if distance == 0 else (
         f"{abs(distance):.1f} dB {'under' if distance > 0 else 'over'} its range, corrected by "
-        f"{stem.confidence:.2f} (label confidence) x {weight:g} (evidence weight)")
+        f"{stem.confidence:.2f} (label confidence) x {weight:.2f} (level evidence: target "
+        f"uncertain by {std:.1f} dB)")
     focus_note = f"; +{FOCUS_DB:.1f} dB as the focus" if focused else ""
     if abs(gain) < MIN_GAIN_DB:
         return 0.0, [f"{stem.name} unchanged: {where}; {how} leaves less than {MIN_GAIN_DB} dB; "
@@ -359,6 +400,7 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
     target = resolve_target(target)
     focus_names, focus_why = _focus_stems(analysis, focus)
     pans = _pans(analysis)
+    gains = balance_gains(analysis, tuple(focus_names) if focus is not None else ())
     stems: dict[str, StemPlan] = {}
     floors: dict[str, float] = {}
     for stem in analysis.stems:
@@ -367,7 +409,7 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
         stems[stem.name] = StemPlan(chain=[hp], reasons=[hp_reason])
     for stem in analysis.stems:
         plan = stems[stem.name]
-        gain, reasons = stem_gain(stem, focused=focus is not None and stem.name in focus_names)
+        gain, reasons = gains[stem.name]
         plan.gain_db = gain
         plan.reasons[:0] = reasons
         if stem.name not in focus_names:
