@@ -103,24 +103,8 @@ def score_master(audio: np.ndarray, sr: int, *, work: Path, trials: int, rng: np
     leakage = sorted(s.name for s in analysis.stems if s.extra.get("leakage"))
     audible = [s.name for s in analysis.stems
                if s.loudness_lufs is not None and s.loudness_lufs > SILENT_LUFS and s.name not in leakage]
-    restoration = {k: [] for k in ESTIMATES}
-    perturbations, analyses = [], []
-    for trial in range(trials):
-        perturbation = {n: float(rng.uniform(-PERTURB_DB, PERTURB_DB)) for n in audible}
-        perturbations.append(perturbation)
-        folder = work / f"stems{trial}"
-        folder.mkdir(exist_ok=True)
-        for n in audible:
-            save_audio(folder / f"{n}.wav", stems[n] * np.float32(10 ** (perturbation[n] / 20)), sr)
-        _, _, _, perturbed = folder_assistant.analysed(folder)
-        analyses.append(perturbed.to_dict())
-        plan = folder_assistant.plan(perturbed, sr)
-        levels = {s.name: s.loudness_lufs for s in perturbed.stems}
-        estimates = {"plan": {n: plan.stems[n].gain_db for n in audible},
-                     "no_change": {n: 0.0 for n in audible},
-                     "equal_loudness": equal_loudness_gains({n: levels[n] for n in audible})}
-        for k, g in estimates.items():
-            restoration[k].append(restoration_errors(perturbation, g))
+    restoration, perturbations, analyses = restore_balance(
+        {n: stems[n] for n in audible}, sr, work=work, trials=trials, rng=rng, assistant=folder_assistant)
     return {"duration_s": audio.shape[1] / sr,
             "median_abs_gain_db": float(np.median(np.abs(list(gains.values())))),
             "gains_db": gains, "tonal_change_db": tonal_change_db(audio, result.mix, sr),
@@ -140,3 +124,30 @@ def summarise_songs(rows: list[dict]) -> dict:
     stems = sorted({n for r in rows for n in r["energy_share_db"]})
     out["energy_share_db"] = {n: float(np.median([r["energy_share_db"][n] for r in rows])) for n in stems}
     return out
+
+
+def restore_balance(stems: dict[str, np.ndarray], sr: int, *, work: Path, trials: int,
+                    rng: np.random.Generator, assistant) -> tuple[dict, list[dict], list[dict]]:
+    """The restoration test on balanced ``stems``: ``trials`` times, every stem moved by
+    U(-:data:`PERTURB_DB`, +:data:`PERTURB_DB`) dB, written as a stem folder under ``work`` and
+    planned by ``assistant`` (as ``mix`` plans a folder). Returns the restoration errors per
+    estimate (:data:`ESTIMATES`, one dict per trial), the perturbations and the analyses."""
+    restoration = {k: [] for k in ESTIMATES}
+    perturbations, analyses = [], []
+    for trial in range(trials):
+        perturbation = {n: float(rng.uniform(-PERTURB_DB, PERTURB_DB)) for n in stems}
+        perturbations.append(perturbation)
+        folder = work / f"stems{trial}"
+        folder.mkdir(exist_ok=True)
+        for n, audio in stems.items():
+            save_audio(folder / f"{n}.wav", audio * np.float32(10 ** (perturbation[n] / 20)), sr)
+        _, _, _, perturbed = assistant.analysed(folder)
+        analyses.append(perturbed.to_dict())
+        plan = assistant.plan(perturbed, sr)
+        levels = {s.name: s.loudness_lufs for s in perturbed.stems}
+        estimates = {"plan": {n: plan.stems[n].gain_db for n in stems},
+                     "no_change": dict.fromkeys(stems, 0.0),
+                     "equal_loudness": equal_loudness_gains({n: levels[n] for n in stems})}
+        for k, g in estimates.items():
+            restoration[k].append(restoration_errors(perturbation, g))
+    return restoration, perturbations, analyses

@@ -110,7 +110,9 @@ class StemAnalysis:
     leakage (:func:`.activity.is_leakage`) has ``extra["leakage"] = True``, no ``activity`` and
     an ``active_fraction`` of 0. ``target_range_db`` ``[low, high]`` (LU re the mix, the scale of
     ``level_db``): where the stem may sit without a listener calling the balance wrong
-    (:func:`.analyze.target_range`).
+    (:func:`.analyze.target_range`). Stems' gated loudness does not add up to the mix's, so the
+    plan first moves every target and range by one offset onto the mix's levels
+    (:func:`mixassist.planning.predict.balance_offset`; its reasons quote the moved range).
     """
 
     #: Fields mixassist writes into ``extra`` (no warning when they are read).
