@@ -46,6 +46,7 @@ def real(
     with progress_bar("fetching packages") as update:
         manifest = build_real_corpus(out, names=package or None, debs=debs, progress=update)
     split = ", ".join(f"{k} {v:.2f} h" for k, v in manifest["hours_per_split"].items())
-    console.print(f"{manifest['n_songs']} songs from {manifest['n_packages']} packages, "
+    packages = f"{manifest['n_packages']} package" + ("s" if manifest["n_packages"] != 1 else "")
+    console.print(f"{manifest['n_songs']} songs from {packages}, "
                   f"{manifest['hours']:.2f} h ({split}) -> {out / 'manifest.json'}",
                   markup=False, highlight=False)

@@ -1,4 +1,4 @@
-"""``mixassist data build`` end to end."""
+"""``mixassist data build`` and ``mixassist data real`` from the command line."""
 
 from __future__ import annotations
 
@@ -25,3 +25,17 @@ def test_data_build_writes_a_dataset(tmp_path, cli):
     manifest = json.loads((tmp_path / "d" / "manifest.json").read_text())
     assert manifest["n_songs"] >= 1 and manifest["seed"] == 4
     assert "songs" in err and "manifest.json" in err
+
+
+def test_data_real_refuses_reserved_and_unknown_packages_in_one_line(tmp_path, cli):
+    for name, words in (("warzone2100-music", "reserved for independent evaluation"),
+                        ("no-such-music", "unknown real-music package")):
+        code, _, err = cli(["data", "real", "--out", tmp_path / "corpus", "--package", name])
+        assert code != 0 and words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "corpus").exists()
+
+
+def test_data_build_refuses_an_unknown_sound_source(tmp_path, cli):
+    code, _, err = cli(["data", "build", "--hours", "0.01", "--out", tmp_path / "ds", "--sources", "Nope"])
+    assert code != 0 and "unknown sound source" in err
+    assert not (tmp_path / "ds").exists()
