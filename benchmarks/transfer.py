@@ -14,7 +14,8 @@ level restoration after +-9 dB per stem against "no change" and "equal loudness"
 instrument family; separator SDR per stem (``--excerpt-s`` from the middle of each song) against the
 DSP baseline; structure tempo Acc1/Acc2, beat F, downbeat F and key from the stems; and the
 plan's balance restoration (the real-music benchmark's test on the true stems of a 45-s excerpt,
-handed over as a stem folder: +-6 dB per stem, MAE against "no change" and "equal loudness").
+handed over as a stem folder: +-6 dB per stem, two trials per song, MAE against "no change" and
+"equal loudness").
 
     .venv/bin/python benchmarks/transfer.py --in-dist /work/transfer/in_dist --held-out /work/transfer/held_out
         [--hours 0.3] [--held-out-sources held-out] [--excerpt-s 60] [--jobs 2] [--json out.json]
@@ -40,6 +41,7 @@ from mixassist.analysis.structure import analyze_structure
 from mixassist.analysis.structure_eval import dataset_songs, score_song, summarize
 from mixassist.analysis.train import cache_mels
 from mixassist.datasets import build_dataset
+from mixassist.datasets.sources import palette
 from mixassist.evaluation import ESTIMATES, SILENT_LUFS, restore_balance, summarise_errors
 from mixassist.loudness import integrated_loudness
 from mixassist.separation.dsp_baseline import dsp_separate
@@ -93,7 +95,7 @@ def plan_restoration(root: Path, *, trials: int, excerpt_s: float = 45.0) -> dic
     (an ``excerpt_s`` excerpt from the middle; stems silent there are left out)."""
     assistant = MixAssistant(device="cpu", cache=False)
     rng = np.random.default_rng(0)
-    rows = {k: [] for k in ESTIMATES}
+    errors_by = {k: [] for k in ESTIMATES}
     with tempfile.TemporaryDirectory(prefix="mixassist-transfer-") as tmp:
         for i, (_, _, stems, sr) in enumerate(dataset_songs(root)):
             n = int(excerpt_s * sr)
@@ -106,8 +108,8 @@ def plan_restoration(root: Path, *, trials: int, excerpt_s: float = 45.0) -> dic
             work.mkdir()
             errors, _, _ = restore_balance(cut, sr, work=work, trials=trials, rng=rng, assistant=assistant)
             for k in ESTIMATES:
-                rows[k] += errors[k]
-    return {k: summarise_errors(v) for k, v in rows.items()}
+                errors_by[k] += errors[k]
+    return {k: summarise_errors(v) for k, v in errors_by.items()}
 
 
 def rows(results: dict[str, dict]) -> list[tuple[str, list[str]]]:
@@ -153,10 +155,10 @@ def print_report(results: dict[str, dict]) -> None:
             f"{per['equal_loudness']['per_instrument'][f]:.2f}" for f in fams))
         print(f"  seconds: {', '.join(f'{k} {v:.0f}' for k, v in r['seconds'].items())}")
     names = list(results)
-    table = rows(results)
-    width = max(len(label) for label, _ in table)
+    lines = rows(results)
+    width = max(len(label) for label, _ in lines)
     print(f"\n{'figure':<{width}}  " + "  ".join(f"{n:>22}" for n in names))
-    for label, values in table:
+    for label, values in lines:
         print(f"{label:<{width}}  " + "  ".join(f"{v:>22}" for v in values))
 
 
@@ -182,7 +184,7 @@ def main() -> None:
                                       (f"held-out ({args.held_out_sources})", args.held_out,
                                        args.held_out_sources, args.seed + 1)):
         manifest = dataset(root, sources=sources, hours=args.hours, seed=seed, jobs=args.jobs)
-        if manifest.get("palette", "training") != sources:
+        if manifest.get("palette", "training") != palette(sources).name:
             raise SystemExit(f"{root}: built with sources {manifest.get('palette', 'training')!r}, "
                              f"not {sources!r}; use another folder")
         results[name] = figures(root, model=model, excerpt_s=args.excerpt_s, trials=args.trials)

@@ -103,8 +103,10 @@ def score_master(audio: np.ndarray, sr: int, *, work: Path, trials: int, rng: np
     leakage = sorted(s.name for s in analysis.stems if s.extra.get("leakage"))
     audible = [s.name for s in analysis.stems
                if s.loudness_lufs is not None and s.loudness_lufs > SILENT_LUFS and s.name not in leakage]
+    # a balance needs two stems: with one (or none) audible every estimate would score 0
     restoration, perturbations, analyses = restore_balance(
-        {n: stems[n] for n in audible}, sr, work=work, trials=trials, rng=rng, assistant=folder_assistant)
+        {n: stems[n] for n in audible}, sr, work=work, trials=trials if len(audible) >= 2 else 0, rng=rng,
+        assistant=folder_assistant)
     return {"duration_s": audio.shape[1] / sr,
             "median_abs_gain_db": float(np.median(np.abs(list(gains.values())))),
             "gains_db": gains, "tonal_change_db": tonal_change_db(audio, result.mix, sr),

@@ -65,7 +65,8 @@ def main() -> None:
     no_change = summarise_errors([restoration_errors(p, dict.fromkeys(p, 0.0))
                                   for r in rows for p in r["perturbations_db"]])
     print(f"{len(rows)} songs, {no_change['n']} perturbed stems; no change: MAE {no_change['mae_db']:.3f} dB")
-    print(f"{'half-width':>10} {'scale':>6} {'MAE':>6} {'/no chg':>7} {'master |gain|':>13}  per stem")
+    print(f"{'half-width':>10} {'scale':>6} {'MAE':>6} {'/no chg':>7} {'master |gain|':>13}  per stem"
+          "  (* = over --max-master-gain)")
     best = None
     for half_width in HALF_WIDTHS_DB:
         for scale in SCALES:
@@ -81,8 +82,7 @@ def main() -> None:
         raise SystemExit("no policy keeps the masters within --max-master-gain")
     mae, half_width, scale, r = best
     print(f"\nchoice: TARGET_RANGE_DB = {half_width}, LEVEL_ERROR_SCALE = {scale}: restoration MAE {mae:.3f} dB "
-          f"({mae / no_change['mae_db']:.3f} x no change), median master |gain| {r['master_abs_gain_db']:.2f} dB"
-          "  (* = over --max-master-gain)")
+          f"({mae / no_change['mae_db']:.3f} x no change), median master |gain| {r['master_abs_gain_db']:.2f} dB")
 
 
 if __name__ == "__main__":

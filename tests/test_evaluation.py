@@ -82,7 +82,8 @@ def test_one_master_through_the_assistant(tmp_path):
         e = np.array(list(p.values()))
         assert errors == pytest.approx(dict(zip(p, np.abs(e - e.mean()))))
     assert row["tonal_change_db"] >= 0
-    both = summarise_songs([row, row])
-    assert both["songs"] == 2
+    summary = summarise_songs([row])
     for k in ESTIMATES:
-        assert both["restoration"][k]["mae_db"] == pytest.approx(summarise_songs([row])["restoration"][k]["mae_db"])
+        values = [v for trial in row["restoration"][k] for v in trial.values()]
+        assert np.isfinite(values).all()
+        assert summary["restoration"][k]["mae_db"] == pytest.approx(np.mean(values))

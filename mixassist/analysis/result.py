@@ -105,8 +105,8 @@ class StemAnalysis:
     """One stem: what it is (with ``source``/``confidence``), where it plays, how loud it is.
 
     ``source`` says where ``instrument``/``role`` come from: ``"given"``, ``"name-hint"``,
-    ``"unknown"`` or (later) ``"network"``; ``target_level_source`` likewise for
-    ``target_level_db`` (``"reference-table"`` until the network lands). A stem of separation
+    ``"unknown"`` or ``"network"``; ``target_level_source`` likewise for ``target_level_db``
+    (``"network"``, or ``"reference-table"`` without it). A stem of separation
     leakage (:func:`.activity.is_leakage`) has ``extra["leakage"] = True``, no ``activity`` and
     an ``active_fraction`` of 0. ``target_range_db`` ``[low, high]`` (LU re the mix, the scale of
     ``level_db``): where the stem may sit without a listener calling the balance wrong

@@ -79,7 +79,7 @@ def plan_songs(*, hours: float, seed: int, corpus_fraction: float = 0.15,
     """
     if hours <= 0:
         raise ParameterError(f"--hours must be positive, got {hours}")
-    palette(sources)  # a clear error for an unknown palette, before any song is planned
+    sources = palette(sources).name  # a clear error for an unknown palette, and one spelling of it
     corpora = available_corpora() if corpus_fraction > 0 else []
     plans, total = [], 0.0
     while total < hours * 3600:
@@ -254,7 +254,7 @@ def build_dataset(out_dir: str | os.PathLike, *, hours: float, seed: int = 0, jo
                 done += 1
                 if progress:
                     progress(done, total)
-    manifest = make_manifest([songs[p.index] for p in plans], seed=seed, sources=sources)
+    manifest = make_manifest([songs[p.index] for p in plans], seed=seed, sources=plans[0].sources)
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
     write_text_atomic(out / "LICENCES.md", licence_markdown())
     return manifest
@@ -274,9 +274,9 @@ def make_manifest(songs: list[dict], *, seed: int, sources: str = "training") ->
         entry.update({"folder": f"songs/{song['song_id']}", "annotations": f"songs/{song['song_id']}/song.json",
                       "mixture": f"songs/{song['song_id']}/{song['mixture']}",
                       "has_vocals": any(s["instrument"] == "vocals" for s in song["stems"]),
-                      "sound_sources": song.get("sound_sources", []),
-                      "stems": [{k: s.get(k) for k in ("name", "file", "instrument", "role", "group", "source",
-                                                       "level_db")}
+                      "sound_sources": song.get("sound_sources") or sorted({s["soundfont"] for s in song["stems"]}),
+                      "stems": [{**{k: s[k] for k in ("name", "file", "instrument", "role", "group", "level_db")},
+                                 "source": s.get("source", s["soundfont"])}  # songs built before `source`
                                 for s in song["stems"]]})
         entries.append(entry)
     return {

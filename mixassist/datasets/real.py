@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import zipfile
@@ -110,13 +111,19 @@ def build_real_corpus(out_dir: str | os.PathLike, *, names: list[str] | None = N
     """
     out = Path(out_dir)
     chosen = list(table) if table is not None else packages(names)
-    done = []
+    for tool in ("dpkg-deb",) + (("apt-get",) if debs is None else ()):
+        if shutil.which(tool) is None:
+            raise ParameterError(f"{tool} not found: the real-music corpus needs Debian's package tools")
     for i, package in enumerate(chosen):
         if progress:
             progress(i, len(chosen))
-        done.append(_package(package, out, debs=None if debs is None else Path(debs)))
+        _package(package, out, debs=None if debs is None else Path(debs))
     if progress:
         progress(len(chosen), len(chosen))
+    # every package in the folder, not only those of this call (a rerun with --package adds one)
+    order = {p.name: i for i, p in enumerate(PACKAGES)}
+    done = sorted((json.loads(f.read_text(encoding="utf-8")) for f in (out / "audio").glob("*/package.json")),
+                  key=lambda e: (order.get(e["package"], len(order)), e["package"]))
     manifest = make_manifest(done)
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
     return manifest
@@ -145,8 +152,8 @@ def _package(package: RealPackage, out: Path, *, debs: Path | None) -> dict:
         run = subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], capture_output=True, text=True)
         if run.returncode != 0:
             raise ParameterError(f"{deb}: dpkg-deb could not unpack it ({run.stderr.strip()})")
-        version = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True,
-                                 text=True).stdout.strip()
+        field = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True)
+        version = field.stdout.strip() if field.returncode == 0 else "unknown"
         copyright_file = root / "usr/share/doc" / package.name / "copyright"
         copyright_text = copyright_file.read_text(encoding="utf-8", errors="replace") \
             if copyright_file.is_file() else ""
@@ -154,6 +161,7 @@ def _package(package: RealPackage, out: Path, *, debs: Path | None) -> dict:
         if package.licence is None and not stanzas:
             raise ParameterError(f"{package.name}: its copyright file is not machine-readable; "
                                  "give the package a licence in the table")
+        write_text_atomic(out / "copyright" / package.name, copyright_text)  # before the package counts as done
         songs, seen = [], set()
         with atomic_dir(folder) as staging:
             for source_path, data in _music_files(root, package.music):
@@ -191,7 +199,6 @@ def _package(package: RealPackage, out: Path, *, debs: Path | None) -> dict:
                      "copyright": f"copyright/{package.name}", "songs": songs}
             (staging / "package.json").write_text(json.dumps(entry, indent=1, ensure_ascii=False),
                                                   encoding="utf-8")
-        write_text_atomic(out / "copyright" / package.name, copyright_text)
     return entry
 
 
@@ -217,7 +224,11 @@ def _music_files(root: Path, patterns: tuple[str, ...]):
         archive, _, member = pattern.partition(":")
         for path in sorted(root.glob(archive)):
             if member:
-                with zipfile.ZipFile(path) as z:
+                try:
+                    z = zipfile.ZipFile(path)
+                except zipfile.BadZipFile:
+                    raise ParameterError(f"{path.name}: not a readable zip archive") from None
+                with z:
                     for name in sorted(z.namelist()):
                         if fnmatch.fnmatch(name, member) and name.lower().endswith(AUDIO_EXTENSIONS):
                             yield f"{path.relative_to(root)}:{name}", z.read(name)
@@ -226,12 +237,13 @@ def _music_files(root: Path, patterns: tuple[str, ...]):
 
 
 def _unique_name(folder: Path, name: str) -> str:
+    """``name`` in ``folder``, numbered when a file of the same stem exists (the stem is the id)."""
     stem, suffix, k = Path(name).stem, Path(name).suffix.lower(), 1
-    candidate = f"{stem}{suffix}"
-    while (folder / candidate).exists():
+    candidate = stem
+    while any(p.stem == candidate for p in folder.iterdir()):
         k += 1
-        candidate = f"{stem}-{k}{suffix}"
-    return candidate
+        candidate = f"{stem}-{k}"
+    return candidate + suffix
 
 
 def dep5_stanzas(text: str) -> list[tuple[list[str], str]]:

@@ -26,7 +26,8 @@ _CHANNEL_TYPE_MELODIC, _CHANNEL_TYPE_DRUM = 0, 1
 
 
 class RenderError(MixAssistError):
-    """fluidsynth or a soundfont is missing or failed."""
+    """fluidsynth is missing or failed, or a soundfont would not load (an unknown or uninstalled
+    soundfont is a :class:`~mixassist.errors.ParameterError` of :func:`.sources.soundfont_path`)."""
 
 
 @dataclass(frozen=True, order=True)

@@ -26,22 +26,22 @@ VOICE = "pysinsy:nitech_jp_song070_f001"
 
 @dataclass(frozen=True)
 class Soundfont:
-    """A soundfont source: ``file`` in :data:`SOUNDFONT_DIR`, the Debian package that installs it,
-    its licence, and whether it is a General-MIDI bank (``gm``) or one recorded drum kit (``kit``)."""
+    """A soundfont source: ``file`` in :data:`SOUNDFONT_DIR`, the Debian package that installs it
+    (its licence is in :data:`.licences.SOURCES`), and whether it is a General-MIDI bank (``gm``)
+    or one recorded drum kit (``kit``)."""
 
     file: str
     package: str
-    licence: str
     kind: str
 
 
 SOUNDFONTS = {
-    "FluidR3_GM": Soundfont("FluidR3_GM.sf2", "fluid-soundfont-gm", "MIT", "gm"),
-    "TimGM6mb": Soundfont("TimGM6mb.sf2", "timgm6mb-soundfont", "GPL-2.0", "gm"),
-    "AVL_BlackPearl": Soundfont("Black_Pearl_4_LV2.sf2", "avldrums.lv2-soundfont", "CC-BY-SA-3.0", "kit"),
-    "AVL_RedZeppelin": Soundfont("Red_Zeppelin_4_LV2.sf2", "avldrums.lv2-soundfont", "CC-BY-SA-3.0", "kit"),
-    "OPL3_FM": Soundfont("OPL-3_FM_128M.sf2", "opl3-soundfont", "GPL-3.0-or-later", "gm"),
-    "csound_GM": Soundfont("sf_GMbank.sf2", "csound-soundfont", "LGPL-2.1-or-later", "gm"),
+    "FluidR3_GM": Soundfont("FluidR3_GM.sf2", "fluid-soundfont-gm", "gm"),
+    "TimGM6mb": Soundfont("TimGM6mb.sf2", "timgm6mb-soundfont", "gm"),
+    "AVL_BlackPearl": Soundfont("Black_Pearl_4_LV2.sf2", "avldrums.lv2-soundfont", "kit"),
+    "AVL_RedZeppelin": Soundfont("Red_Zeppelin_4_LV2.sf2", "avldrums.lv2-soundfont", "kit"),
+    "OPL3_FM": Soundfont("OPL-3_FM_128M.sf2", "opl3-soundfont", "gm"),
+    "csound_GM": Soundfont("sf_GMbank.sf2", "csound-soundfont", "gm"),
 }
 PALETTES = {
     "training": ("FluidR3_GM", "TimGM6mb", "AVL_BlackPearl", "AVL_RedZeppelin"),
@@ -76,7 +76,8 @@ class Palette:
 
 
 def palette(spec: str = "training") -> Palette:
-    """The palette named ``spec`` (a key of :data:`PALETTES`) or listed by it (``"OPL3_FM,csound_GM"``)."""
+    """The palette named ``spec`` (a key of :data:`PALETTES`) or listed by it (``"OPL3_FM,csound_GM"``);
+    a listed palette's ``name`` is its sources sorted and comma-joined (one spelling per palette)."""
     names = PALETTES.get(spec) or tuple(n.strip() for n in spec.split(",") if n.strip())
     unknown = [n for n in names if n not in SOUNDFONTS]
     if unknown or not names:
@@ -85,7 +86,8 @@ def palette(spec: str = "training") -> Palette:
     melodic = tuple(sorted(n for n in names if SOUNDFONTS[n].kind == "gm"))
     if not melodic:
         raise ParameterError(f"palette {spec!r} has no General-MIDI bank for the melodic parts")
-    return Palette(spec, melodic, tuple(sorted(n for n in names if SOUNDFONTS[n].kind == "kit")))
+    kits = tuple(sorted(n for n in names if SOUNDFONTS[n].kind == "kit"))
+    return Palette(spec if spec in PALETTES else ",".join(sorted(set(names))), melodic, kits)
 
 
 def soundfont_path(name: str) -> Path:
@@ -101,13 +103,24 @@ def soundfont_path(name: str) -> Path:
 
 @lru_cache(maxsize=None)
 def presets(name: str) -> frozenset[tuple[int, int]]:
-    """``{(bank, program)}`` of soundfont ``name``, read from its SoundFont 2 ``phdr`` chunk."""
+    """``{(bank, program)}`` of soundfont ``name``, from the ``phdr`` records of its ``pdta`` list
+    (SoundFont 2.04 spec, section 7.2: 38-byte records, the last one the terminal EOP)."""
     path = soundfont_path(name)
     with open(path, "rb") as f:
-        data = f.read()
-    at = data.find(b"phdr")
-    if at < 0:
-        raise ParameterError(f"{path}: not a SoundFont 2 file (no preset headers)")
-    size = struct.unpack("<I", data[at + 4:at + 8])[0]
-    records = (data[at + 8 + 38 * i:at + 8 + 38 * (i + 1)] for i in range(size // 38 - 1))  # last: EOP
-    return frozenset((bank, program) for program, bank in (struct.unpack("<HH", r[20:24]) for r in records))
+        if f.read(12)[8:12] != b"sfbk":
+            raise ParameterError(f"{path}: not a SoundFont 2 file")
+        while header := f.read(8):  # top-level LIST chunks: INFO, sdta (the samples, skipped), pdta
+            size = struct.unpack("<I", header[4:8])[0]
+            if f.read(4) != b"pdta":
+                f.seek(size - 4, 1)
+                continue
+            end = f.tell() + size - 4
+            while f.tell() < end:
+                sub, length = f.read(4), struct.unpack("<I", f.read(4))[0]
+                if sub == b"phdr":
+                    data = f.read(length)
+                    return frozenset((bank, program) for program, bank in
+                                     (struct.unpack("<HH", data[k + 20:k + 24])
+                                      for k in range(0, length - 38, 38)))
+                f.seek(length + (length & 1), 1)
+    raise ParameterError(f"{path}: no preset headers (phdr) in this SoundFont")

@@ -132,12 +132,17 @@ def level_evidence(std_db: float, *, scale: float = LEVEL_ERROR_SCALE) -> float:
     return BALANCE_PRIOR_DB ** 2 / (BALANCE_PRIOR_DB ** 2 + (scale * std_db) ** 2)
 
 
+def range_distance(level_db: float, low_db: float, high_db: float) -> float:
+    """Signed distance (dB) from ``level_db`` to the nearer edge of ``[low_db, high_db]``; 0 inside."""
+    return low_db - level_db if level_db < low_db else (high_db - level_db if level_db > high_db else 0.0)
+
+
 def balance_gain(level_db: float, low_db: float, high_db: float, confidence: float, *,
                  weight: float = 1.0) -> float:
     """Gain (dB) of a stem at ``level_db`` toward its target range ``[low_db, high_db]``: 0 inside
     it, else the distance to the nearer edge times ``confidence`` times ``weight``, capped at
     +-:data:`MAX_GAIN_DB` (unrounded)."""
-    distance = low_db - level_db if level_db < low_db else (high_db - level_db if level_db > high_db else 0.0)
+    distance = range_distance(level_db, low_db, high_db)
     return max(-MAX_GAIN_DB, min(MAX_GAIN_DB, distance * confidence * weight))
 
 
@@ -192,7 +197,8 @@ def stem_gain(stem: StemAnalysis, *, focused: bool = False, scale: float = LEVEL
     if target is None:
         return 0.0, [f"{stem.name}: no target level; balance left unchanged"]
     low, high = (edge + offset_db for edge in (stem.target_range_db or target_range(target)))
-    std = stem.extra.get("target_level_std_db", DEFAULT_TARGET_STD_DB)
+    std = stem.extra.get("target_level_std_db")
+    std = DEFAULT_TARGET_STD_DB if std is None else float(std)
     weight = level_evidence(std, scale=scale)
     extra = FOCUS_DB if focused else 0.0
     gain = balance_gain(stem.level_db, low, high, stem.confidence, weight=weight) + extra
@@ -210,19 +216,18 @@ def stem_gain(stem: StemAnalysis, *, focused: bool = False, scale: float = LEVEL
                f"{target:.1f} LU re the mix" + (f" ({_TABLE_REF})" if table else ""))
     ref += f"; range {low:.1f} to {high:.1f} LU" + (
         f" once the targets are moved {offset_db:+.1f} dB onto this mix's levels" if offset_db else "")
-    label = f"label {_label(stem)}"
-    if low <= stem.level_db <= high and not focused:
-        return 0.0, [f"{stem.name} unchanged: {where}, inside its target range; {ref}; {label}"]
-    distance = (low if stem.level_db < low else high) - stem.level_db
-    how = "" if distance == 0 else (
+    distance = range_distance(stem.level_db, low, high)
+    why = [where, "inside its target range" if distance == 0 else (
         f"{abs(distance):.1f} dB {'under' if distance > 0 else 'over'} its range, corrected by "
         f"{stem.confidence:.2f} (label confidence) x {weight:.2f} (level evidence: target "
-        f"uncertain by {std:.1f} dB)")
-    focus_note = f"; +{FOCUS_DB:.1f} dB as the focus" if focused else ""
+        f"uncertainty {std:.1f} dB x {scale:g} = {scale * std:.1f} dB on recorded music)")]
+    if focused:
+        why.append(f"+{FOCUS_DB:.1f} dB as the focus")
+    why += [ref, f"label {_label(stem)}"]
     if abs(gain) < MIN_GAIN_DB:
-        return 0.0, [f"{stem.name} unchanged: {where}; {how} leaves less than {MIN_GAIN_DB} dB; "
-                     f"{ref}; {label}"]
-    return round(gain, 2), [f"{stem.name} {gain:+.1f} dB: {where}; {how}{focus_note}; {ref}; {label}"]
+        small = [] if gain == 0 else [f"together less than {MIN_GAIN_DB} dB"]
+        return 0.0, [f"{stem.name} unchanged: " + "; ".join(why[:len(why) - 2] + small + why[-2:])]
+    return round(gain, 2), [f"{stem.name} {gain:+.1f} dB: " + "; ".join(why)]
 
 
 def _lowest_strong_hz(stem: StemAnalysis, bands: dict, within_db: float = 20.0) -> float | None:
@@ -241,14 +246,15 @@ def _lowest_strong_hz(stem: StemAnalysis, bands: dict, within_db: float = 20.0) 
 def _highpass(stem: StemAnalysis, bands: dict) -> tuple[PluginSpec, str]:
     family = BACKING_VOCAL_HIGHPASS_HZ if stem.instrument == "vocals" and not _is_lead(stem) \
         else HIGHPASS_HZ[stem.instrument]
-    likely = {i for i, p in stem.instrument_probs.items() if p >= LIKELY_PROB and i in HIGHPASS_HZ}
+    likely = sorted(i for i, p in stem.instrument_probs.items()
+                    if p >= LIKELY_PROB and i in HIGHPASS_HZ and i != stem.instrument)
     base = min([family, *(HIGHPASS_HZ[i] for i in likely)])
     lowest = _lowest_strong_hz(stem, bands)
     cutoff = base if lowest is None else max(MIN_HIGHPASS_HZ, min(base, 0.7 * lowest))
     why = (f"{stem.instrument} parts carry little but rumble below ~{family:.0f} Hz "
            "(common practice, Izhaki 2018)")
     if base < family:
-        safest = min(likely, key=lambda i: HIGHPASS_HZ[i])
+        safest = min(likely, key=lambda i: (HIGHPASS_HZ[i], i))
         why += (f"; only {base:.0f} Hz since it may be {safest} "
                 f"({stem.instrument_probs[safest]:.2f}), which needs what lies below")
     if cutoff < base:

@@ -47,7 +47,9 @@ def test_a_held_out_song_is_played_only_with_held_out_sources(seed):
 
 
 def test_every_stem_records_its_source(tiny_dataset):
-    for meta in tiny_dataset.glob("songs/*/song.json"):
+    metas = sorted(tiny_dataset.glob("songs/*/song.json"))
+    assert metas
+    for meta in metas:
         data = json.loads(meta.read_text(encoding="utf-8"))
         assert data["palette"] == "training"
         sources = {s["source"] for s in data["stems"]}

@@ -207,3 +207,19 @@ def test_a_stem_that_may_be_a_kick_keeps_its_low_end(analysis):
     hp = plan.stems["keys"].chain[0]
     assert hp.plugin == "HighpassFilter" and hp.params["cutoff_frequency_hz"] <= 30.0
     assert any("may be drums (0.40)" in r for r in plan.stems["keys"].reasons)
+
+
+def test_a_focused_stem_inside_its_range_gets_the_focus_boost_and_says_so():
+    gain, reasons = stem_gain(_stem(-10.0, -10.0, 1.0), focused=True)
+    assert gain == pytest.approx(FOCUS_DB)
+    assert "inside its target range" in reasons[0] and f"+{FOCUS_DB:.1f} dB as the focus" in reasons[0]
+    assert "; ;" not in reasons[0] and "under its range" not in reasons[0]
+
+
+def test_a_sure_backing_vocal_keeps_its_higher_high_pass(analysis):
+    import copy
+    backing = copy.deepcopy(analysis)
+    vocals = backing.stem("vocals")
+    vocals.role, vocals.instrument_probs = "harmony", {"vocals": 0.9, "keys": 0.1}
+    hp = predict_plan(backing).stems["vocals"].chain[0]
+    assert hp.params["cutoff_frequency_hz"] == pytest.approx(150.0)
