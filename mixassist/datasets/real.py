@@ -139,13 +139,14 @@ def make_manifest(entries: list[dict]) -> dict:
             "packages": [{k: v for k, v in e.items() if k != "songs"} for e in entries], "songs": songs}
 
 
-def _package(package: RealPackage, out: Path, *, debs: Path | None) -> dict:
-    """One package's files and entry (resumed from ``audio/<package>/package.json`` when done)."""
+def _package(package: RealPackage, out: Path, *, debs: Path | None) -> None:
+    """Fetch one package into ``audio/<package>/`` with its entry ``package.json`` (skipped when
+    that exists: the folder appears only once complete)."""
     check_source(package.name)
     folder = out / "audio" / package.name
     done = folder / "package.json"
     if done.is_file():
-        return json.loads(done.read_text(encoding="utf-8"))
+        return
     with tempfile.TemporaryDirectory(prefix=f"mixassist-real-{package.name}-") as tmp:
         root = Path(tmp) / "root"
         deb = _deb(package.name, Path(tmp), debs)
@@ -199,7 +200,6 @@ def _package(package: RealPackage, out: Path, *, debs: Path | None) -> dict:
                      "copyright": f"copyright/{package.name}", "songs": songs}
             (staging / "package.json").write_text(json.dumps(entry, indent=1, ensure_ascii=False),
                                                   encoding="utf-8")
-    return entry
 
 
 def _deb(name: str, tmp: Path, debs: Path | None) -> Path:
