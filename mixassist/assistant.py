@@ -17,11 +17,28 @@ from pathlib import Path
 import numpy as np
 
 from .cache import StepCache, code_digest, content_key, file_identity
-from .errors import ParameterError, PlanError
+from .errors import AudioContentError, ParameterError, PlanError
 from .options import MixOptions
 from .utils.atomic import atomic_dir
 
 Progress = Callable[[str, float, float], None]
+#: Shortest reference song (s): its balance and tonal balance are measured over the whole of it.
+MIN_REFERENCE_S = 10.0
+
+
+def check_reference(path: str | os.PathLike) -> Path:
+    """``path`` as a usable reference (a song file or a stem folder at least
+    :data:`MIN_REFERENCE_S` long), else an :class:`~mixassist.errors.AudioError` naming it."""
+    from .audio.io import audio_info, check_file
+    from .audio.stems import stem_files
+
+    path = Path(path)
+    files = list(stem_files(path).values()) if path.is_dir() else [check_file(path)[0]]
+    duration = max(audio_info(f)["duration_s"] for f in files)
+    if duration < MIN_REFERENCE_S:
+        raise AudioContentError(f"is {duration:.1f} s long; a reference needs at least "
+                                f"{MIN_REFERENCE_S:g} s to measure its balance", path)
+    return path
 
 
 @dataclasses.dataclass
@@ -37,6 +54,8 @@ class MixResult:
     input_loudness: dict
     output_loudness: dict
     folder: Path | None = None
+    #: ``{name: (mix, sr)}`` of the references the plan moved toward (for the report's players).
+    references: dict[str, tuple[np.ndarray, int]] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """A JSON-ready summary (the full documents are ``analysis`` and ``plan``)."""
@@ -44,7 +63,7 @@ class MixResult:
                 "folder": None if self.folder is None else str(self.folder),
                 "input_loudness": self.input_loudness, "output_loudness": self.output_loudness,
                 "stems": sorted(self.stems), "version": self.plan.arrangement.version,
-                "target": self.plan.target.to_dict()}
+                "target": self.plan.target.to_dict(), "references": list(self.references)}
 
 
 class MixAssistant:
@@ -159,8 +178,35 @@ class MixAssistant:
         bar = None if progress is None else (lambda d, t: progress("separating", d, t))
         return self._separator.separate(audio, sr, progress=bar, name=name)
 
-    def plan(self, analysis, sr: int, *, plan_file: str | os.PathLike | None = None):
-        """The plan: a saved/edited one from ``plan_file``, or predicted from ``analysis``."""
+    def compare(self, song: tuple, *, progress: Progress | None = None):
+        """The balance of ``song`` (``(name, stems, sr, analysis)``) and of the options'
+        references over their common units (:func:`mixassist.analysis.reference.compare`) and
+        the references' mixes, ``(comparison, {name: (mix, sr)})``; ``(None, {})`` without
+        references. A silent reference is an :class:`~mixassist.errors.AudioContentError`."""
+        from .analysis.reference import compare
+
+        if not self.options.references:
+            return None, {}
+        analysed, mixes = [], {}
+        count = len(self.options.references)
+        for k, ref in enumerate(self.options.references, 1):
+            path = check_reference(ref)
+            step = None if progress is None else (
+                lambda label, d, t, k=k: progress(f"{label} reference {k}/{count}", d, t))
+            name, stems, rate, analysis = self.analysed(path, progress=step)
+            if analysis.loudness.integrated_lufs is None:
+                raise AudioContentError("is silent: a reference needs sound to measure", path)
+            name = name if name not in mixes and name != song[0] else f"{name} ({k})"
+            analysed.append((name, stems, rate, analysis))
+            mixes[name] = (sum(stems.values()), rate)
+        return compare(song, analysed), mixes
+
+    def plan(self, analysis, sr: int, *, plan_file: str | os.PathLike | None = None,
+             references=None, stems: dict[str, np.ndarray] | None = None):
+        """The plan: a saved/edited one from ``plan_file``, or predicted from ``analysis``
+        (toward ``references``, a :class:`~mixassist.analysis.reference.ReferenceComparison`,
+        when given: then ``stems`` are needed, to measure what the chains do to their
+        loudness, :func:`mixassist.planning.reference.calibrate`)."""
         from .planning.arrangement import plan_arrangement
         from .planning.plan import Plan
         from .planning.predict import predict_plan
@@ -175,7 +221,16 @@ class MixAssistant:
                 raise PlanError(f"{path}: {exc}") from None
             plan.check_stems([s.name for s in analysis.stems])
             return plan
-        plan = predict_plan(analysis, target=self.target, focus=self.focus, amount=self.amount)
+        plan = predict_plan(analysis, target=self.target, focus=self.focus, amount=self.amount,
+                            references=references)
+        if references is not None:
+            from .planning.reference import calibrate
+            from .rendering.render import render
+
+            if stems is None:
+                raise ParameterError("a plan toward references needs the stems to measure")
+            trial = render(plan, stems, sr, mastered=False)
+            calibrate(plan, references, analysis, trial.stems_processed, trial.mix, sr)
         arrangement = plan_arrangement(analysis, sr, version=self.version,
                                        stem_names=list(plan.stems), **self.arrangement_options)
         arrangement.apply_to(plan)
@@ -197,14 +252,22 @@ class MixAssistant:
         def step(label: str) -> Callable[[float, float], None] | None:
             return None if progress is None else (lambda d, t: progress(label, d, t))
 
+        if plan_file is not None and self.options.references:
+            raise ParameterError("a saved plan (--plan) and references (--reference) exclude "
+                                 "each other: the plan already holds its moves")
+        for ref in self.options.references:  # fail on a bad reference before any work
+            check_reference(ref)
         name, stems, rate, analysis = self.analysed(source, sr=sr, progress=progress)
-        plan = self.plan(analysis, rate, plan_file=plan_file)
+        comparison, references = self.compare((name, stems, rate, analysis), progress=progress)
+        plan = self.plan(analysis, rate, plan_file=plan_file, references=comparison,
+                         stems=stems)
         result = render(plan, stems, rate, progress=step("rendering"))  # applies the edits too
         input_mix = sum(stems.values())
         mix_result = MixResult(name=name, sr=rate, analysis=analysis, plan=result.plan,
                                mix=result.mix, stems=result.stems_processed,
                                input_loudness=measure_loudness(input_mix, rate),
-                               output_loudness=result.loudness, folder=None)
+                               output_loudness=result.loudness, folder=None,
+                               references=references)
         if out_dir is not None:
             mix_result.folder = self.write(mix_result, Path(out_dir) / name, input_mix=input_mix)
         return mix_result

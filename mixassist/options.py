@@ -6,11 +6,15 @@ message that says how to fix it, before any audio is read.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, fields
 
 from .errors import ParameterError
 from .planning.arrangement import DEFAULT_RADIO_LENGTH_S, VERSION_ALIASES, VERSIONS
 from .planning.targets import resolve_target
+
+#: The DAW exports ``mix`` can write besides its outputs.
+EXPORTS = ("reaper", "stems-zip")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,10 @@ class MixOptions:
     separation_model : separation model spec for song inputs (see
         :func:`mixassist.separation.resolve_model`); None: the default.
     device : "auto", "cpu", "cuda" or "mps" for separation.
+    references : songs (files or stem folders) to mix toward: their measured stem balance and
+        tonal balance replace the predicted balance (:mod:`mixassist.planning.reference`).
+    export : also write a DAW session: ``"reaper"`` (``session.rpp`` with the unprocessed stems
+        in ``source/``) or ``"stems-zip"`` (``stems.zip`` for any DAW); None: no export.
     """
 
     target: str | float = "spotify"
@@ -41,8 +49,16 @@ class MixOptions:
     dj_bars: int = 16
     separation_model: str | None = None
     device: str = "auto"
+    references: tuple[str, ...] = ()
+    export: str | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.references, (str, bytes, os.PathLike)) or not all(
+                isinstance(r, (str, os.PathLike)) and os.fspath(r) for r in self.references):
+            raise ParameterError(f"references must be a list of paths, got {self.references!r}")
+        object.__setattr__(self, "references", tuple(os.fspath(r) for r in self.references))
+        if self.export is not None and self.export not in EXPORTS:
+            raise ParameterError(f"unknown export {self.export!r}; use one of {', '.join(EXPORTS)}")
         try:
             amount = float(self.amount)
         except (TypeError, ValueError):

@@ -39,21 +39,28 @@ def mix(
     dj_bars: int = typer.Option(16, "--dj-bars", help="DJ intro/outro of the extended version: "
                                                       "16 or 32 bars."),
     plan: Path = typer.Option(None, "--plan", help="Apply a saved or edited plan.json."),
+    reference: list[Path] = typer.Option(
+        None, "--reference", help="A song (file or stem folder) to mix toward: its stem balance "
+                                  "and tonal balance; repeat for several (averaged)."),
+    export: str = typer.Option(None, "--export", help="Also write a DAW session: reaper "
+                                                      "(session.rpp) or stems-zip (stems.zip)."),
     model: str = options.MODEL,
     device: str = options.DEVICE,
 ) -> None:
     """Analyse SOURCE, predict a mix and arrangement, render and master it.
 
     Writes OUT/<name>/ with mix.wav, stems/*.wav (processed), analysis.json, plan.json and
-    report.html.
+    report.html (and session.rpp or stems.zip with --export).
     """
-    from ..assistant import MixAssistant
+    from ..assistant import MixAssistant, check_reference
     from ..options import MixOptions
 
     _check_input(source)
+    references = tuple(str(check_reference(r)) for r in reference or ())
     assistant = MixAssistant(MixOptions(
         separation_model=model, device=device, target=target, focus=focus, amount=amount,
-        version=version, radio_length_s=length, loop_bars=bars, dj_bars=dj_bars))
+        version=version, radio_length_s=length, loop_bars=bars, dj_bars=dj_bars,
+        references=references, export=export))
     with progress_bar(f"mixing {source.name}") as bar:
         result = assistant.process(source, out_dir=out, plan_file=plan, progress=_progress(bar))
     after = result.output_loudness

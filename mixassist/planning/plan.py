@@ -156,6 +156,10 @@ class Plan:
     (:func:`mixassist.planning.amount.blend_plan`).
     """
 
+    #: Fields mixassist writes into ``extra`` (no warning when they are read): ``reference``,
+    #: the summary of the moves toward references (:mod:`.reference`).
+    EXTENSIONS = ("reference",)
+
     sample_rate: int
     target: Target
     stems: dict[str, StemPlan] = field(default_factory=dict)

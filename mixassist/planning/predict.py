@@ -24,7 +24,9 @@ evidence. Decisions, per stem:
 * **sends** — a shared reverb bus by role and a delay bus for melodic parts (:data:`SENDS_DB`);
 * **focus** — the focus stem gets :data:`FOCUS_DB` on top of its target and the others' cuts.
 
-The master chain and loudness target come from :func:`mixassist.planning.mastering.master_chain`.
+With references (``mix --reference``) the balance and tonal balance come from them instead
+(:mod:`mixassist.planning.reference`): measured, not predicted. The master chain and loudness
+target come from :func:`mixassist.planning.mastering.master_chain`.
 ``amount`` is stored in the plan; the renderer blends the decisions with no processing
 (:mod:`mixassist.planning.amount`). Deterministic: same analysis, same plan.
 """
@@ -34,10 +36,13 @@ from __future__ import annotations
 import math
 
 from ..analysis.analyze import target_range
+from ..analysis.reference import ReferenceComparison
 from ..analysis.result import Analysis, Masking, StemAnalysis
 from ..errors import ParameterError
+from .filters import MAX_FILTER_FRACTION
 from .mastering import master_chain
 from .plan import Arrangement, BusPlan, MasterPlan, Plan, PluginSpec, StemPlan
+from .reference import master_toward, reference_moves
 from .targets import Target, resolve_target
 
 #: Largest balance correction (dB) a plan makes on its own.
@@ -93,8 +98,6 @@ MIN_MASKED_FRACTION = 0.2
 #: Cut depth (dB): half the mean masking excess, within these bounds; at most this many bands.
 CUT_RANGE_DB = (1.5, 6.0)
 MAX_CUTS = 3
-#: Filters are only placed below this fraction of the sample rate (0.5 is the Nyquist frequency).
-MAX_FILTER_FRACTION = 0.45
 #: Pan positions handed out, alternately left and right, to off-centre stems.
 PAN_STEPS = (0.3, 0.5, 0.7)
 #: A stem whose side/mid energy ratio exceeds this is already stereo: it is not panned.
@@ -386,7 +389,8 @@ def _master(analysis: Analysis, target: Target, amount: float) -> MasterPlan:
 
 
 def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify",
-                 focus: str | None = None, amount: float = 1.0) -> Plan:
+                 focus: str | None = None, amount: float = 1.0,
+                 references: ReferenceComparison | None = None) -> Plan:
     """A mix plan for the stems of ``analysis`` (see the module docstring).
 
     Parameters
@@ -395,6 +399,9 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
     target : loudness target: a preset name, a LUFS number or a :class:`Target`.
     focus : instrument or stem name kept in front; None keeps the lead vocal in front (if any).
     amount : 0..1, how much of the plan is applied when rendered (0: only the loudness target).
+    references : the song's and its references' measured balance
+        (:func:`mixassist.analysis.reference.compare`): the balance and tonal moves toward them
+        (:mod:`.reference`) replace the predicted balance; None: no reference.
 
     Returns
     -------
@@ -408,17 +415,31 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
     pans = _pans(analysis)
     gains = balance_gains(analysis, tuple(focus_names) if focus is not None else ())
     stems: dict[str, StemPlan] = {}
-    floors: dict[str, float] = {}
+    cutoffs: dict[str, float] = {}
     for stem in analysis.stems:
         hp, hp_reason = _highpass(stem, analysis.bands)
-        floors[stem.name] = hp.params["cutoff_frequency_hz"] * 1.5
+        cutoffs[stem.name] = hp.params["cutoff_frequency_hz"]
         stems[stem.name] = StemPlan(chain=[hp], reasons=[hp_reason])
+    floors = {name: 1.5 * hz for name, hz in cutoffs.items()}
+    moves = None if references is None else reference_moves(
+        references.song, references.references, sr=analysis.sample_rate, highpass_hz=cutoffs)
     for stem in analysis.stems:
         plan = stems[stem.name]
         gain, reasons = gains[stem.name]
+        if moves is not None and stem.name in moves.gains:
+            focused = focus is not None and stem.name in focus_names
+            gain = moves.gains[stem.name] + (FOCUS_DB if focused else 0.0)
+            reasons = moves.reasons[stem.name] + (
+                [f"{stem.name}: +{FOCUS_DB:.1f} dB on top as the focus"] if focused else [])
+            plan.chain += moves.eq[stem.name]
+        elif moves is not None:
+            reasons = moves.reasons.get(stem.name, []) + reasons
         plan.gain_db = gain
         plan.reasons[:0] = reasons
-        if stem.name not in focus_names:
+        if moves is not None and stem.name in moves.gains:
+            plan.reasons.append(f"{stem.name}: no masking cuts: the tonal match to the "
+                                "references sets its EQ")
+        elif stem.name not in focus_names:
             cuts, cut_reasons = _masking_cuts(stem, analysis.masking, focus_names, focus_why,
                                               floors, analysis.sample_rate)
             plan.chain += cuts
@@ -432,10 +453,15 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
         plan.sends, send_reason = _sends(stem)
         plan.reasons += [pan_reason, send_reason]
     master = _master(analysis, target, amount)
+    if moves is not None:
+        master.chain = master_toward(master.chain, moves.master_eq, glue=moves.glue)
+        master.reasons += moves.master_reasons
     sections = [{"start_s": s.start_s, "end_s": s.end_s, "label": s.label}
                 for s in analysis.sections]
     plan = Plan(sample_rate=analysis.sample_rate, target=target, stems=stems,
                 buses=_buses(analysis), master=master,
                 arrangement=Arrangement(version="full", sections=sections),
                 amount=float(amount))
+    if moves is not None:
+        plan.extra["reference"] = moves.summary
     return plan.validate()

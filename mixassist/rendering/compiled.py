@@ -25,6 +25,7 @@ import math
 
 import numpy as np
 
+from ..planning.filters import filter_sos
 from ..planning.plugins import registry
 
 #: Plugins :class:`BiquadCascade` renders.
@@ -35,42 +36,6 @@ LINEAR_FILTERS = ("HighpassFilter", "LowpassFilter", "LowShelfFilter", "PeakFilt
 #: slower to compute. 1e-15 is -300 dB, far below float32 resolution of any audible signal.
 _SNAP_BELOW = 1e-15
 _SNAP_SAMPLES = 256
-
-
-def _section(b0: float, b1: float, b2: float, a0: float, a1: float, a2: float) -> np.ndarray:
-    return np.array([b0, b1, b2, a0, a1, a2]) / a0
-
-
-def filter_sos(plugin: str, params: dict, sr: int) -> np.ndarray:
-    """Second-order section ``[b0 b1 b2 1 a1 a2]`` (``np.ndarray [shape=(6,)]``) of one
-    pedalboard filter plugin with keyword arguments ``params`` (pedalboard's defaults fill the
-    rest) at ``sr`` Hz."""
-
-    p = {name: spec.default for name, spec in registry()[plugin].items()} | params
-    frequency = float(p["cutoff_frequency_hz"])
-    if plugin in ("HighpassFilter", "LowpassFilter"):  # first order: b2 = a2 = 0
-        n = math.tan(math.pi * frequency / sr)
-        if plugin == "HighpassFilter":
-            return _section(1.0, -1.0, 0.0, n + 1.0, n - 1.0, 0.0)
-        return _section(n, n, 0.0, n + 1.0, n - 1.0, 0.0)
-    a = 10.0 ** (float(p["gain_db"]) / 40.0)
-    omega = 2.0 * math.pi * frequency / sr
-    cos_omega = math.cos(omega)
-    if plugin == "PeakFilter":
-        alpha = math.sin(omega) / (2.0 * float(p["q"]))
-        return _section(1.0 + alpha * a, -2.0 * cos_omega, 1.0 - alpha * a,
-                        1.0 + alpha / a, -2.0 * cos_omega, 1.0 - alpha / a)
-    beta = math.sin(omega) * math.sqrt(a) / float(p["q"])
-    am, ap = a - 1.0, a + 1.0
-    if plugin == "LowShelfFilter":
-        return _section(a * (ap - am * cos_omega + beta), 2.0 * a * (am - ap * cos_omega),
-                        a * (ap - am * cos_omega - beta), ap + am * cos_omega + beta,
-                        -2.0 * (am + ap * cos_omega), ap + am * cos_omega - beta)
-    if plugin == "HighShelfFilter":
-        return _section(a * (ap + am * cos_omega + beta), -2.0 * a * (am + ap * cos_omega),
-                        a * (ap + am * cos_omega - beta), ap - am * cos_omega + beta,
-                        2.0 * (am - ap * cos_omega), ap - am * cos_omega - beta)
-    raise ValueError(f"{plugin} is not one of {', '.join(LINEAR_FILTERS)}")
 
 
 def _cascade_loop(audio, sos, state, out):
