@@ -48,3 +48,8 @@ class PlanError(MixAssistError, ValueError):
 
 class MixAssistWarning(UserWarning):
     """Something is unusual but processing goes on (silent input, channel downmix, ...)."""
+
+
+class ExportError(MixAssistError, ValueError):
+    """A plan cannot be exported to a DAW session or archive (a stem without a file, a missing
+    file, a path that would not survive moving the session's folder)."""

@@ -24,6 +24,7 @@ STAGES = (
     ("planning", ("mixassist.planning",)),
     ("rendering", ("mixassist.rendering",)),
     ("report", ("mixassist.report",)),
+    ("export", ("mixassist.export",)),
     ("entry", ("mixassist.cache", "mixassist.assistant", "mixassist.batch", "mixassist.server",
                "mixassist.cli", "mixassist.__main__", "mixassist")),
 )
