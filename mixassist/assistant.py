@@ -269,11 +269,14 @@ class MixAssistant:
                                output_loudness=result.loudness, folder=None,
                                references=references)
         if out_dir is not None:
-            mix_result.folder = self.write(mix_result, Path(out_dir) / name, input_mix=input_mix)
+            mix_result.folder = self.write(mix_result, Path(out_dir) / name, input_mix=input_mix,
+                                           stems=stems)
         return mix_result
 
-    def write(self, result: MixResult, folder: Path, *, input_mix: np.ndarray) -> Path:
-        """Write the result folder atomically (see :meth:`process`)."""
+    def write(self, result: MixResult, folder: Path, *, input_mix: np.ndarray,
+              stems: dict[str, np.ndarray] | None = None) -> Path:
+        """Write the result folder atomically (see :meth:`process`); with the option ``export``
+        also the DAW session (:meth:`export`), which needs the unprocessed ``stems``."""
         from .audio.io import save_audio
         from .report import write_report
 
@@ -287,4 +290,41 @@ class MixAssistant:
             (tmp / "plan.json").write_text(result.plan.to_json() + "\n", encoding="utf-8")
             write_report(tmp / "report.html", result, input_mix=input_mix)
             (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+            if self.options.export is not None:
+                if stems is None:
+                    raise ParameterError("a DAW export needs the unprocessed stems")
+                self.export(result, tmp, stems)
         return folder
+
+    def export(self, result: MixResult, folder: Path, stems: dict[str, np.ndarray]) -> Path:
+        """Write the option ``export``'s DAW session into the result ``folder``: ``reaper``:
+        ``session.rpp`` over the unprocessed stems (after the arrangement's edits) in
+        ``source/``, so the session's faders, EQ and sends do what the plan does; ``stems-zip``:
+        ``stems.zip`` with the processed stems, those unprocessed ones and the plan."""
+        from .audio.io import save_audio
+        from .export import stems_readme, write_reaper_session, write_stems_zip
+        from .rendering.edits import apply_edits
+
+        plan = result.plan
+        edits = plan.arrangement.edits
+        dry = apply_edits(stems, result.sr, edits) if edits is not None else stems
+        (folder / "source").mkdir(exist_ok=True)
+        for name, audio in dry.items():
+            save_audio(folder / "source" / f"{name}.wav", audio, result.sr)
+        length_s = result.mix.shape[1] / result.sr
+        if self.options.export == "reaper":
+            return write_reaper_session(
+                folder / "session.rpp", plan, stem_files={n: f"source/{n}.wav" for n in dry},
+                tempo_bpm=result.analysis.tempo_bpm, sample_rate=result.sr, length_s=length_s)
+        files = {f"{result.name}/processed/{n}.wav": folder / "stems" / f"{n}.wav"
+                 for n in result.stems}
+        files |= {f"{result.name}/unprocessed/{n}.wav": folder / "source" / f"{n}.wav"
+                  for n in dry}
+        files[f"{result.name}/plan.json"] = folder / "plan.json"
+        path = write_stems_zip(folder / "stems.zip", files,
+                               readme=stems_readme(plan, tempo_bpm=result.analysis.tempo_bpm,
+                                                   title=f"mixassist stems: {result.name}"))
+        for name in dry:  # the archive holds them
+            (folder / "source" / f"{name}.wav").unlink()
+        (folder / "source").rmdir()
+        return path
