@@ -150,7 +150,7 @@ def _fmt(value, spec: str = "+.1f") -> str:
 #: Folder of the result that holds the A/B player's files, and what their names may look like
 #: (the web service serves exactly these names next to the report).
 PREVIEW_DIR = "preview"
-PREVIEW_NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\.wav")
+PREVIEW_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\.wav$")
 #: A preview whose true peak (as played) is above this is flagged, never clipped.
 PREVIEW_MAX_TRUE_PEAK_DBTP = -1.0
 _MATCH_TOLERANCE_LU = 0.001
