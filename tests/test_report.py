@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace as NS
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -189,28 +190,49 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def served_report(tmp_path):
-    """A result folder (see :func:`report_folder`) served over HTTP with range requests (uvicorn
-    and Starlette's StaticFiles in a thread, as the web service serves files); its base URL."""
+def _serve_in_thread(app):
+    """``app`` on a free local port (uvicorn in a thread): ``(base URL, server, thread)``."""
     import uvicorn
-    from starlette.applications import Starlette
-    from starlette.routing import Mount
-    from starlette.staticfiles import StaticFiles
 
-    folder = tmp_path / "song"
-    report_folder(folder)
     port = _free_port()
-    app = Starlette(routes=[Mount("/", StaticFiles(directory=folder))])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         if time.monotonic() > deadline:
-            raise AssertionError("the file server did not start in 30 s")
+            raise AssertionError("the server did not start in 30 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{port}", server, thread
+
+
+@pytest.fixture(params=["static", "service"])
+def served_report(request, tmp_path):
+    """The URL of a report with an A/B player (see :func:`report_folder`), served over HTTP with
+    range requests: "static", the result folder as plain files (Starlette's StaticFiles);
+    "service", a finished job of the web service with a token, the report at its files URL."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.staticfiles import StaticFiles
+
+    if request.param == "static":
+        folder = tmp_path / "song"
+        report_folder(folder)
+        app, path = Starlette(routes=[Mount("/", StaticFiles(directory=folder))]), "/report.html"
+    else:
+        from mixassist.server import Settings, create_app
+        from mixassist.server.jobs import new_job_id
+        from mixassist.server.worker import job_output
+
+        app = create_app(Settings(data_dir=tmp_path / "data", workers=0, token="s3cret"))
+        job_id = new_job_id()
+        app.state.store.add(job_id, kind="stems", display_name="song.zip", options={})
+        report_folder(job_output(tmp_path / "data", job_id))
+        app.state.store.claim("test")
+        app.state.store.finish(job_id)
+        path = f"/api/jobs/{job_id}/files/report?token=s3cret"
+    base, server, thread = _serve_in_thread(app)
+    yield base + path
     server.should_exit = True
     thread.join(30)
 
@@ -248,7 +270,7 @@ def test_ab_toggle_in_headless_chromium(served_report, tmp_path):
             page = browser.new_page(viewport={"width": 960, "height": 700})
             errors = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(served_report + "/report.html")
+            page.goto(served_report)
             page.wait_for_function("Array.from(document.querySelectorAll('#ab audio'))"
                                    ".every(a => a.readyState >= 1)", timeout=30_000)
             sources = page.eval_on_selector_all("#ab audio", "els => els.map(e => e.src)")
@@ -283,13 +305,14 @@ def test_ab_toggle_in_headless_chromium(served_report, tmp_path):
         assert after["time"] > playing[0]["time"] + 0.2, (version, state, later)  # it plays on
     assert now_text.startswith("before: -30.0 LUFS")
     assert (tmp_path / "report_ab.png").stat().st_size > 5_000
-    if os.environ.get("MIXASSIST_UPDATE_DOCS_IMAGES"):
+    if os.environ.get("MIXASSIST_UPDATE_DOCS_IMAGES") and "token" not in served_report:
         DOCS_IMAGE.parent.mkdir(exist_ok=True)
         shutil.copyfile(tmp_path / "report_ab.png", DOCS_IMAGE)
 
     # what the browser played, fetched from the server: every version within 0.5 LU
-    assert [s.rsplit("/", 2)[-2:] for s in sources] == [
-        ["preview", "before.wav"], ["preview", "after.wav"], ["preview", "reference.wav"]]
+    report_dir = urlsplit(served_report).path.rsplit("/", 1)[0]
+    assert [urlsplit(s).path for s in sources] == [
+        f"{report_dir}/preview/{name}.wav" for name in ("before", "after", "reference")]
     loudness = []
     for k, url in enumerate(sources):
         response = httpx.get(url, timeout=30)
