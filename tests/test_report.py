@@ -249,7 +249,7 @@ _RECORD_CLICK_JS = """() => document.querySelectorAll('#ab button[data-version]'
 
 @pytest.mark.slow
 def test_ab_toggle_in_headless_chromium(served_report, tmp_path):
-    """Play, switch Before -> After -> Reference -> Before: each click keeps the playback position
+    """Play, switch Before -> After -> Reference -> Before -> After: each click keeps the playback position
     (within 0.3 s), only one version plays, and the served previews are within 0.5 LU."""
     import httpx
 
@@ -279,7 +279,7 @@ def test_ab_toggle_in_headless_chromium(served_report, tmp_path):
             page.wait_for_function("document.getElementById('ab-before').currentTime > 1.0",
                                    timeout=15_000)
             switches = []
-            for version in ("after", "reference", "before"):
+            for version in ("after", "reference", "before", "after"):
                 page.click(f'#ab button[data-version="{version}"]')
                 clicked = page.evaluate("window.__clicked")
                 state = page.evaluate(_STATE_JS)
@@ -303,7 +303,7 @@ def test_ab_toggle_in_headless_chromium(served_report, tmp_path):
         after = next(s for s in later if s["version"] == version)
         assert [s["version"] for s in later if not s["paused"]] == [version]
         assert after["time"] > playing[0]["time"] + 0.2, (version, state, later)  # it plays on
-    assert now_text.startswith("before: -30.0 LUFS")
+    assert now_text == "after: -12.0 LUFS, played -18.0 dB for the comparison"
     assert (tmp_path / "report_ab.png").stat().st_size > 5_000
     if os.environ.get("MIXASSIST_UPDATE_DOCS_IMAGES") and "token" not in served_report:
         DOCS_IMAGE.parent.mkdir(exist_ok=True)
