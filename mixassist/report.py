@@ -5,17 +5,26 @@ platform, dynamics, mono compatibility, stereo balance, muddy or harsh bands, le
 with a concrete suggestion; then loudness before/after against every platform, stem levels
 (current vs target), tonal balance before/after, the sections, and every plan decision with its
 reason.
+
+Its "Listen" section is an A/B player: before, after and any reference, each loudness-matched
+(:func:`loudness_matched`, written by :func:`write_previews` as ``preview/<slug>.wav``), one
+transport, and one click switches the audible version at the same playback position.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
+import math
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from .errors import AudioContentError, ParameterError
 from .planning.targets import PRESETS
 from .utils.atomic import write_text_atomic
 
@@ -136,8 +145,286 @@ def _fmt(value, spec: str = "+.1f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def render_report(result, *, input_mix: np.ndarray) -> str:
-    """The report page of a :class:`mixassist.assistant.MixResult` as HTML text."""
+# --- the A/B player: loudness-matched previews ---------------------------------------------------
+
+#: Folder of the result that holds the A/B player's files, and what their names may look like
+#: (the web service serves exactly these names next to the report).
+PREVIEW_DIR = "preview"
+PREVIEW_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\.wav$")
+#: A preview whose true peak (as played) is above this is flagged, never clipped.
+PREVIEW_MAX_TRUE_PEAK_DBTP = -1.0
+_MATCH_TOLERANCE_LU = 0.001
+
+
+@dataclasses.dataclass(frozen=True)
+class Preview:
+    """One version of the report's A/B player, as written by :func:`write_previews`.
+
+    label : "before", "after", "reference", "reference 1", ...
+    path : the file, relative to the result folder (``"preview/after.wav"``).
+    original_lufs : the version's own integrated loudness (LUFS).
+    gain_db : the gain applied for the comparison (dB; 0 or negative).
+    lufs : its integrated loudness as played (the common loudness, LUFS).
+    true_peak_dbtp : its true peak as played (dBTP); see :attr:`over`.
+    duration_s : its length (s).
+    subtype : how the WAV stores samples ("PCM_16", or "FLOAT" where the audio exceeds full scale).
+    """
+
+    label: str
+    path: str
+    original_lufs: float
+    gain_db: float
+    lufs: float
+    true_peak_dbtp: float
+    duration_s: float
+    subtype: str = "PCM_16"
+
+    @property
+    def over(self) -> bool:
+        """True when the version still exceeds -1 dBTP as played (it is flagged, not clipped)."""
+        return self.true_peak_dbtp > PREVIEW_MAX_TRUE_PEAK_DBTP
+
+    @property
+    def note(self) -> str:
+        """``"after: -14.0 LUFS, played -6.2 dB for the comparison"``."""
+        played = ("played as it is (0.0 dB)" if abs(self.gain_db) < 0.05
+                  else f"played {self.gain_db:+.1f} dB")
+        text = f"{self.label}: {self.original_lufs:.1f} LUFS, {played} for the comparison"
+        if self.over:
+            text += (f"; true peak {self.true_peak_dbtp:+.1f} dBTP as played, above "
+                     f"{PREVIEW_MAX_TRUE_PEAK_DBTP:g} dBTP: it may distort (not clipped here)")
+        return text
+
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "over": self.over}
+
+
+def comparison_tracks(before: np.ndarray, after: np.ndarray,
+                      references: Iterable[np.ndarray] = ()) -> dict[str, np.ndarray]:
+    """The labelled versions of the A/B player: ``{"before", "after"}`` and ``"reference"`` for
+    one reference, ``"reference 1"``, ``"reference 2"``, ... for several (all at one rate)."""
+    tracks = {"before": before, "after": after}
+    references = list(references)
+    for k, reference in enumerate(references, 1):
+        tracks["reference" if len(references) == 1 else f"reference {k}"] = reference
+    return tracks
+
+
+def preview_slug(label: str) -> str:
+    """File stem of a version's preview: ``"reference 2"`` -> ``"reference-2"``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:62]
+    if not slug:
+        raise ParameterError(f"the version label {label!r} needs a letter or a digit (it names "
+                             f"its file {PREVIEW_DIR}/<label>.wav)")
+    return slug
+
+
+def _matched(tracks: Mapping[str, np.ndarray], sr: int):
+    """``{label: (cache, gain_db, original_lufs)}`` with every version at the quietest's
+    integrated loudness; the gain is refined on the gated block powers, so blocks that cross the
+    -70 LUFS absolute gate under the gain do not leave a version off the common loudness."""
+    from .loudness import LoudnessCache
+
+    if not tracks:
+        raise ParameterError("loudness matching needs at least one track, e.g. "
+                             "{'before': input_mix, 'after': mix}")
+    caches, original = {}, {}
+    for label, audio in tracks.items():
+        try:
+            cache = LoudnessCache(audio, sr)
+        except AudioContentError as exc:
+            raise AudioContentError(f"the {label!r} track: {exc}") from None
+        lufs = cache.integrated_lufs()
+        if not math.isfinite(lufs):
+            raise AudioContentError(f"the {label!r} track is silent (no 400 ms block above the "
+                                    f"-70 LUFS gate): it has no loudness to match; leave it out")
+        caches[label], original[label] = cache, lufs
+    common = min(original.values())
+    out = {}
+    for label, cache in caches.items():
+        gain = common - original[label]
+        for _ in range(8):  # a few Newton steps at most; one where no block crosses the gate
+            error = common - cache.integrated_lufs(gain)
+            if not math.isfinite(error) or abs(error) <= _MATCH_TOLERANCE_LU:
+                break
+            gain += error
+        out[label] = (cache, gain, original[label])
+    return out
+
+
+def loudness_matched(tracks: Mapping[str, np.ndarray],
+                     sr: int) -> dict[str, tuple[np.ndarray, float, float]]:
+    """Every version at one integrated loudness, for a fair comparison.
+
+    Parameters
+    ----------
+    tracks : ``{label: np.ndarray [shape=(channels, samples)]}``, e.g. ``{"before": input_mix,
+        "after": mix, "reference": ref}`` (see :func:`comparison_tracks`); lengths and channel
+        counts may differ, the sample rate may not (resample a reference first).
+    sr : sample rate (Hz).
+
+    Returns
+    -------
+    ``{label: (audio, gain_db, original_lufs)}`` in the order given: ``audio`` (float32) is the
+    version gained by ``gain_db`` to the quietest version's integrated loudness (BS.1770-4), so
+    nothing is raised and nothing clips that did not already; ``original_lufs`` is its own
+    loudness. A version that still exceeds -1 dBTP is left as it is (never clipped):
+    :func:`write_previews` flags it (:attr:`Preview.over`).
+
+    Raises :class:`~mixassist.errors.AudioContentError` naming a silent track.
+    """
+    out = {}
+    for label, (cache, gain, lufs) in _matched(tracks, sr).items():
+        out[label] = ((cache.audio * np.float32(10.0 ** (gain / 20.0))).astype(np.float32),
+                      float(gain), float(lufs))
+    return out
+
+
+def write_previews(folder: str | Path, tracks: Mapping[str, np.ndarray], sr: int) -> list[Preview]:
+    """Write the A/B player's loudness-matched versions to ``folder/preview/<slug>.wav``.
+
+    ``tracks`` as for :func:`loudness_matched`; ``folder`` is the result folder (the caller's
+    atomic temporary one: each file is also written atomically). Returns the
+    :class:`Preview` of each version, in order, for :func:`render_report`.
+
+    The files are 16-bit PCM WAV: a preview is only listened to, 16 bits keep its noise floor
+    about 96 dB below full scale (more than 60 dB under even a -30 LUFS version), every browser
+    decodes it, and it is half the size of the 32-bit float ``mix.wav``. A version whose samples
+    exceed full scale (possible only where the quietest version already did, since nothing is
+    raised) is written as 32-bit float instead, so the file never clips it.
+    """
+    from .audio.io import save_audio
+
+    slugs = [preview_slug(label) for label in tracks]
+    if len(set(slugs)) < len(slugs):
+        raise ParameterError(f"the version labels {list(tracks)} give the same file name twice; "
+                             f"make them differ in a letter or a digit")
+    matched = _matched(tracks, sr)
+    target = Path(folder) / PREVIEW_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    previews = []
+    for slug, (label, (cache, gain, lufs)) in zip(slugs, matched.items()):
+        audio = (cache.audio * np.float32(10.0 ** (gain / 20.0))).astype(np.float32)
+        played = cache.report(gain)
+        subtype = "FLOAT" if played["sample_peak_dbfs"] > 0.0 else "PCM_16"
+        save_audio(target / f"{slug}.wav", audio, sr, subtype=subtype)
+        previews.append(Preview(label=label, path=f"{PREVIEW_DIR}/{slug}.wav",
+                                original_lufs=float(lufs), gain_db=float(gain),
+                                lufs=float(played["integrated_lufs"]),
+                                true_peak_dbtp=float(played["true_peak_dbtp"]),
+                                duration_s=float(played["duration_s"]), subtype=subtype))
+    return previews
+
+
+#: The A/B player's script (plain, inline). One transport (play/pause, position slider) drives
+#: the active version; choosing another pauses the active one, moves the new one to the same
+#: ``currentTime`` and, if playback was running, starts it, so only one version is ever audible.
+#: Under the web service a ``?token=`` of the page is passed on to the audio files and links.
+_AB_JS = """(() => {
+  const root = document.getElementById('ab');
+  const players = Array.from(root.querySelectorAll('audio'));
+  const choices = Array.from(root.querySelectorAll('button[data-version]'));
+  const play = document.getElementById('ab-play');
+  const position = document.getElementById('ab-position');
+  const clock = document.getElementById('ab-time');
+  const now = document.getElementById('ab-now');
+  const token = new URLSearchParams(location.search).get('token');
+  if (token) {
+    const q = '?token=' + encodeURIComponent(token);
+    players.forEach(p => { p.src = p.getAttribute('src') + q; });
+    root.querySelectorAll('a[href]').forEach(a => { a.href = a.getAttribute('href') + q; });
+  }
+  let active = players[0];
+  const fmt = s => isFinite(s) ? Math.floor(s / 60) + ':' + String(Math.floor(s % 60)).padStart(2, '0') : '-:--';
+  function show() {
+    play.textContent = active.paused ? 'Play' : 'Pause';
+    if (isFinite(active.duration)) position.max = active.duration;
+    position.value = active.currentTime;
+    clock.textContent = fmt(active.currentTime) + ' / ' + fmt(active.duration);
+    now.textContent = active.dataset.note;
+    choices.forEach(b => b.setAttribute('aria-pressed', String(b.dataset.version === active.dataset.version)));
+  }
+  function choose(version) {
+    const next = players.find(p => p.dataset.version === version);
+    if (!next || next === active) return;
+    const time = active.currentTime, playing = !active.paused;
+    active.pause();
+    next.currentTime = isFinite(next.duration) ? Math.min(time, next.duration) : time;
+    active = next;
+    if (playing) next.play();
+    show();
+  }
+  players.forEach(p => {
+    p.addEventListener('play', () => players.forEach(o => { if (o !== p) o.pause(); }));
+    for (const e of ['play', 'pause', 'ended', 'timeupdate', 'loadedmetadata', 'seeked'])
+      p.addEventListener(e, () => { if (p === active) show(); });
+  });
+  choices.forEach(b => b.addEventListener('click', () => choose(b.dataset.version)));
+  play.addEventListener('click', () => { if (active.paused) active.play(); else active.pause(); });
+  position.addEventListener('input', () => { active.currentTime = Number(position.value); });
+  show();
+})();"""
+
+_PLAIN_FILES = ('<p>The files at their own level, unmatched: '
+                '<a href="input.wav" download>input.wav</a> (before, the input as it came) and '
+                '<a href="mix.wav" download>mix.wav</a> (after, mixassist).</p>')
+
+
+def _duration(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+
+def _listen_section(previews: list[Preview] | None) -> str:
+    """The "Listen" section: the A/B player of ``previews``, or (None) two plain players."""
+    if previews is None:
+        return ('<h2>Listen</h2><p>Before (the input as it came): '
+                '<audio controls src="input.wav"></audio></p>\n'
+                '<p>After (mixassist): <audio controls src="mix.wav"></audio></p>')
+    if not previews:
+        raise ParameterError("the A/B player needs at least one preview (see write_previews), "
+                             "or previews=None for the plain players")
+    common = min(p.lufs for p in previews)
+    longest = max(p.duration_s for p in previews)
+    e = html.escape
+    buttons, players, rows = [], [], []
+    for k, p in enumerate(previews):
+        slug = e(Path(p.path).stem)
+        name = e(p.label[:1].upper() + p.label[1:])
+        buttons.append(f'<button type="button" data-version="{slug}" '
+                       f'aria-pressed="{"true" if k == 0 else "false"}">{name}</button>')
+        players.append(f'<audio id="ab-{slug}" data-version="{slug}" data-note="{e(p.note)}" '
+                       f'preload="auto" src="{e(p.path)}"></audio>')
+        rows.append([p.label, f"{p.original_lufs:.1f}", f"{p.gain_db:+.1f}", f"{p.lufs:.1f}",
+                     f"{p.true_peak_dbtp:+.1f}" + (" (above -1 dBTP: may distort)" if p.over
+                                                   else "")])
+    table = _table(["version", "own loudness (LUFS)", "gain for the comparison (dB)",
+                    "as played (LUFS)", "true peak as played (dBTP)"], rows)
+    links = ", ".join(f'<a href="{e(p.path)}">{e(p.label)}</a>' for p in previews)
+    return f"""<h2>Listen</h2><div id="ab">
+<p class="ab-note">Louder always sounds better: a version played a few dB louder seems fuller,
+brighter and closer even when it is not the better mix. So every version here plays at one
+integrated loudness, {common:.1f} LUFS (the quietest one's, so nothing is raised into clipping),
+and each shows its own loudness and the true gain applied for the comparison. One click switches
+the version you hear at the same point of the song.</p>
+<div class="ab-choices" role="group" aria-label="version">{"".join(buttons)}</div>
+<div class="ab-transport"><button type="button" id="ab-play">Play</button>
+<input type="range" id="ab-position" min="0" max="{longest:.2f}" step="0.01" value="0"
+aria-label="position"> <span id="ab-time">0:00 / {_duration(previews[0].duration_s)}</span></div>
+<p id="ab-now" aria-live="polite">{e(previews[0].note)}</p>
+{"".join(players)}
+{table}
+<noscript><p>The player needs JavaScript; the matched files: {links}.</p></noscript>
+{_PLAIN_FILES}
+</div><script>{_AB_JS}</script>"""
+
+
+def render_report(result, *, input_mix: np.ndarray, previews: list[Preview] | None = None) -> str:
+    """The report page of a :class:`mixassist.assistant.MixResult` as HTML text.
+
+    ``previews`` (from :func:`write_previews`, files next to the report) make the "Listen"
+    section an A/B player of the loudness-matched versions; None gives two plain players of
+    ``input.wav`` and ``mix.wav``.
+    """
 
     analysis, plan, sr = result.analysis, result.plan, result.sr
     before, after = result.input_loudness, result.output_loudness
@@ -210,15 +497,19 @@ def render_report(result, *, input_mix: np.ndarray) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>mixassist report: {html.escape(result.name)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}}
 table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}
-th{{background:#f4f4f4}}img{{max-width:100%}}</style></head><body>
+th{{background:#f4f4f4}}img{{max-width:100%}}
+#ab button{{font:inherit;padding:.3em .9em;margin:0 .3em .3em 0;border:1px solid #888;
+border-radius:.3em;background:#fff}}
+#ab button[aria-pressed=true]{{background:#246;color:#fff;border-color:#246}}
+.ab-transport{{display:flex;align-items:center;gap:.6em}}#ab-position{{flex:1}}
+.ab-note{{color:#444}}</style></head><body>
 <h1>mixassist report: {html.escape(result.name)}</h1>
 <p>Target: {html.escape(plan.target.name)} ({plan.target.lufs:g} LUFS, true peak
 &le; {plan.target.true_peak_dbtp:g} dBTP). Version: {html.escape(plan.arrangement.version)}.
 Sample rate {sr} Hz, {analysis.duration_s:.1f} s, tempo {_fmt(analysis.tempo_bpm, '.1f')} BPM,
 key {html.escape(str(analysis.key))}.</p>
 <h2>Mix check of the input</h2>{_table(["status", "finding", "suggestion"], check_rows)}
-<h2>Listen</h2><p>Before (the input as it came): <audio controls src="input.wav"></audio></p>
-<p>After (mixassist): <audio controls src="mix.wav"></audio></p>
+{_listen_section(previews)}
 <h2>Loudness against every platform (LUFS / dBTP)</h2>
 {_table(["platform", "target", "input", "mix", "platform gain on the mix"], platforms)}
 <h2>Stem levels (LU relative to the mix)</h2>
@@ -236,7 +527,8 @@ masker-to-signal ratio; cuts on the masking stems are in the decisions below).</
 """
 
 
-def write_report(path: str | Path, result, *, input_mix: np.ndarray) -> Path:
-    """Write ``report.html`` for ``result`` atomically."""
-    write_text_atomic(path, render_report(result, input_mix=input_mix))
+def write_report(path: str | Path, result, *, input_mix: np.ndarray,
+                 previews: list[Preview] | None = None) -> Path:
+    """Write ``report.html`` for ``result`` atomically (``previews``: see :func:`render_report`)."""
+    write_text_atomic(path, render_report(result, input_mix=input_mix, previews=previews))
     return Path(path)

@@ -26,6 +26,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from ..errors import MixAssistError
 from ..options import MixOptions
+from ..report import PREVIEW_DIR, PREVIEW_NAME_PATTERN
 from ..utils.atomic import atomic_path
 from .jobs import JOB_ID_PATTERN, JobStore, new_job_id
 from .pages import job_page, upload_page
@@ -81,6 +82,8 @@ _FILES = {
 }
 JobId = Annotated[str, PathParam(description="A job id as returned by POST /api/jobs.",
                                  pattern=JOB_ID_PATTERN.pattern)]
+PreviewName = Annotated[str, PathParam(description="A file of the report's A/B player.",
+                                       pattern=PREVIEW_NAME_PATTERN.pattern)]
 
 
 def _display_name(filename: str | None) -> str:
@@ -238,6 +241,19 @@ def create_app(settings: Settings) -> FastAPI:
         if kind not in (FileKind.mix, FileKind.input):
             raise HTTPException(404, "no such file")
         return result_file(job_id, kind)
+
+    @app.get("/api/jobs/{job_id}/files/preview/{name}", dependencies=auth,
+             include_in_schema=False)
+    def get_preview_for_report(job_id: JobId, name: PreviewName) -> FileResponse:
+        """The report's A/B player refers to ``preview/<name>.wav`` next to it."""
+        job = find(job_id)
+        if job["status"] != "done":
+            raise HTTPException(409, f"the job is {job['status']}; its files exist once it is done")
+        folder = (job_output(data, job_id) / PREVIEW_DIR).resolve()
+        path = (folder / name).resolve()
+        if path.parent != folder or not path.is_file():
+            raise HTTPException(404, "no such file")
+        return FileResponse(path, media_type="audio/wav")
 
     @app.get("/api/jobs/{job_id}/files/{kind}", dependencies=auth, tags=["jobs"])
     def get_file(job_id: JobId, kind: FileKind) -> FileResponse:
