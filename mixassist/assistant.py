@@ -277,8 +277,9 @@ class MixAssistant:
               stems: dict[str, np.ndarray] | None = None) -> Path:
         """Write the result folder atomically (see :meth:`process`); with the option ``export``
         also the DAW session (:meth:`export`), which needs the unprocessed ``stems``."""
+        from .audio.convert import resample
         from .audio.io import save_audio
-        from .report import write_report
+        from .report import comparison_tracks, write_previews, write_report
 
         with atomic_dir(folder) as tmp:
             (tmp / "stems").mkdir()
@@ -288,7 +289,11 @@ class MixAssistant:
             save_audio(tmp / "input.wav", input_mix, result.sr)  # the "before" of the report
             (tmp / "analysis.json").write_text(result.analysis.to_json() + "\n", encoding="utf-8")
             (tmp / "plan.json").write_text(result.plan.to_json() + "\n", encoding="utf-8")
-            write_report(tmp / "report.html", result, input_mix=input_mix)
+            references = [audio if rate == result.sr else resample(audio, rate, result.sr)
+                          for audio, rate in result.references.values()]
+            previews = write_previews(tmp, comparison_tracks(input_mix, result.mix, references),
+                                      result.sr)
+            write_report(tmp / "report.html", result, input_mix=input_mix, previews=previews)
             (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
             if self.options.export is not None:
                 if stems is None:
