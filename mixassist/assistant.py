@@ -28,9 +28,14 @@ MIN_REFERENCE_S = 10.0
 
 def check_reference(path: str | os.PathLike) -> Path:
     """``path`` as a usable reference (a song file or a stem folder at least
-    :data:`MIN_REFERENCE_S` long), else an :class:`~mixassist.errors.AudioError` naming it."""
-    from .audio.io import audio_info, check_file
+    :data:`MIN_REFERENCE_S` long, not silent), else an :class:`~mixassist.errors.AudioError`
+    naming it. Reads the audio once (a silent one has no balance to measure)."""
+    import warnings
+
+    from .audio.convert import to_channels
+    from .audio.io import audio_info, check_file, load_audio
     from .audio.stems import stem_files
+    from .loudness import integrated_loudness
 
     path = Path(path)
     files = list(stem_files(path).values()) if path.is_dir() else [check_file(path)[0]]
@@ -38,6 +43,12 @@ def check_reference(path: str | os.PathLike) -> Path:
     if duration < MIN_REFERENCE_S:
         raise AudioContentError(f"is {duration:.1f} s long; a reference needs at least "
                                 f"{MIN_REFERENCE_S:g} s to measure its balance", path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "input is silent" is the error below
+        loud = [integrated_loudness(to_channels(audio, 2), rate)
+                for audio, rate in (load_audio(f) for f in files)]
+    if not any(np.isfinite(v) for v in loud):
+        raise AudioContentError("is silent: a reference needs sound to measure", path)
     return path
 
 
@@ -182,7 +193,7 @@ class MixAssistant:
         """The balance of ``song`` (``(name, stems, sr, analysis)``) and of the options'
         references over their common units (:func:`mixassist.analysis.reference.compare`) and
         the references' mixes, ``(comparison, {name: (mix, sr)})``; ``(None, {})`` without
-        references. A silent reference is an :class:`~mixassist.errors.AudioContentError`."""
+        references (:meth:`process` has checked them, :func:`check_reference`)."""
         from .analysis.reference import compare
 
         if not self.options.references:
@@ -190,12 +201,10 @@ class MixAssistant:
         analysed, mixes = [], {}
         count = len(self.options.references)
         for k, ref in enumerate(self.options.references, 1):
-            path = check_reference(ref)
+            path = Path(ref)
             step = None if progress is None else (
                 lambda label, d, t, k=k: progress(f"{label} reference {k}/{count}", d, t))
             name, stems, rate, analysis = self.analysed(path, progress=step)
-            if analysis.loudness.integrated_lufs is None:
-                raise AudioContentError("is silent: a reference needs sound to measure", path)
             name = name if name not in mixes and name != song[0] else f"{name} ({k})"
             analysed.append((name, stems, rate, analysis))
             mixes[name] = (sum(stems.values()), rate)
@@ -229,7 +238,7 @@ class MixAssistant:
 
             if stems is None:
                 raise ParameterError("a plan toward references needs the stems to measure")
-            trial = render(plan, stems, sr, mastered=False)
+            trial = render(plan, stems, sr)
             calibrate(plan, references, analysis, trial.stems_processed, trial.mix, sr)
         arrangement = plan_arrangement(analysis, sr, version=self.version,
                                        stem_names=list(plan.stems), **self.arrangement_options)

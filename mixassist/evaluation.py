@@ -3,7 +3,8 @@
 - **Tonal change** (:func:`tonal_change_db`): octave-band levels (63 Hz-8 kHz, power spectrum of
   the mono sum) of the output against the input after loudness matching (the output moved by the
   difference of integrated loudness, ITU-R BS.1770-4); the RMS over bands of the difference, dB.
-  A change of gain alone scores 0.
+  A change of gain alone scores 0. **Tonal distance** (:func:`tonal_distance_db`) compares the
+  shapes only (the mean band difference removed): how far one tonal balance is from another.
 - **Balance restoration** (:func:`restoration_errors`): every stem of a balanced mix is moved by a
   known perturbation ``p`` (dB); an estimate answers with a gain ``g`` per stem. The stem ends
   ``e = p + g`` away from the producer's balance; only the balance counts, so the error of a stem
@@ -57,6 +58,13 @@ def tonal_change_db(before: np.ndarray, after: np.ndarray, sr: int) -> float:
     offset = integrated_loudness(before, sr) - integrated_loudness(after, sr)
     diff = octave_band_levels(after, sr) + offset - octave_band_levels(before, sr)
     return float(np.sqrt(np.mean(diff ** 2)))
+
+
+def tonal_distance_db(a: np.ndarray, b: np.ndarray, sr: int) -> float:
+    """Distance (dB) of two tonal balances: RMS over octave bands of ``b``'s levels minus
+    ``a``'s, less the mean difference (the shape only: level and length do not count)."""
+    diff = octave_band_levels(b, sr) - octave_band_levels(a, sr)
+    return float(np.sqrt(np.mean((diff - diff.mean()) ** 2)))
 
 
 def restoration_errors(perturbation_db: dict[str, float], gain_db: dict[str, float]) -> dict[str, float]:

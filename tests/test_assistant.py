@@ -49,7 +49,8 @@ def test_mix_stem_folder_writes_every_output(tmp_path):
     assert all(stem["reasons"] for stem in plan["stems"].values())
     report = (folder / "report.html").read_text()
     assert "Mix check of the input" in report and "data:image/png;base64," in report
-    assert 'src="input.wav"' in report and 'src="mix.wav"' in report  # before/after players
+    assert 'href="input.wav"' in report and 'href="mix.wav"' in report  # unmatched downloads
+    assert 'src="preview/before.wav"' in report and 'src="preview/after.wav"' in report  # A/B
     before, _ = load_audio(folder / "input.wav")
     stems_in = [load_audio(p)[0] for p in sorted(song.iterdir())]
     assert np.allclose(before, sum(stems_in), atol=1e-6)

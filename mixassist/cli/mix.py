@@ -52,15 +52,14 @@ def mix(
     Writes OUT/<name>/ with mix.wav, stems/*.wav (processed), analysis.json, plan.json and
     report.html (and session.rpp or stems.zip with --export).
     """
-    from ..assistant import MixAssistant, check_reference
+    from ..assistant import MixAssistant
     from ..options import MixOptions
 
     _check_input(source)
-    references = tuple(str(check_reference(r)) for r in reference or ())
     assistant = MixAssistant(MixOptions(
         separation_model=model, device=device, target=target, focus=focus, amount=amount,
         version=version, radio_length_s=length, loop_bars=bars, dj_bars=dj_bars,
-        references=references, export=export))
+        references=tuple(str(r) for r in reference or ()), export=export))
     with progress_bar(f"mixing {source.name}") as bar:
         result = assistant.process(source, out_dir=out, plan_file=plan, progress=_progress(bar))
     after = result.output_loudness

@@ -243,15 +243,15 @@ def reference_moves(song: BalanceProfile, references: list[BalanceProfile], *, s
 
 
 def calibrate(plan: Plan, comparison: ReferenceComparison, analysis: Analysis,
-              processed: dict[str, np.ndarray], premaster: np.ndarray, sr: int) -> Plan:
+              processed: dict[str, np.ndarray], mix: np.ndarray, sr: int) -> Plan:
     """Correct ``plan``'s moves by what a trial render of it measured (in place, and returned).
 
     The plan cannot know beforehand what its EQ and compression do to each unit's loudness, nor
-    what its bus returns add to the mix's tonal balance: ``processed`` (the trial's processed
-    stems, ``(channels, samples)`` at ``sr`` Hz) give each unit's level re their sum, whose
-    distance from the references' (less its mean: only the balance counts) is taken off its
-    stems' gains; ``premaster`` (the trial's mix before the master chain) gives the tonal
-    balance the master EQ is set from, in place of the predicted one.
+    what its bus returns and the loudness stage do to the mix's tonal balance: ``processed``
+    (the trial's processed stems, ``(channels, samples)`` at ``sr`` Hz) give each unit's level
+    re their sum, whose distance from the references' (less its mean: only the balance counts)
+    is taken off its stems' gains; ``mix`` (the trial's mastered mix) gives what is left of the
+    tonal distance to the references, added to the master's tonal match.
     """
     summary = plan.extra["reference"]
     targets = unit_targets(comparison.references)
@@ -273,8 +273,10 @@ def calibrate(plan: Plan, comparison: ReferenceComparison, analysis: Analysis,
                                        "(what its EQ and compression do to its loudness)")
         info["gain_db"] = plan.stems[info["stems"][0]].gain_db
         info["trial_error_db"] = round(errors[unit] - mean, 2)
-    eq, text = master_match(tonal_balance(premaster, sr)[0], comparison.references, sr,
-                            how="measured on a trial render")
+    current = band_response_db([s for s in plan.master.chain if _is_match(s)],
+                               OCTAVE_CENTRES_HZ, sr)
+    eq, text = master_match(tonal_balance(mix, sr)[0], comparison.references, sr,
+                            how="measured on a trial render, mastered", start_db=current)
     glue = any(_is_glue(spec) for spec in plan.master.chain)
     plan.master.chain = master_toward(plan.master.chain, eq, glue=glue)
     plan.master.reasons = [text if r.startswith(MASTER_EQ_REASON) else r
@@ -282,16 +284,18 @@ def calibrate(plan: Plan, comparison: ReferenceComparison, analysis: Analysis,
     return plan
 
 
-def master_match(octave_db, references: list[BalanceProfile], sr: int, *, how: str
-                 ) -> tuple[list[PluginSpec], str]:
+def master_match(octave_db, references: list[BalanceProfile], sr: int, *, how: str,
+                 start_db: np.ndarray | None = None) -> tuple[list[PluginSpec], str]:
     """The master EQ that moves a mix of octave balance ``octave_db`` (dB re total power) to the
     references' mean, at most +-:data:`MAX_MASTER_EQ_DB` per band, and its reason (``how``
-    says where ``octave_db`` came from)."""
+    says where ``octave_db`` came from); ``start_db`` is the band response of a master EQ the
+    mix already went through, which the new one replaces."""
     n = len(references)
     over = f"{n} reference{'s' if n > 1 else ''}"
     wanted = np.mean([ref.octave_db for ref in references], axis=0)
-    correction = tonal_correction(octave_db, wanted, usable=np.ones(wanted.size, bool),
-                                  limit_db=MAX_MASTER_EQ_DB)
+    start = np.zeros(wanted.size) if start_db is None else np.asarray(start_db)
+    correction = np.clip(start + tonal_correction(octave_db, wanted, usable=np.ones(
+        wanted.size, bool), limit_db=2 * MAX_MASTER_EQ_DB), -MAX_MASTER_EQ_DB, MAX_MASTER_EQ_DB)
     if np.abs(correction).max() < MIN_EQ_DB:
         return [], (f"{MASTER_EQ_REASON}: none needed, the mix ({how}) is within {MIN_EQ_DB} "
                     f"dB per octave band of the {over}' tonal balance")

@@ -26,7 +26,6 @@ import numpy as np
 
 from ..audio.convert import to_channels, validate_audio
 from ..errors import PlanError
-from ..loudness import measure_loudness
 from ..planning.amount import blend_plan
 from ..planning.plan import Plan, StemPlan
 from .automation import GainCurve
@@ -48,15 +47,15 @@ class RenderResult:
 
     ``mix`` and every ``stems_processed`` entry: np.ndarray [shape=(2, samples), dtype=float32]
     at ``sr`` Hz, as long as the input stems. ``plan`` is the plan as rendered (its
-    ``master.reasons`` tell what the loudness stage did; ``mastering`` is None for a render
-    without it); ``loudness`` is :func:`mixassist.loudness.measure_loudness` of the mix.
+    ``master.reasons`` tell what the loudness stage did); ``loudness`` is
+    :func:`mixassist.loudness.measure_loudness` of the mix.
     """
 
     mix: np.ndarray
     stems_processed: dict[str, np.ndarray]
     sr: int
     plan: Plan
-    mastering: MasterResult | None
+    mastering: MasterResult
     loudness: dict
 
     def to_dict(self) -> dict:
@@ -64,10 +63,9 @@ class RenderResult:
         m = self.mastering
         return {"sample_rate": self.sr, "duration_s": self.mix.shape[1] / self.sr,
                 "stems": list(self.stems_processed), "loudness": self.loudness,
-                "mastering": None if m is None else {
-                    "gain_db": m.gain_db, "limiting_db": m.limiting_db,
-                    "ceiling_db": m.ceiling_db, "reached": m.reached,
-                    "iterations": m.iterations},
+                "mastering": {"gain_db": m.gain_db, "limiting_db": m.limiting_db,
+                              "ceiling_db": m.ceiling_db, "reached": m.reached,
+                              "iterations": m.iterations},
                 "plan": self.plan.to_dict()}
 
 
@@ -172,7 +170,7 @@ def _place(out: np.ndarray, block: np.ndarray, start: int, delay: int) -> None:
 
 def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progress | None = None,
            block_s: float = BLOCK_S, max_limiting_db: float = MAX_LIMITING_DB,
-           workers: int | None = None, mastered: bool = True) -> RenderResult:
+           workers: int | None = None) -> RenderResult:
     """Render ``plan`` on ``stems``.
 
     Parameters
@@ -185,9 +183,6 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
     block_s : render block length, seconds.
     max_limiting_db : most peak limiting the loudness stage may apply (:mod:`.master`).
     workers : threads for the stems (pedalboard releases the GIL); None: one per CPU core.
-    mastered : False leaves out the master chain and the loudness stage: ``mix`` is the sum of
-        the processed stems and the bus returns, ``mastering`` None (a trial render, to measure
-        what the plan does before the master).
 
     Returns
     -------
@@ -202,7 +197,7 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
     paths = [_StemPath(name, stems[name], live.stems[name], sr) for name in live.stems]
     used = {bus for p in paths if not p.stem.mute for bus in p.sends}
     buses = {bus: ChainStream(live.buses[bus].chain, sr) for bus in sorted(used)}
-    pre_master, limiter = split_limiter(live.master.chain) if mastered else ([], None)
+    pre_master, limiter = split_limiter(live.master.chain)
     master = ChainStream(pre_master, sr)
 
     stem_delay = max(p.chain.latency for p in paths)
@@ -249,17 +244,12 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
             if progress is not None:
                 progress(min(start + length, end) / end * total_s * _RENDER_SHARE, total_s)
 
-    if not mastered:
-        if progress is not None:
-            progress(total_s, total_s)
-        return RenderResult(mix=premaster, stems_processed=processed, sr=sr, plan=plan,
-                            mastering=None, loudness=measure_loudness(premaster, sr))
-    mastered_mix, result = reach_target(premaster, sr, live.target, limiter=limiter,
+    mastered, result = reach_target(premaster, sr, live.target, limiter=limiter,
                                     max_limiting_db=max_limiting_db)
     plan.master.chain = result.rendered_chain(plan.master.chain)
     plan.master.reasons = [r for r in plan.master.reasons if not is_loudness_reason(r)]
     plan.master.reasons += result.reasons
     if progress is not None:
         progress(total_s, total_s)
-    return RenderResult(mix=mastered_mix, stems_processed=processed, sr=sr, plan=plan,
+    return RenderResult(mix=mastered, stems_processed=processed, sr=sr, plan=plan,
                         mastering=result, loudness=result.loudness)
