@@ -211,11 +211,13 @@ class MixAssistant:
         return compare(song, analysed), mixes
 
     def plan(self, analysis, sr: int, *, plan_file: str | os.PathLike | None = None,
-             references=None, stems: dict[str, np.ndarray] | None = None):
+             references=None, stems: dict[str, np.ndarray] | None = None,
+             progress: Progress | None = None):
         """The plan: a saved/edited one from ``plan_file``, or predicted from ``analysis``
         (toward ``references``, a :class:`~mixassist.analysis.reference.ReferenceComparison`,
         when given: then ``stems`` are needed, to measure what the chains do to their
-        loudness, :func:`mixassist.planning.reference.calibrate`)."""
+        loudness, :func:`mixassist.planning.reference.calibrate`, on a trial render that reports
+        to ``progress`` as ``"matching"``)."""
         from .planning.arrangement import plan_arrangement
         from .planning.plan import Plan
         from .planning.predict import predict_plan
@@ -238,7 +240,9 @@ class MixAssistant:
 
             if stems is None:
                 raise ParameterError("a plan toward references needs the stems to measure")
-            trial = render(plan, stems, sr)
+            bar = None if progress is None else (lambda d, t: progress("matching", d, t))
+            trial = render(dataclasses.replace(plan, amount=1.0), stems, sr,  # amount blends after
+                           progress=bar)
             calibrate(plan, references, analysis, trial.stems_processed, trial.mix, sr)
         arrangement = plan_arrangement(analysis, sr, version=self.version,
                                        stem_names=list(plan.stems), **self.arrangement_options)
@@ -269,7 +273,7 @@ class MixAssistant:
         name, stems, rate, analysis = self.analysed(source, sr=sr, progress=progress)
         comparison, references = self.compare((name, stems, rate, analysis), progress=progress)
         plan = self.plan(analysis, rate, plan_file=plan_file, references=comparison,
-                         stems=stems)
+                         stems=stems, progress=progress)
         result = render(plan, stems, rate, progress=step("rendering"))  # applies the edits too
         input_mix = sum(stems.values())
         mix_result = MixResult(name=name, sr=rate, analysis=analysis, plan=result.plan,

@@ -418,7 +418,7 @@ aria-label="position"> <span id="ab-time">0:00 / {_duration(previews[0].duration
 </div><script>{_AB_JS}</script>"""
 
 
-def _reference_section(plan, references: dict, sr: int) -> str:
+def _reference_section(plan) -> str:
     """The moves toward the references (``plan.extra["reference"]``), or nothing without any."""
     summary = plan.extra.get("reference")
     if not summary:
@@ -427,24 +427,12 @@ def _reference_section(plan, references: dict, sr: int) -> str:
              format(u["spread_db"], ".1f"), _fmt(u["gain_db"])]
             for unit, u in summary["units"].items()]
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in summary.get("warnings", []))
-    curves = {name: octave_balance(audio, rate) for name, (audio, rate) in references.items()}
-
-    def tonal(ax):
-        x = np.arange(len(OCTAVES_HZ))
-        for name, bands in curves.items():
-            ax.plot(x, bands, "o--", label=f"reference {name}")
-        ax.set_xticks(x, [f"{f:g}" for f in OCTAVES_HZ])
-        ax.set_xlabel("octave band (Hz)")
-        ax.set_ylabel("dB re total")
-        ax.legend()
-
     names = ", ".join(html.escape(n) for n in summary["references"])
     return (f"<h2>Toward the references</h2><p>References: {names}. Levels in LU re the mix; "
             "spread: standard deviation over the references that have the part.</p>"
             + _table(["part", "stems", "here", "references", "spread", "gain"], rows)
             + (f"<p>Warnings:</p><ul>{warnings}</ul>" if warnings else "")
-            + (f'<img alt="reference tonal balance" src="{_figure_png(tonal)}">' if curves
-               else ""))
+            + "<p>Their tonal balance is drawn with the song's under Tonal balance.</p>")
 
 
 def render_report(result, *, input_mix: np.ndarray, previews: list[Preview] | None = None) -> str:
@@ -471,6 +459,8 @@ def render_report(result, *, input_mix: np.ndarray, previews: list[Preview] | No
         x = np.arange(len(OCTAVES_HZ))
         ax.plot(x, band_before, "o-", label="input")
         ax.plot(x, band_after, "o-", label="mix")
+        for name, (audio, rate) in getattr(result, "references", {}).items():
+            ax.plot(x, octave_balance(audio, rate), "o--", label=f"reference: {name}")
         ax.set_xticks(x, [f"{f:g}" for f in OCTAVES_HZ])
         ax.set_xlabel("octave band (Hz)")
         ax.set_ylabel("dB re total")
@@ -539,7 +529,7 @@ Sample rate {sr} Hz, {analysis.duration_s:.1f} s, tempo {_fmt(analysis.tempo_bpm
 key {html.escape(str(analysis.key))}.</p>
 <h2>Mix check of the input</h2>{_table(["status", "finding", "suggestion"], check_rows)}
 {_listen_section(previews)}
-{_reference_section(plan, getattr(result, "references", {}), sr)}
+{_reference_section(plan)}
 <h2>Loudness against every platform (LUFS / dBTP)</h2>
 {_table(["platform", "target", "input", "mix", "platform gain on the mix"], platforms)}
 <h2>Stem levels (LU relative to the mix)</h2>

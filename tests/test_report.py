@@ -47,7 +47,7 @@ def fake_result(mix: np.ndarray, input_mix: np.ndarray, sr: int = SR, name: str 
     plan = NS(stems={"mix": NS(gain_db=0.0, reasons=["left as it is"])},
               master=NS(reasons=["limited to the target"]),
               arrangement=NS(version="full", reasons=[]),
-              target=NS(name="spotify", lufs=-14.0, true_peak_dbtp=-1.0))
+              target=NS(name="spotify", lufs=-14.0, true_peak_dbtp=-1.0), extra={})
     return NS(name=name, sr=sr, analysis=analysis, plan=plan, mix=mix,
               input_loudness=measure_loudness(input_mix, sr),
               output_loudness=measure_loudness(mix, sr))
