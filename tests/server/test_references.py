@@ -113,6 +113,8 @@ REFERENCE_REFUSALS = {
     "empty": (lambda p: b"", 422, "empty"),
     "too long": (lambda p: song_bytes(p, 11.5), 413, "longer than the limit"),
     "oversize": (lambda p: song_bytes(p, 10.0) + b"\0" * 3 * 2**19, 413, "larger than the limit"),
+    "zip with a text file": (lambda p: stems_zip(p, seconds=0.5, extra={"notes.txt": b"hi"}), 422,
+                             "zip member 'notes.txt' is not an audio file"),
 }
 
 
