@@ -32,15 +32,21 @@ def _options(values, default: str) -> str:
                    f"{html.escape(v)}</option>" for v in values)
 
 
-def upload_page(*, targets, versions, max_upload_mb: float, max_duration_s: float) -> str:
-    """The upload page: one song file or a .zip of stems, plus the mix options."""
+_AUDIO_ACCEPT = ".wav,.flac,.aif,.aiff,.ogg,.opus,.mp3"
+
+
+def upload_page(*, targets: list[str], versions: list[str], max_upload_mb: float,
+                max_duration_s: float, exports: tuple[str, ...] = ("reaper", "stems-zip"),
+                max_references: int = 3) -> str:
+    """The upload page: one song file or a .zip of stems, the mix options, optional reference
+    songs (sent as repeated ``reference`` fields) and a DAW export."""
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>mixassist</title><style>{_STYLE}</style></head><body>
 <h1>mixassist: mix a song</h1>
 <form id="form">
 <div id="drop" tabindex="0">Drop a song (WAV, FLAC, AIFF, OGG, MP3) or a <b>.zip of stems</b> here,
 or click to choose.<br><span id="chosen" class="muted">no file chosen</span></div>
-<input id="file" name="file" type="file" hidden accept=".wav,.flac,.aif,.aiff,.ogg,.opus,.mp3,.zip">
+<input id="file" name="file" type="file" hidden accept="{_AUDIO_ACCEPT},.zip">
 <p class="muted">Limits: {max_upload_mb:g} MB, {max_duration_s:g} s of audio. A song file needs a
 separation model on the server; a zip of stems (one file per stem, e.g. vocals.wav) does not.</p>
 <label for="target">Loudness target</label><select id="target" name="target">
@@ -51,11 +57,17 @@ separation model on the server; a zip of stems (one file per stem, e.g. vocals.w
 {_options(versions, "full")}</select>
 <label for="amount">Amount of processing: <span id="amountv">1.00</span></label>
 <input id="amount" name="amount" type="range" min="0" max="1" step="0.05" value="1">
+<label for="references">Reference songs (optional, up to {max_references})</label>
+<input id="references" name="reference" type="file" multiple accept="{_AUDIO_ACCEPT},.zip">
+<span class="muted">finished songs to mix toward, at least 10 s each</span>
+<label for="export">Export for a DAW</label><select id="export" name="export">
+<option value="none" selected>none</option>{_options(exports, "")}</select>
 <br><button id="go" type="submit">Upload and mix</button>
 </form>
 <p id="status" class="muted"></p><p id="error" class="error"></p>
 <p class="muted"><a href="/docs">REST API (OpenAPI)</a></p>
 <script>{_API_JS}
+const MAX_REFERENCES = {int(max_references)};
 const drop = document.getElementById('drop'), input = document.getElementById('file');
 let chosen = null;
 const choose = (f) => {{ chosen = f; document.getElementById('chosen').textContent = f ? f.name : 'no file chosen'; }};
@@ -71,9 +83,14 @@ document.getElementById('form').onsubmit = async (e) => {{
   const err = document.getElementById('error'), status = document.getElementById('status');
   err.textContent = '';
   if (!chosen) {{ err.textContent = 'Choose a file first.'; return; }}
+  const refs = Array.from(document.getElementById('references').files);
+  if (refs.length > MAX_REFERENCES) {{
+    err.textContent = 'Choose at most ' + MAX_REFERENCES + ' reference songs.'; return;
+  }}
   const body = new FormData();
-  for (const k of ['target', 'focus', 'version', 'amount']) body.append(k, document.getElementById(k).value);
+  for (const k of ['target', 'focus', 'version', 'amount', 'export']) body.append(k, document.getElementById(k).value);
   body.append('file', chosen, chosen.name);
+  for (const ref of refs) body.append('reference', ref, ref.name);
   status.textContent = 'Uploading and checking ' + chosen.name + '...';
   document.getElementById('go').disabled = true;
   try {{
@@ -106,7 +123,10 @@ def job_page(job_id: str, display_name: str) -> str:
 const JOB = {json.dumps(job_id)};
 document.getElementById('again').href = withToken('/');
 const LABELS = {{mix: 'mix.wav', stems: 'stems (zip)', plan: 'plan.json', analysis: 'analysis.json',
-                report: 'report.html', summary: 'summary.json'}};
+                report: 'report.html', summary: 'summary.json',
+                reaper: 'Reaper session (zip: session.rpp + source stems)',
+                session: 'session.rpp (needs the source/ stems of the zip)',
+                'stems-zip': 'stems for a DAW (zip: processed, unprocessed, plan)'}};
 async function poll() {{
   let j;
   try {{

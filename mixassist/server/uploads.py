@@ -25,6 +25,9 @@ STEM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _+-]{0,63}$")
 #: Canonical extension for each container family found by content.
 FAMILY_EXTENSION = {"WAV": ".wav", "FLAC": ".flac", "AIFF": ".aiff", "OGG": ".ogg", "MP3": ".mp3"}
 MAX_ZIP_MEMBERS = 32
+#: The repeatable multipart field of reference songs, and how many one job may have.
+REFERENCE_FIELD = "reference"
+MAX_REFERENCES = 3
 MAX_FIELD_BYTES = 256
 _ZIP_MAGIC = b"PK\x03\x04"
 _CHUNK = 1 << 16
@@ -39,22 +42,31 @@ class UploadError(Exception):
 
 
 class MultipartReceiver:
-    """Feed a ``multipart/form-data`` body chunk by chunk; the file part goes to ``file_path``.
+    """Feed a ``multipart/form-data`` body chunk by chunk; the ``file`` part goes to
+    ``file_path``, each ``reference`` part (repeatable, at most ``max_references``) to
+    ``reference_dir/<k>`` (k = 1, 2, ...).
 
-    Stops (raises :class:`UploadError` 413) as soon as the file passes ``max_bytes``, so an
-    oversize upload is never stored whole. Text fields are kept in :attr:`fields` (each at most
-    :data:`MAX_FIELD_BYTES`).
+    Stops (raises :class:`UploadError` 413) as soon as a file passes ``max_bytes``, so an
+    oversize upload is never stored whole; a reference past ``max_references`` is a 400 at its
+    headers. Text fields are kept in :attr:`fields` (each at most :data:`MAX_FIELD_BYTES`);
+    :attr:`references` holds ``(filename, path)`` of every non-empty reference received.
     """
 
-    def __init__(self, content_type: str, file_path: Path, *, max_bytes: int):
+    def __init__(self, content_type: str, file_path: Path, *, max_bytes: int,
+                 reference_dir: Path | None = None, max_references: int = 0):
         kind, params = parse_options_header(content_type)
         boundary = params.get(b"boundary")
         if kind != b"multipart/form-data" or not boundary:
             raise UploadError(415, "send the upload as multipart/form-data with a 'file' field")
         self.file_path, self.max_bytes = file_path, max_bytes
+        self.reference_dir, self.max_references = reference_dir, max_references
         self.fields: dict[str, str] = {}
         self.filename: str | None = None
         self.file_bytes = 0
+        self.references: list[tuple[str, Path]] = []
+        self._reference: tuple[str, Path] | None = None  # the reference part being received
+        self._reference_parts = 0
+        self._part_bytes = 0
         self._handle = None
         self._headers: dict[bytes, bytes] = {}
         self._header = [b"", b""]
@@ -95,17 +107,33 @@ class MultipartReceiver:
     def _headers_finished(self) -> None:
         _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
         self._name = params.get(b"name", b"").decode("utf-8", "replace")
+        self._part_bytes = 0
         if self._name == "file":
-            if self._handle is not None:
+            if self.filename is not None:
                 raise UploadError(400, "send exactly one file per upload")
             self.filename = params.get(b"filename", b"upload").decode("utf-8", "replace")
             self._handle = open(self.file_path, "wb")
+        elif self._name == REFERENCE_FIELD:
+            if self.reference_dir is None or self.max_references <= 0:
+                raise UploadError(400, "this upload takes no reference songs")
+            if len(self.references) >= self.max_references:
+                raise UploadError(400, f"too many reference songs: send at most "
+                                       f"{self.max_references}")
+            self._reference_parts += 1
+            filename = params.get(b"filename", b"").decode("utf-8", "replace")
+            self.reference_dir.mkdir(exist_ok=True)
+            self._reference = (filename, self.reference_dir / str(self._reference_parts))
+            self._handle = open(self._reference[1], "wb")
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._name == "file":
-            self.file_bytes += end - start
-            if self.file_bytes > self.max_bytes:
-                raise UploadError(413, f"the upload is larger than the limit of "
+        if self._name == "file" or self._name == REFERENCE_FIELD:
+            self._part_bytes += end - start
+            if self._name == "file":
+                self.file_bytes = self._part_bytes
+            if self._part_bytes > self.max_bytes:
+                what = "the upload" if self._name == "file" else \
+                    f"reference {display_name(self._reference[0])}"
+                raise UploadError(413, f"{what} is larger than the limit of "
                                        f"{self.max_bytes / 2**20:g} MB")
             self._handle.write(data[start:end])
         else:
@@ -116,8 +144,24 @@ class MultipartReceiver:
     def _part_end(self) -> None:
         if self._name == "file":
             self.close()
+        elif self._name == REFERENCE_FIELD:
+            self.close()
+            filename, path = self._reference
+            if filename or self._part_bytes:  # an empty file input sends an empty part: none
+                self.references.append(self._reference)
+            else:
+                path.unlink()
+            self._reference = None
         elif self._name:
             self.fields[self._name] = self._value.decode("utf-8", "replace")
+
+
+def display_name(filename: str | None) -> str:
+    """An upload's filename as shown to people (never used for a path): its last part,
+    printable, at most 120 characters (``upload`` when nothing is left)."""
+    name = re.split(r"[\\/]", filename or "")[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return name[:120] or "upload"
 
 
 def _check_audio(path: Path, shown_as: str, *, max_duration_s: float) -> float:
@@ -191,11 +235,11 @@ def _extract_stems(archive: Path, folder: Path, *, max_bytes: int, max_duration_
 
 
 def stage_input(upload: Path, input_dir: Path, *, display_name: str, max_bytes: int,
-                max_duration_s: float) -> str:
+                max_duration_s: float, name: str = SONG_NAME) -> str:
     """Turn the received file into a job input under ``input_dir``; returns the job kind.
 
-    ``'stems'``: a zip, extracted to ``input_dir/song/``; ``'song'``: one audio file, moved to
-    ``input_dir/song.<ext>`` with the extension of the format its content holds.
+    ``'stems'``: a zip, extracted to ``input_dir/<name>/``; ``'song'``: one audio file, moved to
+    ``input_dir/<name>.<ext>`` with the extension of the format its content holds.
     """
     with open(upload, "rb") as f:
         head = f.read(4096)
@@ -203,7 +247,7 @@ def stage_input(upload: Path, input_dir: Path, *, display_name: str, max_bytes: 
         raise UploadError(422, f"{display_name}: the upload is empty")
     input_dir.mkdir()
     if head.startswith(_ZIP_MAGIC):
-        _extract_stems(upload, input_dir / SONG_NAME, max_bytes=4 * max_bytes,
+        _extract_stems(upload, input_dir / name, max_bytes=4 * max_bytes,
                        max_duration_s=max_duration_s)
         upload.unlink()
         return "stems"
@@ -211,7 +255,41 @@ def stage_input(upload: Path, input_dir: Path, *, display_name: str, max_bytes: 
     if family is None:
         raise UploadError(415, f"{display_name}: not an audio file or a zip of stems (its content "
                                "is no WAV, FLAC, AIFF, OGG, MP3 or ZIP)")
-    song = input_dir / f"{SONG_NAME}{FAMILY_EXTENSION[family]}"
+    song = input_dir / f"{name}{FAMILY_EXTENSION[family]}"
     os.replace(upload, song)
     _check_audio(song, display_name, max_duration_s=max_duration_s)
     return "song"
+
+
+def reference_name(display_name: str, k: int) -> str:
+    """The file (or folder) name a reference is stored under: its upload's name without the
+    extension, kept to :data:`STEM_NAME`'s characters (the plan and the report name references
+    by it), else ``reference-<k>``."""
+    stem = re.sub(r"[^A-Za-z0-9 _+-]+", "_", os.path.splitext(display_name)[0])
+    stem = re.sub(r"\s+", " ", stem).strip(" _")[:64].strip()
+    return stem if STEM_NAME.match(stem) else f"reference-{k}"
+
+
+def stage_reference(upload: Path, folder: Path, *, display_name: str, k: int, max_bytes: int,
+                    max_duration_s: float) -> Path:
+    """Check a received reference song like the song (content sniffed, decoded end to end, the
+    duration limit) and that it is long enough to measure
+    (:func:`mixassist.assistant.check_reference`); store it as ``folder/<name>.<ext>`` (a zip of
+    stems: ``folder/<name>/``) and return that path. Every refusal names ``display_name``."""
+    from ..assistant import check_reference
+
+    label = f"reference {display_name}"
+    name = reference_name(display_name, k)
+    path = folder / name
+    try:
+        stage_input(upload, folder, display_name=label, max_bytes=max_bytes,
+                    max_duration_s=max_duration_s, name=name)
+        path = next(p for p in folder.iterdir() if p.name == name or p.stem == name)
+        check_reference(path)
+    except UploadError as exc:
+        message = exc.message if exc.message.startswith(label) else f"{label}: {exc.message}"
+        raise UploadError(exc.status, message) from None
+    except MixAssistError as exc:
+        detail = str(exc).replace(f"{path}: ", "").replace(str(path), display_name)
+        raise UploadError(422, f"{label}: {detail}") from None
+    return path

@@ -15,8 +15,12 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .jobs import JobStore
+
+if TYPE_CHECKING:
+    from ..options import MixOptions
 
 log = logging.getLogger("mixassist.server")
 
@@ -48,11 +52,22 @@ def job_output(data_dir: Path, job_id: str) -> Path:
     return job_dir(data_dir, job_id) / "out" / SONG_NAME
 
 
+def job_options(data_dir: Path, job: dict) -> MixOptions:
+    """The job's :class:`~mixassist.options.MixOptions`, its references (stored relative to the
+    job's folder, ``input/references/<k>/<name>``) resolved to paths."""
+    from ..options import MixOptions
+
+    options = MixOptions.from_dict(job["options"])
+    if not options.references:
+        return options
+    folder = job_dir(data_dir, job["id"])
+    return options.replace(references=tuple(str(folder / ref) for ref in options.references))
+
+
 def run_job(data_dir: Path, store: JobStore, job: dict, stop=None) -> None:
     """Process one claimed job and record its outcome; user errors become the job's message."""
     from ..assistant import MixAssistant
     from ..errors import MixAssistError
-    from ..options import MixOptions
 
     last = [0.0, ""]
 
@@ -65,8 +80,11 @@ def run_job(data_dir: Path, store: JobStore, job: dict, stop=None) -> None:
             store.progress(job["id"], step, min(1.0, done / total) if total else 0.0)
 
     source = job_input(data_dir, job)
+    references: tuple[str, ...] = ()
     try:
-        assistant = MixAssistant(MixOptions.from_dict(job["options"]))
+        options = job_options(data_dir, job)
+        references = options.references
+        assistant = MixAssistant(options)
         assistant.process(source, out_dir=job_output(data_dir, job["id"]).parent,
                           progress=progress)
     except _Stopped:
@@ -74,6 +92,8 @@ def run_job(data_dir: Path, store: JobStore, job: dict, stop=None) -> None:
         return
     except MixAssistError as exc:  # the user's problem: say it, without server paths
         message = str(exc).replace(str(source), job["display_name"])
+        for ref in references:  # a reference by its name (the name of its upload)
+            message = message.replace(ref, f"reference {Path(ref).name}")
         store.finish(job["id"], error=message.replace(str(data_dir), "<data>"))
         return
     except Exception as exc:  # noqa: BLE001 - a bug: keep the worker alive, log the traceback

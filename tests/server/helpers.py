@@ -50,3 +50,10 @@ def leftovers(data_dir: Path) -> list[str]:
     """Every file or folder under DATA except the job database and the empty top folders."""
     return sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*")
                   if p.name not in ("jobs.sqlite", "jobs", "tmp"))
+
+
+def song_bytes(tmp_path: Path, seconds: float = 10.0, *, bass_hz: float = 70.0,
+               name: str = "reference.wav") -> bytes:
+    """One WAV of the :func:`~mixassist.testing.synthetic_stems` mixed (a reference song)."""
+    mix = sum(synthetic_stems(seconds, SR, bass_hz=bass_hz).values())
+    return save_audio(tmp_path / name, mix.astype(np.float32), SR).read_bytes()

@@ -144,3 +144,44 @@ def test_demo_report_renders_in_headless_chromium(tmp_path):
     assert len(durations) == 2 and all(d == pytest.approx(result.analysis.duration_s, abs=0.1)
                                        for d in durations)
     assert (tmp_path / "report.png").stat().st_size > 50_000
+
+
+@pytest.mark.slow
+def test_references_and_export_from_the_upload_page(live_server, tmp_path):
+    """The page sends the dropped song, the chosen reference songs and the export in one request;
+    the job page then links the Reaper export."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    from .helpers import song_bytes, stems_zip
+
+    archive = stems_zip(tmp_path, seconds=4.0)
+    reference = tmp_path / "refs" / "Ref Song.wav"
+    reference.parent.mkdir()
+    reference.write_bytes(song_bytes(tmp_path, 10.0))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                    headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(live_server + "/")
+            transfer = page.evaluate_handle(_DROP_JS, [base64.b64encode(archive).decode(),
+                                                       "my song.zip"])
+            page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+            assert page.text_content("#chosen") == "my song.zip"
+            page.set_input_files("#references", [str(reference)])
+            page.select_option("#export", "reaper")
+            page.click("#go")
+            page.wait_for_url("**/jobs/**", timeout=60_000)
+            page.wait_for_selector("#download-reaper", timeout=240_000)
+            assert page.text_content("#error") == ""
+            href = page.get_attribute("#download-reaper", "href")
+            job_url = page.url.replace("/jobs/", "/api/jobs/")
+        finally:
+            browser.close()
+    job = httpx.get(job_url, timeout=30).json()
+    assert job["options"]["export"] == "reaper"
+    assert job["options"]["references"] == ["input/references/1/Ref Song.wav"]
+    download = httpx.get(live_server + href, timeout=60)
+    assert download.status_code == 200 and download.content[:4] == b"PK\x03\x04"
