@@ -13,7 +13,8 @@ evidence. Decisions, per stem:
   +-:data:`MAX_GAIN_DB`;
 * **high-pass** — cutoff by instrument family (:data:`HIGHPASS_HZ`), the lowest of the families
   the stem may be (so a stem that may be a kick keeps its low end), never above the stem's own
-  lowest strong octave band;
+  lowest strong octave band (with references: only the sub-sonic :data:`MIN_HIGHPASS_HZ`, as the
+  tonal match to them sets the low end);
 * **masking EQ** — a ``PeakFilter`` cut on a stem where it masks the focus stem (the ``focus``
   argument, else the lead vocal), in the critical bands :mod:`mixassist.analysis.masking` found;
 * **compression** — from the measured crest factor and loudness range against what is typical
@@ -420,9 +421,17 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
         hp, hp_reason = _highpass(stem, analysis.bands)
         cutoffs[stem.name] = hp.params["cutoff_frequency_hz"]
         stems[stem.name] = StemPlan(chain=[hp], reasons=[hp_reason])
-    floors = {name: 1.5 * hz for name, hz in cutoffs.items()}
     moves = None if references is None else reference_moves(
-        references.song, references.references, sr=analysis.sample_rate, highpass_hz=cutoffs)
+        references.song, references.references, sr=analysis.sample_rate,
+        highpass_hz={name: MIN_HIGHPASS_HZ for name in stems})
+    for name in moves.gains if moves is not None else ():
+        # the references show how much low end the part has: the tonal match sets it
+        stems[name].chain[0] = PluginSpec("HighpassFilter",
+                                          {"cutoff_frequency_hz": MIN_HIGHPASS_HZ})
+        stems[name].reasons[0] = (f"{name}: high-pass {MIN_HIGHPASS_HZ:.0f} Hz only (sub-sonic): "
+                                  "its low end is set by the tonal match to the references")
+        cutoffs[name] = MIN_HIGHPASS_HZ
+    floors = {name: 1.5 * hz for name, hz in cutoffs.items()}
     for stem in analysis.stems:
         plan = stems[stem.name]
         gain, reasons = gains[stem.name]

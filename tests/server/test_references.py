@@ -156,17 +156,15 @@ def test_bad_export_option_is_refused(serve, tmp_path):
     assert leftovers(tmp_path / "data") != []
 
 
-@pytest.mark.filterwarnings("ignore::mixassist.errors.MixAssistWarning")
-def test_a_silent_reference_fails_the_job_naming_it(serve, tmp_path):
+def test_a_silent_reference_is_refused_naming_it(serve, tmp_path):
     client = serve(workers=0)
     silence = save_audio(tmp_path / "quiet.wav", np.zeros((2, 10 * SR), np.float32),
                          SR).read_bytes()
     response = _post(client, stems_zip(tmp_path, seconds=4.0), [("Quiet.wav", silence)])
-    assert response.status_code == 201, response.text
-    job = _run_here(client, response.json()["id"])
-    assert job["status"] == "error"
-    assert "reference Quiet.wav" in job["error"] and "silent" in job["error"], job["error"]
-    assert str(tmp_path) not in job["error"]
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "reference Quiet.wav" in detail and "silent" in detail and str(tmp_path) not in detail
+    assert leftovers(tmp_path / "data") == []
 
 
 def test_upload_page_and_openapi_offer_references_and_exports(serve):
