@@ -104,8 +104,10 @@ def run_song(folder: Path, work: Path, rng: np.random.Generator) -> dict:
     undo = {g: true_ref[g] - true_in[g] for g in true_in if g in true_ref}
     gains = {g: result.plan.stems[g].gain_db for g in undo if g in result.plan.stems
              and not result.analysis.stem(g).extra.get("leakage")}
-    row["separated_mae"] = centred_mae(gains, undo)
-    row["separated_mae_no_change"] = centred_mae({g: 0.0 for g in gains}, undo)
+    balanced = len(gains) >= 2  # one stem group (a quartet is all `other`): no balance to undo
+    row["separated_mae"] = centred_mae(gains, undo) if balanced else None
+    row["separated_mae_no_change"] = centred_mae({g: 0.0 for g in gains}, undo) if balanced \
+        else None
     row["separated_tonal_out"] = tonal_distance_db(reference_mix, result.mix, sr)
     return row
 
@@ -123,21 +125,23 @@ def main() -> None:
         for k, folder in enumerate(folders):
             rows.append(run_song(folder, Path(tmp) / str(k), rng))
             r = rows[-1]
+            separated = ("one stem group" if r["separated_mae"] is None else
+                         f"{r['separated_mae']:.2f} (no change {r['separated_mae_no_change']:.2f})")
             print(f"{r['song']}: stems MAE {r['stems_mae']:.2f} (no change "
                   f"{r['stems_mae_no_change']:.2f}) tonal {r['tonal_in']:.2f} -> "
-                  f"{r['stems_tonal_out']:.2f}; separated MAE {r['separated_mae']:.2f} "
-                  f"(no change {r['separated_mae_no_change']:.2f}) tonal -> "
+                  f"{r['stems_tonal_out']:.2f}; separated MAE {separated} tonal -> "
                   f"{r['separated_tonal_out']:.2f}", flush=True)
     print(f"\n{len(rows)} songs, seed {args.seed}")
-    print("| input, reference | balance MAE (dB) | no change | tonal distance in -> out (dB) "
-          "| out / in | s per song |")
-    print("|---|---|---|---|---|---|")
+    print("| input, reference | balance MAE (dB) | no change | songs | tonal distance in -> out "
+          "(dB) | out / in | s per song |")
+    print("|---|---|---|---|---|---|---|")
     for mode, label in (("stems", "stem folders (true stems)"),
                         ("separated", "song files (both separated)")):
         tonal = np.mean([r[f"{mode}_tonal_out"] for r in rows])
         tonal_in = np.mean([r["tonal_in"] for r in rows])
-        print(f"| {label} | {np.mean([r[f'{mode}_mae'] for r in rows]):.2f} | "
-              f"{np.mean([r[f'{mode}_mae_no_change'] for r in rows]):.2f} | "
+        scored = [r for r in rows if r[f"{mode}_mae"] is not None]
+        print(f"| {label} | {np.mean([r[f'{mode}_mae'] for r in scored]):.2f} | "
+              f"{np.mean([r[f'{mode}_mae_no_change'] for r in scored]):.2f} | {len(scored)} | "
               f"{tonal_in:.2f} -> {tonal:.2f} | "
               f"{np.median([r[f'{mode}_tonal_out'] / r['tonal_in'] for r in rows]):.2f} (median) | "
               f"{np.mean([r[f'{mode}_time_s'] for r in rows]):.1f} |")
