@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace as NS
@@ -24,6 +22,8 @@ from mixassist.errors import AudioContentError, ParameterError
 from mixassist.loudness import integrated_loudness, measure_loudness, true_peak_dbtp
 from mixassist.report import (Preview, comparison_tracks, loudness_matched, render_report,
                               write_previews, write_report)
+
+from .server.helpers import serve_in_thread
 
 SR = 44100
 DOCS_IMAGE = Path(__file__).resolve().parents[1] / "docs" / "images" / "report_ab.png"
@@ -184,28 +184,6 @@ def test_report_without_previews_keeps_the_plain_players():
 
 # --- in a real browser ----------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _serve_in_thread(app):
-    """``app`` on a free local port (uvicorn in a thread): ``(base URL, server, thread)``."""
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise AssertionError("the server did not start in 30 s")
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", server, thread
-
-
 @pytest.fixture(params=["static", "service"])
 def served_report(request, tmp_path):
     """The URL of a report with an A/B player (see :func:`report_folder`), served over HTTP with
@@ -231,7 +209,7 @@ def served_report(request, tmp_path):
         app.state.store.claim("test")
         app.state.store.finish(job_id)
         path = f"/api/jobs/{job_id}/files/report?token=s3cret"
-    base, server, thread = _serve_in_thread(app)
+    base, server, thread = serve_in_thread(app)
     yield base + path
     server.should_exit = True
     thread.join(30)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import socket
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -57,3 +59,22 @@ def song_bytes(tmp_path: Path, seconds: float = 10.0, *, bass_hz: float = 70.0,
     """One WAV of the :func:`~mixassist.testing.synthetic_stems` mixed (a reference song)."""
     mix = sum(synthetic_stems(seconds, SR, bass_hz=bass_hz).values())
     return save_audio(tmp_path / name, mix.astype(np.float32), SR).read_bytes()
+
+
+def serve_in_thread(app):
+    """``app`` on a free local port (uvicorn in a thread): ``(base URL, server, thread)``; stop
+    it with ``server.should_exit = True`` and ``thread.join()``."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise AssertionError("the server did not start in 30 s")
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server, thread

@@ -9,9 +9,6 @@ or playwright is missing: ``apt-get install -y chromium`` and ``pip install play
 from __future__ import annotations
 
 import base64
-import socket
-import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -20,6 +17,8 @@ import pytest
 from mixassist.audio import load_audio
 from mixassist.loudness import integrated_loudness
 from mixassist.server import Settings, create_app
+
+from .helpers import serve_in_thread
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -46,28 +45,22 @@ def _demo_zip() -> bytes:
     return buffer.getvalue()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _drop_on_upload_page(browser, base: str, archive: bytes, name: str):
+    """A new page of the upload form at ``base`` with ``archive`` dropped on it as ``name``."""
+    page = browser.new_page()
+    page.goto(base + "/")
+    transfer = page.evaluate_handle(_DROP_JS, [base64.b64encode(archive).decode(), name])
+    page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
+    assert page.text_content("#chosen") == name
+    return page
 
 
 @pytest.fixture
 def live_server(tmp_path):
     """The service on a free local port (uvicorn in a thread, one worker process); its base URL."""
-    import uvicorn
-
-    port = _free_port()
-    app = create_app(Settings(data_dir=tmp_path / "data", workers=1))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise AssertionError("the service did not start in 30 s")
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
+    base, server, thread = serve_in_thread(create_app(Settings(data_dir=tmp_path / "data",
+                                                               workers=1)))
+    yield base
     server.should_exit = True
     thread.join(30)
 
@@ -86,12 +79,7 @@ def test_upload_in_headless_chromium(live_server, tmp_path):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                                     headless=True)
         try:
-            page = browser.new_page()
-            page.goto(live_server + "/")
-            transfer = page.evaluate_handle(_DROP_JS, [base64.b64encode(archive).decode(),
-                                                       "demo.zip"])
-            page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
-            assert page.text_content("#chosen") == "demo.zip"
+            page = _drop_on_upload_page(browser, live_server, archive, "demo.zip")
             page.select_option("#target", "apple")
             page.click("#go")
             page.wait_for_url("**/jobs/**", timeout=60_000)
@@ -164,12 +152,7 @@ def test_references_and_export_from_the_upload_page(live_server, tmp_path):
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
                                     headless=True)
         try:
-            page = browser.new_page()
-            page.goto(live_server + "/")
-            transfer = page.evaluate_handle(_DROP_JS, [base64.b64encode(archive).decode(),
-                                                       "my song.zip"])
-            page.dispatch_event("#drop", "drop", {"dataTransfer": transfer})
-            assert page.text_content("#chosen") == "my song.zip"
+            page = _drop_on_upload_page(browser, live_server, archive, "my song.zip")
             page.set_input_files("#references", [str(reference)])
             page.select_option("#export", "reaper")
             page.click("#go")
