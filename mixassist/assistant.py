@@ -195,6 +195,7 @@ class MixAssistant:
         the references' mixes, ``(comparison, {name: (mix, sr)})``; ``(None, {})`` without
         references (:meth:`process` has checked them, :func:`check_reference`)."""
         from .analysis.reference import compare
+        from .audio.stems import mixdown
 
         if not self.options.references:
             return None, {}
@@ -207,7 +208,7 @@ class MixAssistant:
             name, stems, rate, analysis = self.analysed(path, progress=step)
             name = name if name not in mixes and name != song[0] else f"{name} ({k})"
             analysed.append((name, stems, rate, analysis))
-            mixes[name] = (sum(stems.values()), rate)
+            mixes[name] = (mixdown(stems), rate)
         return compare(song, analysed), mixes
 
     def plan(self, analysis, sr: int, *, plan_file: str | os.PathLike | None = None,
@@ -222,6 +223,9 @@ class MixAssistant:
         from .planning.plan import Plan
         from .planning.predict import predict_plan
 
+        if plan_file is not None and references is not None:
+            raise ParameterError("a saved plan and references exclude each other: the plan "
+                                 "already holds its moves")
         if plan_file is not None:
             path = Path(plan_file)
             try:
@@ -259,6 +263,7 @@ class MixAssistant:
         ``plan.json``, ``report.html``, ``input.wav`` (the unprocessed mix, for the report's
         before/after players) and ``summary.json``; it appears only once complete.
         """
+        from .audio.stems import mixdown
         from .loudness import measure_loudness
         from .rendering.render import render
 
@@ -275,7 +280,7 @@ class MixAssistant:
         plan = self.plan(analysis, rate, plan_file=plan_file, references=comparison,
                          stems=stems, progress=progress)
         result = render(plan, stems, rate, progress=step("rendering"))  # applies the edits too
-        input_mix = sum(stems.values())
+        input_mix = mixdown(stems)
         mix_result = MixResult(name=name, sr=rate, analysis=analysis, plan=result.plan,
                                mix=result.mix, stems=result.stems_processed,
                                input_loudness=measure_loudness(input_mix, rate),
@@ -304,8 +309,11 @@ class MixAssistant:
             (tmp / "plan.json").write_text(result.plan.to_json() + "\n", encoding="utf-8")
             references = [audio if rate == result.sr else resample(audio, rate, result.sr)
                           for audio, rate in result.references.values()]
-            previews = write_previews(tmp, comparison_tracks(input_mix, result.mix, references),
-                                      result.sr)
+            try:
+                previews = write_previews(tmp, comparison_tracks(input_mix, result.mix,
+                                                                 references), result.sr)
+            except AudioContentError:  # a silent version: nothing to match, plain players
+                previews = None
             write_report(tmp / "report.html", result, input_mix=input_mix, previews=previews)
             (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
             if self.options.export is not None:
@@ -320,12 +328,14 @@ class MixAssistant:
         ``source/``, so the session's faders, EQ and sends do what the plan does; ``stems-zip``:
         ``stems.zip`` with the processed stems, those unprocessed ones and the plan."""
         from .audio.io import save_audio
+        from .audio.stems import aligned
         from .export import stems_readme, write_reaper_session, write_stems_zip
         from .rendering.edits import apply_edits
 
         plan = result.plan
         edits = plan.arrangement.edits
-        dry = apply_edits(stems, result.sr, edits) if edits is not None else stems
+        dry = aligned(stems)  # as the renderer takes them
+        dry = apply_edits(dry, result.sr, edits) if edits is not None else dry
         (folder / "source").mkdir(exist_ok=True)
         for name, audio in dry.items():
             save_audio(folder / "source" / f"{name}.wav", audio, result.sr)

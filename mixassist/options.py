@@ -53,6 +53,8 @@ class MixOptions:
     export: str | None = None
 
     def __post_init__(self) -> None:
+        if self.references is None:
+            object.__setattr__(self, "references", ())
         if isinstance(self.references, (str, bytes, os.PathLike)) or not all(
                 isinstance(r, (str, os.PathLike)) and os.fspath(r) for r in self.references):
             raise ParameterError(f"references must be a list of paths, got {self.references!r}")

@@ -405,7 +405,8 @@ def _listen_section(previews: list[Preview] | None) -> str:
 brighter and closer even when it is not the better mix. So every version here plays at one
 integrated loudness, {common:.1f} LUFS (the quietest one's, so nothing is raised into clipping),
 and each shows its own loudness and the true gain applied for the comparison. One click switches
-the version you hear at the same point of the song.</p>
+the version you hear at the same playback time (in an edited version, a radio edit or a loop,
+the same time is not the same point of the song).</p>
 <div class="ab-choices" role="group" aria-label="version">{"".join(buttons)}</div>
 <div class="ab-transport"><button type="button" id="ab-play">Play</button>
 <input type="range" id="ab-position" min="0" max="{longest:.2f}" step="0.01" value="0"

@@ -16,11 +16,11 @@ stereo width; and for the mix: loudness, loudness range, true peak, tonal balanc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..audio.convert import to_channels
+from ..audio.stems import aligned, mixdown
 from ..loudness import integrated_loudness, measure_loudness
 from ..vocab import STEM_GROUPS
 from .features import spectral_balance, stereo_image
@@ -91,10 +91,6 @@ class BalanceProfile:
     width: float
     tempo_bpm: float | None
     duration_s: float
-    extra: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def tonal_balance(audio: np.ndarray, sr: int) -> tuple[list[float], float]:
@@ -117,18 +113,14 @@ def measure_balance(name: str, stems: dict[str, np.ndarray], sr: int, analysis: 
     analysis : its analysis (tempo and duration are taken from it).
     units : ``{unit: [stem names]}`` from :func:`unit_groups`.
     """
-    audio = {k: to_channels(np.asarray(v, np.float32), 2) for k, v in stems.items()}
-    length = max(a.shape[1] for a in audio.values())
-    mix = np.zeros((2, length), np.float32)
-    for a in audio.values():
-        mix[:, :a.shape[1]] += a
+    audio = aligned(stems)
+    mix = mixdown(audio)
+    length = mix.shape[1]
     mix_lufs = integrated_loudness(mix, sr)
     mix_power = max(float(np.mean(mix.astype(np.float64) ** 2)), 1e-30)
     out = {}
     for unit, names in units.items():
-        part = np.zeros_like(mix)
-        for n in names:
-            part[:, :audio[n].shape[1]] += audio[n]
+        part = mixdown({n: audio[n] for n in names})
         lufs = integrated_loudness(part, sr)
         if not np.isfinite(lufs):
             continue

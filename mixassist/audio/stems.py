@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioFileError, MixAssistWarning
-from .convert import resample
+from .convert import resample, to_channels
 from .io import EXTENSIONS, load_audio, save_audio
 
 
@@ -36,6 +36,26 @@ def stem_files(folder: str | os.PathLike) -> dict[str, Path]:
     return {p.stem: p for p in files}
 
 
+def aligned(stems: dict[str, np.ndarray], channels: int | None = 2) -> dict[str, np.ndarray]:
+    """The stems as float32 ``(channels, samples)`` arrays of one length (the longest; shorter
+    ones padded with silence at the end), as the renderer and the mixdown take them; with
+    ``channels`` None each keeps its own channels."""
+    out = {name: np.asarray(a, np.float32) if channels is None
+           else to_channels(np.asarray(a, np.float32), channels) for name, a in stems.items()}
+    length = max((a.shape[1] for a in out.values()), default=0)
+    return {name: np.pad(a, ((0, 0), (0, length - a.shape[1]))) if a.shape[1] < length else a
+            for name, a in out.items()}
+
+
+def mixdown(stems: dict[str, np.ndarray], channels: int = 2) -> np.ndarray:
+    """The sum of the stems, ``(channels, samples)`` float32, as long as the longest."""
+    parts = aligned(stems, channels)
+    mix = np.zeros((channels, max((a.shape[1] for a in parts.values()), default=0)), np.float32)
+    for a in parts.values():
+        mix += a
+    return mix
+
+
 def load_stems(folder: str | os.PathLike, *, sr: int | None = None,
                ) -> tuple[dict[str, np.ndarray], int]:
     """Load every audio file of ``folder`` as one stem.
@@ -48,7 +68,8 @@ def load_stems(folder: str | os.PathLike, *, sr: int | None = None,
 
     Returns
     -------
-    stems : ``{name: np.ndarray [shape=(channels, samples), dtype=float32]}``
+    stems : ``{name: np.ndarray [shape=(channels, samples), dtype=float32]}``, all as long as
+        the longest (shorter files padded with silence at the end: a stem that stops early).
     sr : int, the sample rate of every stem, Hz.
     """
     loaded = {name: load_audio(path) for name, path in stem_files(folder).items()}
@@ -59,7 +80,8 @@ def load_stems(folder: str | os.PathLike, *, sr: int | None = None,
             warnings.warn(f"{folder}: stems have different sample rates "
                           f"({', '.join(map(str, sorted(rates)))} Hz); resampled to {sr} Hz",
                           MixAssistWarning, stacklevel=2)
-    return {name: resample(audio, rate, sr) for name, (audio, rate) in loaded.items()}, sr
+    stems = {name: resample(audio, rate, sr) for name, (audio, rate) in loaded.items()}
+    return aligned(stems, channels=None), sr
 
 
 def save_mix_folder(folder: str | os.PathLike, mix: np.ndarray,

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from ..errors import ExportError
+from ..planning.amount import blend_plan
 from ..planning.plan import Plan
 from ..utils.atomic import atomic_path
 
@@ -49,16 +50,17 @@ def stems_readme(plan: Plan, *, tempo_bpm: float | None, title: str = "mixassist
         lines.append("Sections (start, label):")
         lines += [f"  {_clock(s.start_s)}  {s.label}" for s in plan.arrangement.sections]
         lines.append("")
-    lines.append("Stems (the plan's gain and pan; the processed stems already have them):")
-    for name, stem in plan.stems.items():
+    lines.append("Stems (the plan's gain and pan at its amount; the processed stems have them):")
+    for name, stem in blend_plan(plan, sample_rate=plan.sample_rate).stems.items():
         sends = ", ".join(f"{bus} {db:g} dB" for bus, db in stem.sends.items()) or "none"
         lines.append(f"  {name}: gain {stem.gain_db:+.2f} dB, pan {stem.pan:+.2f}"
                      f"{', muted' if stem.mute else ''}; sends {sends}")
     lines += ["",
-              "The processed stems (stems/) are each stem after its insert chain, fader, rides,",
-              "width and pan. Summed, they are the mix before the master chain, less the returns",
-              "of the effect buses (reverb, delay), which no stem holds. The dry stems are the",
-              "input stems; plan.json has every setting (mixassist render can re-render it)."]
+              "The processed stems (processed/) are each stem after its insert chain, fader,",
+              "rides, width and pan. Summed, they are the mix before the master chain, less the",
+              "returns of the effect buses (reverb, delay), which no stem holds. The unprocessed",
+              "stems (unprocessed/) are the input stems on the output's timeline (after any",
+              "arrangement edit); plan.json has every setting (mixassist render re-renders it)."]
     return "\n".join(lines) + "\n"
 
 

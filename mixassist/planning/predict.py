@@ -423,7 +423,8 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
         stems[stem.name] = StemPlan(chain=[hp], reasons=[hp_reason])
     moves = None if references is None else reference_moves(
         references.song, references.references, sr=analysis.sample_rate,
-        highpass_hz={name: MIN_HIGHPASS_HZ for name in stems})
+        highpass_hz={name: MIN_HIGHPASS_HZ for name in stems},
+        focus_db={name: FOCUS_DB for name in focus_names} if focus is not None else {})
     for name in moves.gains if moves is not None else ():
         # the references show how much low end the part has: the tonal match sets it
         stems[name].chain[0] = PluginSpec("HighpassFilter",
@@ -436,10 +437,7 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
         plan = stems[stem.name]
         gain, reasons = gains[stem.name]
         if moves is not None and stem.name in moves.gains:
-            focused = focus is not None and stem.name in focus_names
-            gain = moves.gains[stem.name] + (FOCUS_DB if focused else 0.0)
-            reasons = moves.reasons[stem.name] + (
-                [f"{stem.name}: +{FOCUS_DB:.1f} dB on top as the focus"] if focused else [])
+            gain, reasons = moves.gains[stem.name], moves.reasons[stem.name]
             plan.chain += moves.eq[stem.name]
         elif moves is not None:
             reasons = moves.reasons.get(stem.name, []) + reasons
@@ -464,6 +462,9 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
     master = _master(analysis, target, amount)
     if moves is not None:
         master.chain = master_toward(master.chain, moves.master_eq, glue=moves.glue)
+        master.reasons[0] = (f"master: sub-sonic high-pass, the tonal match to the references, "
+                             f"{'glue compression, ' if moves.glue else ''}true-peak limiter to "
+                             f"{target.name}: {target.lufs:g} LUFS, {target.true_peak_dbtp:g} dBTP")
         master.reasons += moves.master_reasons
     sections = [{"start_s": s.start_s, "end_s": s.end_s, "label": s.label}
                 for s in analysis.sections]

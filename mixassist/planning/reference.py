@@ -30,7 +30,7 @@ import numpy as np
 
 from ..analysis.reference import (Analysis, BalanceProfile, ReferenceComparison,
                                   measure_balance, tonal_balance)
-from ..analysis.spectrum import OCTAVE_CENTRES_HZ
+from ..analysis.spectrum import OCTAVE_CENTRES_HZ, k_weighting_response
 from .filters import OCTAVE_Q, band_response_db, matching_eq
 from .mastering import is_peak_control
 from .plan import Plan, PluginSpec
@@ -125,10 +125,20 @@ def _hz(hz: float) -> str:
     return f"{hz / 1000:g} kHz" if hz >= 1000 else f"{hz:g} Hz"
 
 
-def _power_db(octave_db: np.ndarray, response_db: np.ndarray) -> float:
-    """Level change (dB) of a signal with band balance ``octave_db`` through ``response_db``."""
-    share = 10.0 ** (np.asarray(octave_db) / 10.0)
+def _loudness_db(octave_db: np.ndarray, response_db: np.ndarray, sr: int) -> float:
+    """Loudness change (dB, estimated) of a signal with band balance ``octave_db`` through an EQ
+    of band response ``response_db``: the band powers K-weighted (ITU-R BS.1770-4) at their
+    centres."""
+    weight = k_weighting_response(np.asarray(OCTAVE_CENTRES_HZ, np.float64), sr)
+    share = 10.0 ** (np.asarray(octave_db) / 10.0) * weight
     return float(10.0 * math.log10((share * 10.0 ** (response_db / 10.0)).sum() / share.sum()))
+
+
+def _the(n: int, *, possessive: bool = False) -> str:
+    """``the reference`` / ``the 3 references`` (``the reference's`` / ``the 3 references'``)."""
+    if n == 1:
+        return "the reference's" if possessive else "the reference"
+    return f"the {n} references'" if possessive else f"the {n} references"
 
 
 def _warnings(song: BalanceProfile, references: list[BalanceProfile]) -> list[str]:
@@ -136,15 +146,16 @@ def _warnings(song: BalanceProfile, references: list[BalanceProfile]) -> list[st
     for ref in references:
         if song.tempo_bpm and ref.tempo_bpm:
             ratio = max(song.tempo_bpm, ref.tempo_bpm) / min(song.tempo_bpm, ref.tempo_bpm)
-            if ratio > TEMPO_RATIO:
+            if min(ratio, max(ratio / 2.0, 2.0 / ratio)) > TEMPO_RATIO:  # or at double time
                 out.append(f"reference {ref.name}: {ref.tempo_bpm:.0f} BPM against this song's "
                            f"{song.tempo_bpm:.0f} BPM; a song of another tempo range is often "
                            "balanced differently")
         missing = sorted(set(song.units) - set(ref.units))
         if missing:
             out.append(f"reference {ref.name} has no {', '.join(missing)}: a different "
-                       "arrangement, perhaps another genre; those parts are left as they are"
-                       + (" unless another reference has them" if len(references) > 1 else ""))
+                       "arrangement, perhaps another genre; those parts keep the plan's own "
+                       "balance" + (" unless another reference has them" if len(references) > 1
+                                    else ""))
         usable = _content(song.octave_db) & _content(ref.octave_db)
         diff = np.asarray(ref.octave_db)[usable] - np.asarray(song.octave_db)[usable]
         distance = float(np.sqrt(np.mean((diff - np.median(diff)) ** 2))) if diff.size else 0.0
@@ -157,16 +168,18 @@ def _warnings(song: BalanceProfile, references: list[BalanceProfile]) -> list[st
 
 
 def reference_moves(song: BalanceProfile, references: list[BalanceProfile], *, sr: int,
-                    highpass_hz: dict[str, float]) -> ReferenceMoves:
+                    highpass_hz: dict[str, float], focus_db: dict[str, float] | None = None
+                    ) -> ReferenceMoves:
     """Balance and tonal moves of ``song``'s stems and master toward ``references``.
 
     ``highpass_hz`` is each stem's high-pass cutoff (Hz): bands below 1.5 times it are not
-    matched. Deterministic; see the module docstring for the rules.
+    matched. ``focus_db`` is an extra gain (dB) of the stems kept in front, on top of their
+    match. Deterministic; see the module docstring for the rules.
     """
+    focus_db = focus_db or {}
     targets = unit_targets(references)
     moves = ReferenceMoves(warnings=_warnings(song, references))
     n = len(references)
-    over = f"{n} reference{'s' if n > 1 else ''}"
     shared = [u for u in song.units if u in targets]
     offset = -float(np.mean([targets[u].level_db - song.units[u].level_db for u in shared])) \
         if shared else 0.0
@@ -187,28 +200,31 @@ def reference_moves(song: BalanceProfile, references: list[BalanceProfile], *, s
         eq = matching_eq(correction, OCTAVE_CENTRES_HZ, sr) \
             if np.abs(correction).max() >= MIN_EQ_DB else []
         response = band_response_db(eq, OCTAVE_CENTRES_HZ, sr)
-        eq_level = _power_db(ours.octave_db, response)
+        eq_level = _loudness_db(ours.octave_db, response, sr)
         move = target.level_db - ours.level_db + offset
         gain = round(float(np.clip(move - eq_level, -MAX_GAIN_DB, MAX_GAIN_DB)), 2)
         estimates[unit] = (round(move, 2), round(eq_level, 2))
         predicted += 10.0 ** ((ours.power_db + gain + np.asarray(ours.octave_db) + response)
                               / 10.0)
-        spread = (f" (spread {target.spread_db:.1f} LU over {target.count} references)"
+        spread = (f" (spread {target.spread_db:.1f} LU over the {target.count} that have it)"
                   if target.count > 1 else "")
         rest = (f"; {target.rest_db:+.1f} LU against the rest there, {ours.rest_db:+.1f} here"
                 if target.rest_db is not None and ours.rest_db is not None else "")
         members = f" (with {', '.join(ours.stems)})" if len(ours.stems) > 1 else ""
         for stem in ours.stems:
-            moves.gains[stem] = gain
+            extra = focus_db.get(stem, 0.0)
+            moves.gains[stem] = round(gain + extra, 2)
             moves.eq[stem] = list(eq)
-            why = [f"{stem} {gain:+.1f} dB: the {over} put {unit}{members} at "
+            why = [f"{stem} {gain + extra:+.1f} dB: {_the(n)} put{'s' * (n == 1)} {unit}{members} at "
                    f"{target.level_db:+.1f} LU re the mix{spread}, it sits at "
                    f"{ours.level_db:+.1f} LU here{rest}; moved by {move:+.1f} dB once the "
                    f"units are centred ({offset:+.1f} dB)"
-                   + (f", {eq_level:+.1f} dB of it by the tonal match" if abs(eq_level) >= 0.05
-                      else "")]
+                   + (f", {eq_level:+.1f} dB of it by the tonal match (estimated)"
+                      if abs(eq_level) >= 0.05 else "")
+                   + (f"; +{extra:.1f} dB on top as the focus" if extra else "")]
             if eq:
-                why.append(f"{stem}: tonal match to the {over}' {unit}: {_band_text(correction)} "
+                why.append(f"{stem}: tonal match to {_the(n, possessive=True)} {unit}: "
+                           f"{_band_text(correction)} "
                            f"(octave bands, at most +-{MAX_STEM_EQ_DB:g} dB, "
                            f"{len(eq)} one-octave PeakFilters)")
             moves.reasons[stem] = why
@@ -220,7 +236,7 @@ def reference_moves(song: BalanceProfile, references: list[BalanceProfile], *, s
     moves.glue = song_lra > ref_lra + LRA_MARGIN_LU
     moves.master_reasons.append(
         f"master: glue compression {'kept' if moves.glue else 'left out'}: the song's loudness "
-        f"range {song_lra:.1f} LU against the {over}' {ref_lra:.1f} LU")
+        f"range {song_lra:.1f} LU against {_the(n, possessive=True)} {ref_lra:.1f} LU")
     loud = [ref.loudness_lufs for ref in references]
     moves.master_reasons.append(
         f"references: {', '.join(r.name for r in references)}: {np.mean(loud):.1f} LUFS "
@@ -238,6 +254,7 @@ def reference_moves(song: BalanceProfile, references: list[BalanceProfile], *, s
                       "gain_db": moves.gains.get(song.units[u].stems[0], 0.0)}
                   for u in shared},
         "loudness_lufs": [r.loudness_lufs for r in references],
+        "focus_db": {stem: db for stem, db in focus_db.items() if stem in moves.gains},
         "warnings": list(moves.warnings)}
     return moves
 
@@ -254,9 +271,12 @@ def calibrate(plan: Plan, comparison: ReferenceComparison, analysis: Analysis,
     tonal distance to the references, added to the master's tonal match.
     """
     summary = plan.extra["reference"]
+    n = len(comparison.references)
     targets = unit_targets(comparison.references)
     units = {u: b.stems for u, b in comparison.song.units.items()}
-    trial = measure_balance("trial", processed, sr, analysis, units)
+    unboosted = {name: audio * np.float32(10.0 ** (-summary["focus_db"].get(name, 0.0) / 20.0))
+                 for name, audio in processed.items()}  # the focus boost stays on top
+    trial = measure_balance("trial", unboosted, sr, analysis, units)
     shared = [u for u in summary["units"] if u in trial.units]
     errors = {u: trial.units[u].level_db - targets[u].level_db for u in shared}
     mean = float(np.mean(list(errors.values()))) if errors else 0.0
@@ -265,11 +285,14 @@ def calibrate(plan: Plan, comparison: ReferenceComparison, analysis: Analysis,
         info = summary["units"][unit]
         for name in info["stems"]:
             stem = plan.stems[name]
-            stem.gain_db = round(float(np.clip(stem.gain_db + delta, -MAX_GAIN_DB, MAX_GAIN_DB)),
-                                 2)
+            before = stem.gain_db
+            stem.gain_db = round(float(np.clip(before + delta, -MAX_GAIN_DB, MAX_GAIN_DB)), 2)
             if abs(delta) >= 0.05:
-                stem.reasons.insert(1, f"{name}: {delta:+.1f} dB more: a trial render put "
-                                       f"{unit} {-delta:+.1f} dB from the references' balance "
+                head, _, rest = stem.reasons[0].partition(": ")
+                stem.reasons[0] = f"{name} {stem.gain_db:+.1f} dB: {rest}"
+                stem.reasons.insert(1, f"{name}: {delta:+.1f} dB of that measured: a trial render "
+                                       f"of the plan at {before:+.1f} dB put {unit} "
+                                       f"{-delta:+.1f} dB from {_the(n, possessive=True)} balance "
                                        "(what its EQ and compression do to its loudness)")
         info["gain_db"] = plan.stems[info["stems"][0]].gain_db
         info["trial_error_db"] = round(errors[unit] - mean, 2)
@@ -291,16 +314,15 @@ def master_match(octave_db, references: list[BalanceProfile], sr: int, *, how: s
     says where ``octave_db`` came from); ``start_db`` is the band response of a master EQ the
     mix already went through, which the new one replaces."""
     n = len(references)
-    over = f"{n} reference{'s' if n > 1 else ''}"
     wanted = np.mean([ref.octave_db for ref in references], axis=0)
     start = np.zeros(wanted.size) if start_db is None else np.asarray(start_db)
     correction = np.clip(start + tonal_correction(octave_db, wanted, usable=np.ones(
         wanted.size, bool), limit_db=2 * MAX_MASTER_EQ_DB), -MAX_MASTER_EQ_DB, MAX_MASTER_EQ_DB)
     if np.abs(correction).max() < MIN_EQ_DB:
         return [], (f"{MASTER_EQ_REASON}: none needed, the mix ({how}) is within {MIN_EQ_DB} "
-                    f"dB per octave band of the {over}' tonal balance")
+                    f"dB per octave band of {_the(n, possessive=True)} tonal balance")
     return (matching_eq(correction, OCTAVE_CENTRES_HZ, sr),
-            f"{MASTER_EQ_REASON} to the {over}' mix: {_band_text(correction)} (the mix "
+            f"{MASTER_EQ_REASON} to {_the(n, possessive=True)} mix: {_band_text(correction)} (the mix "
             f"{how}; at most +-{MAX_MASTER_EQ_DB:g} dB per octave band), in place of the "
             "default air shelf")
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..audio.convert import to_channels, validate_audio
+from ..audio.convert import validate_audio
+from ..audio.stems import aligned
 from ..errors import PlanError
 from ..planning.amount import blend_plan
 from ..planning.plan import Plan, StemPlan
@@ -153,11 +154,7 @@ def _prepare_stems(plan: Plan, stems: dict[str, np.ndarray], sr: int) -> dict[st
     plan.check_stems(stems)
     if not stems:
         raise PlanError("plan has no stems to render")
-    out = {name: to_channels(validate_audio(a, sr, name=f"stem {name}"), 2)
-           for name, a in stems.items()}
-    length = max(a.shape[1] for a in out.values())
-    return {name: np.pad(a, ((0, 0), (0, length - a.shape[1]))) if a.shape[1] < length else a
-            for name, a in out.items()}
+    return aligned({name: validate_audio(a, sr, name=f"stem {name}") for name, a in stems.items()})
 
 
 def _place(out: np.ndarray, block: np.ndarray, start: int, delay: int) -> None:

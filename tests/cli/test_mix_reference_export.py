@@ -91,3 +91,50 @@ def test_stems_zip_export_holds_processed_and_unprocessed_stems_and_the_plan(cli
 def test_an_unknown_export_is_refused(cli, song, tmp_path):
     code, _, err = cli(["mix", song, "-o", tmp_path / "out", "--export", "logic"])
     assert code != 0 and "unknown export 'logic'" in err
+
+
+@pytest.mark.slow
+def test_the_focus_stays_on_top_of_the_reference_match(song, tmp_path):
+    from mixassist.assistant import MixAssistant
+    from mixassist.loudness import integrated_loudness
+
+    reference = _folder(tmp_path / "reference", gains={"vocals": -3.0})
+
+    def vocal_lead(**options):
+        result = MixAssistant(cache=False, references=(str(reference),), **options).process(song)
+        rest = sum(a for n, a in result.stems.items() if n != "vocals")
+        return integrated_loudness(result.stems["vocals"], SR) - integrated_loudness(rest, SR)
+
+    assert vocal_lead(focus="vocals") - vocal_lead() == pytest.approx(2.0, abs=0.5)
+
+
+@pytest.mark.slow
+def test_stems_of_unequal_length_export_an_edited_version(tmp_path):
+    """A stem folder whose stems end at different times, as a loop with a Reaper session, toward
+    a reference folder whose stems end at different times too."""
+    from mixassist.assistant import MixAssistant
+    from mixassist.audio import load_audio
+
+    song = _folder(tmp_path / "song", seconds=16.0)
+    reference = _folder(tmp_path / "reference", seconds=12.0)
+    for folder, seconds in ((song, 9.0), (reference, 11.0)):
+        audio, _ = load_audio(folder / "keys.wav")
+        save_audio(folder / "keys.wav", audio[:, :int(seconds * SR)], SR)
+    result = MixAssistant(cache=False, references=(str(reference),), export="reaper",
+                          version="loop", loop_bars=2).process(song, out_dir=tmp_path / "out")
+    source = result.folder / "source"
+    lengths = {load_audio(p)[0].shape[1] for p in source.iterdir()}
+    assert lengths == {result.mix.shape[1]}  # every source stem on the output's timeline
+
+
+def test_a_silent_song_gets_the_plain_players(tmp_path):
+    from mixassist.assistant import MixAssistant
+
+    song = tmp_path / "song"
+    song.mkdir()
+    for name in ("a", "b"):
+        save_audio(song / f"{name}.wav", np.zeros((2, 5 * SR), np.float32), SR)
+    with pytest.warns(Warning):
+        result = MixAssistant(cache=False).process(song, out_dir=tmp_path / "out")
+    report = (result.folder / "report.html").read_text()
+    assert 'src="input.wav"' in report and not (result.folder / "preview").exists()

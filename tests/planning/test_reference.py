@@ -92,7 +92,7 @@ def test_units_move_by_the_references_level_less_a_common_offset():
     moves = reference_moves(song, [ref], sr=SR, highpass_hz={})
     # wanted changes -1, +3, -2; their mean (0) is the common offset
     assert moves.gains == pytest.approx({"drums": -1.0, "bass": 3.0, "vocals": -2.0})
-    assert "the 1 reference put bass at -5.0 LU re the mix" in moves.reasons["bass"][0]
+    assert "the reference puts bass at -5.0 LU re the mix" in moves.reasons["bass"][0]
     assert not moves.warnings and not moves.eq["bass"]
 
 
@@ -101,20 +101,34 @@ def test_several_references_are_averaged_and_their_spread_quoted():
     refs = [_profile("a", {"drums": -4.0, "vocals": -8.0}), _profile("b", {"drums": -6.0, "vocals": -8.0})]
     moves = reference_moves(song, refs, sr=SR, highpass_hz={})
     assert moves.gains["drums"] - moves.gains["vocals"] == pytest.approx(3.0)  # -5 vs -8 LU
-    assert "spread 1.0 LU over 2 references" in moves.reasons["drums"][0]
+    assert "spread 1.0 LU over the 2 that have it" in moves.reasons["drums"][0]
     assert moves.summary["units"]["drums"]["spread_db"] == pytest.approx(1.0)
 
 
 def test_a_far_tempo_a_missing_part_and_another_sound_are_warned_of():
     song = _profile("song", {"drums": -6.0, "vocals": -6.0}, tempo=90.0)
     bright = [-40.0, -30.0, -20.0, -15.0, -10.0, -8.0, -5.0, -3.0, -2.0, -3.0]
-    ref = _profile("ref", {"drums": -6.0}, bright, tempo=174.0)
+    ref = _profile("ref", {"drums": -6.0}, bright, tempo=131.0)
     moves = reference_moves(song, [ref], sr=SR, highpass_hz={})
     text = " ".join(moves.warnings)
-    assert "174 BPM" in text and "has no vocals" in text and "clearly different sound" in text
+    assert "131 BPM" in text and "has no vocals" in text and "clearly different sound" in text
     assert "vocals" not in moves.gains  # no reference has it: left to the rest of the plan
     response = band_response_db(moves.eq["drums"], OCTAVE_CENTRES_HZ, SR)
     assert np.abs(response).max() <= MAX_STEM_EQ_DB + 0.3  # a capped tonal move
+
+
+def test_a_reference_at_double_time_is_the_same_tempo_range():
+    song = _profile("song", {"drums": -6.0}, tempo=90.0)
+    assert not reference_moves(song, [_profile("ref", {"drums": -6.0}, tempo=178.0)], sr=SR,
+                               highpass_hz={}).warnings
+
+
+def test_the_focus_stays_on_top_of_the_match():
+    song = _profile("song", {"drums": -6.0, "vocals": -6.0})
+    ref = _profile("ref", {"drums": -6.0, "vocals": -6.0})
+    moves = reference_moves(song, [ref], sr=SR, highpass_hz={}, focus_db={"vocals": 2.0})
+    assert moves.gains == pytest.approx({"drums": 0.0, "vocals": 2.0})
+    assert moves.summary["focus_db"] == {"vocals": 2.0} and "as the focus" in moves.reasons["vocals"][0]
 
 
 def test_the_tonal_correction_matches_shape_where_both_have_content():
@@ -190,6 +204,6 @@ def test_a_song_mixed_toward_its_own_reference_mix_ends_at_its_balance(tmp_path)
         <= 0.5 * tonal_distance_db(reference_mix, sum(given.values()), sr)
     plan = json.loads((tmp_path / "out" / "song" / "plan.json").read_text())
     assert plan["reference"]["references"] == ["reference"]
-    assert any("the 1 reference put vocals" in r for r in plan["stems"]["vocals"]["reasons"])
+    assert any("the reference puts vocals" in r for r in plan["stems"]["vocals"]["reasons"])
     assert (tmp_path / "out" / "song" / "preview" / "reference.wav").is_file()
     assert "Toward the references" in (tmp_path / "out" / "song" / "report.html").read_text()
