@@ -17,8 +17,9 @@ def write_midi(path: str | os.PathLike, song: Song) -> None:
 
     The tempo is in quarter notes (a 6/8 song's counted dotted quarter is 1.5 of them); notes are
     placed by their times in seconds, so a rubato intro keeps its exact times (its bar lines in the
-    file follow the song's nominal tempo)."""
-    meter = meter_of(song.time_signature)
+    file follow the song's nominal tempo). Songs without a v3 ``feel`` (v2 and corpus songs) keep
+    the 4/4 meta event generator version 2 wrote, so their files stay byte-identical."""
+    meter = meter_of(song.time_signature if song.feel is not None else "4/4")
     tempo = mido.bpm2tempo(song.tempo_bpm * meter.quarters_per_beat)
     ticks = lambda t: int(round(mido.second2tick(t, PPQ, tempo)))  # noqa: E731
     midi = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset="utf-8")  # lyrics are kana

@@ -220,3 +220,29 @@ def test_the_v2_default_is_unchanged(seed, tmp_path):
     write_midi(tmp_path / "song.mid", song)
     midi = hashlib.sha256((tmp_path / "song.mid").read_bytes()).hexdigest()[:16]
     assert (digest, midi) == V2_FINGERPRINTS[seed]
+
+
+def test_song_mid_and_the_sung_score_are_written_in_the_meter(tmp_path):
+    import mido
+
+    from mixassist.datasets.vocals import musicxml
+    song = _v3(lambda s: s.time_signature == "6/8" and any(p.kind == "vocal" for p in s.parts))
+    write_midi(tmp_path / "song.mid", song)
+    midi = mido.MidiFile(tmp_path / "song.mid")
+    meta = {m.type: m for m in midi.tracks[0]}
+    assert (meta["time_signature"].numerator, meta["time_signature"].denominator) == (6, 8)
+    assert np.isclose(mido.tempo2bpm(meta["set_tempo"].tempo), 1.5 * song.tempo_bpm, rtol=1e-5)
+    t, starts = 0.0, []
+    for msg in midi:
+        t += msg.time
+        if msg.type == "note_on":
+            starts.append(t)
+    expected = sorted(n.start_s for p in song.parts for n in p.notes)
+    assert np.allclose(sorted(starts), expected, atol=0.002)
+    vocal = next(p for p in song.parts if p.kind == "vocal")
+    xml = musicxml(vocal.notes, tempo_bpm=song.tempo_bpm, t0_s=song.downbeats_s[0], n_bars=len(song.chords),
+                   time_signature="6/8")
+    assert "<beats>6</beats><beat-type>8</beat-type>" in xml and f'tempo="{1.5 * song.tempo_bpm:g}"' in xml
+    assert xml.count("<measure ") == len(song.chords)
+    durations = [sum(int(x.split("<")[0]) for x in m.split("<duration>")[1:]) for m in xml.split("<measure ")[1:]]
+    assert set(durations) == {12}  # 12 sixteenths (divisions 4 a quarter) a bar
