@@ -125,7 +125,8 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[s
     for p in song.parts:
         if p.kind == "vocal":
             raw[p.name] = sing(p.notes, tempo_bpm=song.tempo_bpm, t0_s=song.downbeats_s[0],
-                               n_bars=len(song.downbeats_s) - 1, duration_s=song.duration_s, sr=sr)
+                               n_bars=len(song.downbeats_s) - 1, duration_s=song.duration_s, sr=sr,
+                               time_signature=song.time_signature)
     stems, info, lufs = {}, {}, {}
     for p in song.parts:
         audio, chain = produce(raw[p.name], sr, instrument=p.instrument, role=p.role, rng=rng)

@@ -6,18 +6,26 @@ import os
 
 import mido
 
+from .meter import meter_of
 from .song import Song
 
 PPQ = 480
 
 
 def write_midi(path: str | os.PathLike, song: Song) -> None:
-    """Write ``song`` to ``path``; vocal parts are written as notes too (lyrics as meta events)."""
-    tempo = mido.bpm2tempo(song.tempo_bpm)
+    """Write ``song`` to ``path``; vocal parts are written as notes too (lyrics as meta events).
+
+    The tempo is in quarter notes (a 6/8 song's counted dotted quarter is 1.5 of them); notes are
+    placed by their times in seconds, so a rubato intro keeps its exact times (its bar lines in the
+    file follow the song's nominal tempo). Songs without a v3 ``feel`` (v2 and corpus songs) keep
+    the 4/4 meta event generator version 2 wrote, so their files stay byte-identical."""
+    meter = meter_of(song.time_signature if song.feel is not None else "4/4")
+    tempo = mido.bpm2tempo(song.tempo_bpm * meter.quarters_per_beat)
     ticks = lambda t: int(round(mido.second2tick(t, PPQ, tempo)))  # noqa: E731
     midi = mido.MidiFile(type=1, ticks_per_beat=PPQ, charset="utf-8")  # lyrics are kana
     meta = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=tempo, time=0),
-                           mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0)])
+                           mido.MetaMessage("time_signature", numerator=meter.numerator,
+                                             denominator=meter.denominator, time=0)])
     midi.tracks.append(meta)
     free = iter(ch for ch in range(16) if ch not in {p.channel for p in song.parts})
     for part in song.parts:

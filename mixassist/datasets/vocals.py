@@ -2,7 +2,7 @@
 
 pysinsy (PyPI, wraps Sinsy, Modified BSD) bundles one HTS singing voice, ``nitech_jp_song070_f001``
 (CC-BY-3.0), which sings Japanese: lyrics are random Japanese mora (ら, な, ま, ...), and the melody
-is written as MusicXML on the song's 16th-note grid. pysinsy's ``__init__`` imports the removed
+is written as MusicXML on the song's 16th-note grid, in the song's meter. pysinsy's ``__init__`` imports the removed
 ``pkg_resources``; :func:`_import_pysinsy` supplies the one function it uses when setuptools no
 longer ships it.
 """
@@ -20,9 +20,10 @@ import numpy as np
 
 from ..audio.convert import resample
 from ..errors import MixAssistError
+from .meter import meter_of
 from .song import Note
 
-STEPS_PER_BAR = 16
+STEPS_PER_BAR = 16  # in 4/4
 _PITCH_SPELLING = (("C", 0), ("C", 1), ("D", 0), ("E", -1), ("E", 0), ("F", 0), ("F", 1), ("G", 0),
                    ("A", -1), ("A", 0), ("B", -1), ("B", 0))
 _TYPES = {1: "16th", 2: "eighth", 3: "eighth", 4: "quarter", 6: "quarter", 8: "half", 12: "half", 16: "whole"}
@@ -49,28 +50,33 @@ def _import_pysinsy():
     return pysinsy
 
 
-def musicxml(notes: list[Note], *, tempo_bpm: float, t0_s: float, n_bars: int) -> str:
-    """MusicXML of ``notes`` quantised to 16ths of a 4/4 bar starting at ``t0_s``; ``n_bars`` bars."""
-    step_s = 60.0 / tempo_bpm / 4
-    grid = [None] * (n_bars * STEPS_PER_BAR)
+def musicxml(notes: list[Note], *, tempo_bpm: float, t0_s: float, n_bars: int,
+             time_signature: str = "4/4") -> str:
+    """MusicXML of ``notes`` quantised to 16ths of bars of ``time_signature`` starting at ``t0_s``;
+    ``n_bars`` bars; ``tempo_bpm`` is the counted beat (the dotted quarter in 6/8, :mod:`.meter`)."""
+    meter = meter_of(time_signature)
+    steps = meter.steps_per_bar
+    quarter_bpm = tempo_bpm * meter.quarters_per_beat
+    step_s = 60.0 / quarter_bpm / 4
+    grid = [None] * (n_bars * steps)
     for n in notes:
         start = int(round((n.start_s - t0_s) / step_s))
         length = max(1, int(round((n.end_s - n.start_s) / step_s)))
-        end = min(len(grid), start + length, (start // STEPS_PER_BAR + 1) * STEPS_PER_BAR)
+        end = min(len(grid), start + length, (start // steps + 1) * steps)
         for s in range(max(0, start), end):
             grid[s] = (n, s == start)
     measures = []
     for bar in range(n_bars):
-        items, s = [], bar * STEPS_PER_BAR
-        cells = grid[s:s + STEPS_PER_BAR]
+        items, s = [], bar * steps
+        cells = grid[s:s + steps]
         k = 0
-        while k < STEPS_PER_BAR:
+        while k < steps:
             j = k + 1
-            while j < STEPS_PER_BAR and cells[j] is not None and not cells[j][1] and cells[k] is not None \
+            while j < steps and cells[j] is not None and not cells[j][1] and cells[k] is not None \
                     and cells[j][0] is cells[k][0]:
                 j += 1
             if cells[k] is None:
-                while j < STEPS_PER_BAR and cells[j] is None:
+                while j < steps and cells[j] is None:
                     j += 1
                 items.append(f"<note><rest/><duration>{j - k}</duration></note>")
             else:
@@ -83,9 +89,9 @@ def musicxml(notes: list[Note], *, tempo_bpm: float, t0_s: float, n_bars: int) -
                     f"<octave>{octave}</octave></pitch><duration>{j - k}</duration><type>{kind}</type>"
                     f"<lyric><syllabic>single</syllabic><text>{escape(note.lyric or 'ら')}</text></lyric></note>")
             k = j
-        head = ("<attributes><divisions>4</divisions><key><fifths>0</fifths></key><time><beats>4</beats>"
-                f"<beat-type>4</beat-type></time></attributes><direction><sound tempo=\"{tempo_bpm:g}\"/>"
-                "</direction>") if bar == 0 else ""
+        head = ("<attributes><divisions>4</divisions><key><fifths>0</fifths></key>"
+                f"<time><beats>{meter.numerator}</beats><beat-type>{meter.denominator}</beat-type></time>"
+                f"</attributes><direction><sound tempo=\"{quarter_bpm:g}\"/></direction>") if bar == 0 else ""
         measures.append(f"<measure number=\"{bar + 1}\">{head}{''.join(items)}</measure>")
     return ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><score-partwise version=\"3.0\"><part-list>"
             "<score-part id=\"P1\"><part-name>Voice</part-name></score-part></part-list><part id=\"P1\">"
@@ -93,13 +99,16 @@ def musicxml(notes: list[Note], *, tempo_bpm: float, t0_s: float, n_bars: int) -
 
 
 def sing(notes: list[Note], *, tempo_bpm: float, t0_s: float, n_bars: int, duration_s: float,
-         sr: int = 44100) -> np.ndarray:
+         sr: int = 44100, time_signature: str = "4/4") -> np.ndarray:
     """Sing ``notes``; returns ``np.ndarray [shape=(1, round(duration_s * sr))]`` float32, time-aligned
-    so that score time 0 falls at ``t0_s``."""
+    so that score time 0 falls at ``t0_s``. ``tempo_bpm``: counted beats per minute in
+    ``time_signature`` (the song's ``tempo_bpm``); the score has one steady tempo, so notes must lie
+    on its grid (a v3 song's rubato intro never has vocals)."""
     pysinsy = _import_pysinsy()
     # Sinsy shifts a score that does not start with a rest; one rest bar in front keeps time exact.
-    bar_s = 240.0 / tempo_bpm
-    xml = musicxml(notes, tempo_bpm=tempo_bpm, t0_s=t0_s - bar_s, n_bars=n_bars + 1)
+    bar_s = 60.0 * meter_of(time_signature).beats_per_bar / tempo_bpm
+    xml = musicxml(notes, tempo_bpm=tempo_bpm, t0_s=t0_s - bar_s, n_bars=n_bars + 1,
+                   time_signature=time_signature)
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "voice.xml")
         with open(path, "w", encoding="utf-8") as fh:
