@@ -5,7 +5,8 @@ Each voice renders a list of :class:`.song.Note` into ``np.ndarray [shape=(2, sa
 dtype=float32]`` at 44.1 kHz (any rate works) with a :class:`Patch`, a frozen dataclass whose
 fields declare their ranges (``field.metadata``): :func:`random_patch` draws one from them,
 deterministic for a given generator, and a patch outside them is a :class:`ParameterError`.
-A voice is a *source* like a soundfont (``mixassist-synth:<voice>``, :data:`.sources.SYNTHS`).
+A voice is a *source* like a soundfont (``mixassist-synth:<voice>``, :data:`.sources.SYNTHS`;
+its licence row is in :data:`.licences.SOURCES`).
 
 Voices (:data:`VOICES`; families are CONTRACT.md instrument families):
 
@@ -47,10 +48,9 @@ from scipy.signal import butter, istft, lfilter, sosfilt
 
 from ..errors import ParameterError
 from .song import Note
+from .sources import SYNTH_PREFIX as SOURCE_PREFIX
 
 SAMPLE_RATE = 44100
-#: Source names are ``mixassist-synth:<voice>``.
-SOURCE_PREFIX = "mixassist-synth"
 #: Level of a full-velocity note before the part's peak guard.
 NOTE_LEVEL = 0.3
 _MIN_NOTE_S = 0.03  # as Song.midi_events: a note lasts at least this long
@@ -500,8 +500,7 @@ def _mallet(note: Note, n_on: int, sr: int, p: MalletPatch, rng: np.random.Gener
     phases = rng.uniform(0, 2 * np.pi, ratios.size)
     for r, a, tau, ph in zip(ratios, amps, t60, phases):
         tau_off = min(tau, p.damp_s)
-        env = np.where(t < t_off, np.exp(-6.91 * t / tau),
-                       math.exp(-6.91 * t_off / tau) * np.exp(-6.91 * (t - t_off) / tau_off))
+        env = np.exp(-6.91 * np.minimum(t, t_off) / tau - 6.91 * np.maximum(t - t_off, 0.0) / tau_off)
         y += a * env * np.sin(2 * np.pi * r * f0 * t + ph)
     y[-int(0.002 * sr):] *= np.linspace(1, 0, int(0.002 * sr))
     if p.strike_noise > 0:  # mallet click: 5 ms of low-passed noise
@@ -525,7 +524,7 @@ def _noise_fx(note: Note, n_on: int, sr: int, p: NoiseFXPatch, rng: np.random.Ge
     if p.kind == "riser":
         centre, level = lo + (hi - lo) * u ** p.curve, 0.05 + 0.95 * u ** p.curve
     elif p.kind == "downlifter":
-        centre, level = hi - (hi - lo) * u ** (1 / p.curve), (1.0 - u) ** p.curve
+        centre, level = hi - (hi - lo) * u ** (1 / p.curve), 0.02 + 0.98 * (1.0 - u) ** p.curve  # -34 dB at the end
     elif p.kind == "impact":
         centre, level = lo + (hi - lo) * np.exp(-8 * u), 10.0 ** (-3.0 * u)  # -60 dB at the end
     else:  # sweep: up and back down
