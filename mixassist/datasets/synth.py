@@ -231,9 +231,10 @@ def _velocity_gain(velocity: int, sense: float) -> float:
 
 def _adsr(n_on: int, n_total: int, sr: int, attack_s: float, decay_s: float, sustain: float,
           release_s: float) -> np.ndarray:
-    """Linear attack, exponential decay (time constant ``decay_s / 3``) to ``sustain``, held to
-    note-off at ``n_on``, then a quadratic release to exactly 0 at ``n_on + release``."""
-    t = np.arange(n_total) / sr
+    """Linear attack (its first step on the note's first sample), exponential decay (time
+    constant ``decay_s / 3``) to ``sustain``, held to note-off at ``n_on``, then a quadratic
+    release to exactly 0 at ``n_on + release``."""
+    t = np.arange(1, n_total + 1) / sr
     a = max(attack_s, 1.0 / sr)
     env = np.where(t < a, t / a, sustain + (1.0 - sustain) * np.exp(-(t - a) * 3.0 / decay_s))
     t_off = n_on / sr
@@ -341,7 +342,7 @@ def _fm(note: Note, n_on: int, sr: int, p: FMPatch, rng: np.random.Generator) ->
     f0 = _hz(note.pitch)
     n = n_on + int(math.ceil(p.release_s * sr)) + 1
     vel = _velocity_gain(note.velocity, p.velocity_sense)
-    phase = _phase(f0, n, sr, p.vibrato_cents, p.vibrato_hz, 0.0)
+    phase = _phase(f0, n, sr, p.vibrato_cents, p.vibrato_hz, rng.random())
     t = np.arange(n) / sr
     # Carson's rule: keep the sidebands (bandwidth ~ 2 (I + 1) f_mod) below 0.45 sr (no aliasing)
     index = min(p.index * (0.5 + 0.5 * vel), max(0.0, 0.45 * sr / (p.ratio * f0) - 1.0))
@@ -543,7 +544,7 @@ def _noise_fx(note: Note, n_on: int, sr: int, p: NoiseFXPatch, rng: np.random.Ge
         y += p.sub_level * np.sin(2 * np.pi * np.cumsum(f) / sr) * 10.0 ** (-3.0 * t / max(t[-1], 1e-3))
     fade = max(1, min(n // 2, int(p.fade_s * sr)))
     if p.kind != "impact":
-        y[:fade] *= np.linspace(0.0, 1.0, fade, endpoint=False)
+        y[:fade] *= np.arange(1, fade + 1) / fade
     y[n - fade:] *= np.linspace(1.0, 0.0, fade + 1)[1:]  # last sample exactly 0, note ends on time
     return y * _velocity_gain(note.velocity, p.velocity_sense) / (1.0 + p.sub_level)
 
