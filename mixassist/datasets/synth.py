@@ -12,7 +12,8 @@ Voices (:data:`VOICES`; families are CONTRACT.md instrument families):
 
 - ``subtractive``: PolyBLEP saw / square / pulse oscillators (V. Valimaki and A. Huovilainen,
   "Antialiasing oscillators in subtractive synthesis", IEEE Signal Processing Magazine 2007),
-  1 or 3 detuned unison voices and a sine sub at the fundamental, through a resonant
+  1 or 3 detuned unison voices (key-synced: in phase at the onset) and a sine sub at the
+  fundamental, through a resonant
   state-variable low-pass with a per-sample cutoff envelope (topology-preserving transform,
   V. Zavalishin, *The Art of VA Filter Design*, 2012, ch. 4; 12 or 24 dB/octave), ADSR.
 - ``fm``: two-operator FM (J. Chowning, "The synthesis of complex audio spectra by means of
@@ -318,7 +319,8 @@ def _subtractive_kernel():
 def _subtractive(note: Note, n_on: int, sr: int, p: SubtractivePatch, rng: np.random.Generator) -> np.ndarray:
     f0 = _hz(note.pitch)
     n = n_on + int(math.ceil(p.release_s * sr)) + 1
-    starts = rng.random(3)
+    starts = np.full(3, rng.random())  # key-synced: in phase at the onset, so unison beats are
+    # amplitude only (a spectrum symmetric about each harmonic: the pitch centre stays on the note)
     cents = [0.0] if p.unison == 1 else [0.0, -p.detune_cents / 2, p.detune_cents / 2]
     amps = np.array([1.0] if p.unison == 1 else [1.0, 0.7, 0.7])
     phase = _phase(f0, n + 1, sr, p.vibrato_cents, p.vibrato_hz, 0.0)
