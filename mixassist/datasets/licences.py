@@ -24,6 +24,9 @@ SOURCES = (
      "instruments, drum kits (held-out palette)"),
     ("pysinsy + nitech_jp_song070_f001", "singing voice", "PyPI pysinsy (Sinsy, HTS voice)",
      "Modified BSD (code), CC-BY-3.0 (voice)", "sung vocals"),
+    ("mixassist synthesis voices (mixassist-synth:subtractive, fm, wavetable, pluck, mallet, noise_fx)",
+     "synthesiser (own code)", "mixassist.datasets.synth", "GPL-3.0-or-later",
+     "synth, bass, keys, guitar, strings, percussion, fx parts (no palette holds them yet)"),
     ("libfluidsynth", "synthesiser", "Debian libfluidsynth3", "LGPL-2.1-or-later", "rendering"),
     ("pedalboard", "audio effects", "PyPI pedalboard", "GPL-3.0", "per-stem production"),
 )

@@ -1,6 +1,7 @@
 """The sound sources the generator renders with, and palettes of them that can be held out.
 
-A *source* is one soundfont (a General-MIDI bank or a recorded drum kit) or the singing voice.
+A *source* is one soundfont (a General-MIDI bank or a recorded drum kit), the singing voice, or
+one of mixassist's own synthesis voices (:data:`SYNTHS`, rendered by :mod:`.synth`).
 Every stem records the source that played it (``song.json`` ``stems[].source``), so an evaluation
 can hold out whole sources: a song rendered with the ``held-out`` palette uses only soundfonts that
 the shipped models never heard (``benchmarks/transfer.py``).
@@ -22,6 +23,11 @@ from ..errors import ParameterError
 SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")
 #: The singing voice (pysinsy's bundled HTS voice); there is no second one yet.
 VOICE = "pysinsy:nitech_jp_song070_f001"
+#: mixassist's own synthesis voices as sources: ``mixassist-synth:<voice>`` -> the voice's name in
+#: :data:`.synth.VOICES` (render with :func:`.synth.render_part`). No palette holds them yet, so
+#: the ``training`` and ``held-out`` palettes render as before.
+SYNTH_PREFIX = "mixassist-synth"
+SYNTHS = {f"{SYNTH_PREFIX}:{v}": v for v in ("subtractive", "fm", "wavetable", "pluck", "mallet", "noise_fx")}
 
 
 @dataclass(frozen=True)
