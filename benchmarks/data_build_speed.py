@@ -7,7 +7,8 @@ wall-hours can be predicted as CPU-hours / min(jobs, free cores)), then checks t
 hours, fraction of songs with vocals, label histograms, mixture == sum of stored stems (worst
 error in dB), and that rebuilding a few songs from the same seed gives byte-identical files.
 
-    .venv/bin/python benchmarks/data_build_speed.py --hours 1 --jobs 2 --out /work/data_gen/ds1
+    .venv/bin/python benchmarks/data_build_speed.py --hours 1 --jobs 2 --out /work/data_gen/ds1 \
+        [--generator 3 --sources training-v3]
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--generator", type=int, default=2, help="generator version (2 or 3)")
+    ap.add_argument("--sources", default="training", help="palette, as for `data build`")
     ap.add_argument("--recheck-songs", type=int, default=2, help="songs rebuilt to check determinism")
     args = ap.parse_args()
     if args.out.exists() and any(args.out.iterdir()):
@@ -48,7 +51,8 @@ def main() -> None:
         return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
     t0, c0 = time.perf_counter(), cpu_s()
-    manifest = build_dataset(args.out, hours=args.hours, seed=args.seed, jobs=args.jobs)
+    manifest = build_dataset(args.out, hours=args.hours, seed=args.seed, jobs=args.jobs,
+                             sources=args.sources, generator=args.generator)
     wall_s, build_cpu_s = time.perf_counter() - t0, cpu_s() - c0
     audio_h = manifest["hours"]
     print(f"built {manifest['n_songs']} songs, {audio_h:.3f} audio-hours in {wall_s / 60:.1f} min "
@@ -58,6 +62,9 @@ def main() -> None:
     print(f"audio-hours per CPU-hour: {audio_h / (build_cpu_s / 3600):.2f} (CPU {build_cpu_s / 60:.1f} min; "
           f"on {args.jobs} free cores the build would take {build_cpu_s / args.jobs / 60:.1f} min)")
     print(f"sources: { {s: sum(x['source'] == s for x in manifest['songs']) for s in {x['source'] for x in manifest['songs']}} }")
+    stems = [st for song in manifest["songs"] for st in song["stems"]]
+    per_source = {src: sum(st["source"] == src for st in stems) for src in sorted({st["source"] for st in stems})}
+    print(f"stems per sound source: {per_source}")
     print(f"splits: {manifest['splits']}; songs with vocals: {manifest['vocal_fraction']:.1%}")
     for key, hist in manifest["histogram"].items():
         print(f"{key} histogram: {hist}  (all covered: {all(v > 0 for v in hist.values())})")
@@ -66,7 +73,8 @@ def main() -> None:
     worst = max(sum_error_db(args.out, s) for s in manifest["songs"])
     print(f"mixture vs sum of stored stems, worst song: {worst:.1f} dB ({time.perf_counter() - t1:.0f} s to check)")
 
-    plans = plan_songs(hours=args.hours, seed=args.seed)[:args.recheck_songs]
+    plans = plan_songs(hours=args.hours, seed=args.seed, sources=args.sources,
+                       generator=args.generator)[:args.recheck_songs]
     identical = True
     with tempfile.TemporaryDirectory(dir=args.out.parent) as tmp:
         for plan in plans:

@@ -20,14 +20,18 @@ def build(
     seed: int = typer.Option(0, "--seed", help="Global seed; the same seed builds identical stems."),
     sources: str = typer.Option("training", "--sources",
                                 help="Sound sources: 'training' (what the shipped models heard), 'held-out' "
-                                     "(OPL3_FM, csound_GM: never heard) or a comma-separated list."),
+                                     "(OPL3_FM, csound_GM: never heard), 'training-v3' (training "
+                                     "and mixassist's synthesis voices) or a comma-separated list."),
+    generator: int = typer.Option(2, "--generator",
+                                  help="Generator version: 2 (the shipped models' data) or 3 "
+                                       "(meters, feels, synthesis voices; in progress)."),
 ) -> None:
     """Build a dataset of songs rendered into labelled stems, with a manifest (resumable)."""
     from ..datasets import build_dataset
 
     with progress_bar("building songs") as update:
         manifest = build_dataset(out, hours=hours, seed=seed, jobs=jobs, sources=sources,
-                                 progress=update)
+                                 generator=generator, progress=update)
     console.print(f"{manifest['n_songs']} songs, {manifest['hours']:.3f} h, "
                   f"{manifest['vocal_fraction']:.0%} with vocals -> {out / 'manifest.json'}",
                   markup=False, highlight=False)

@@ -43,10 +43,15 @@ from .production import produce
 from .render import render_channels
 from .song import Song
 from .sources import VOICE, palette
+from .synth import patch_from_json, render_part
 from .vocals import sing
 
 SAMPLE_RATE = 44100
 SUBTYPE = "PCM_24"
+#: Generator versions ``data build`` writes: 2 (the shipped models' data) and 3 (the variety of
+#: :func:`.compose.compose_song` ``variety="v3"`` and mixassist's synthesis voices; in progress,
+#: docs/datasets.md). A folder is of one version: its songs and manifest say which.
+GENERATOR_VERSIONS = (2, 3)
 MANIFEST_VERSION = 2
 PEAK_DBFS = -1.0
 
@@ -63,6 +68,7 @@ class SongPlan:
     target_duration_s: float
     corpus_item: CorpusItem | None
     sources: str = "training"
+    generator: int = MANIFEST_VERSION
 
 
 def song_seed(seed: int, index: int) -> int:
@@ -72,13 +78,16 @@ def song_seed(seed: int, index: int) -> int:
 
 def plan_songs(*, hours: float, seed: int, corpus_fraction: float = 0.15,
                min_duration_s: float = 100.0, max_duration_s: float = 240.0,
-               sources: str = "training") -> list[SongPlan]:
+               sources: str = "training", generator: int = MANIFEST_VERSION) -> list[SongPlan]:
     """Plan songs until their estimated total length reaches ``hours``.
 
     Each song is composed (or loaded) to know its length: ~25 ms per procedural song.
     """
     if hours <= 0:
         raise ParameterError(f"--hours must be positive, got {hours}")
+    if generator not in GENERATOR_VERSIONS:
+        raise ParameterError(f"--generator {generator}: use one of "
+                             f"{', '.join(map(str, GENERATOR_VERSIONS))}")
     sources = palette(sources).name  # a clear error for an unknown palette, and one spelling of it
     corpora = available_corpora() if corpus_fraction > 0 else []
     plans, total = [], 0.0
@@ -93,7 +102,7 @@ def plan_songs(*, hours: float, seed: int, corpus_fraction: float = 0.15,
             names = sorted({c.corpus for c in corpora})
             pool = [c for c in corpora if c.corpus == names[int(rng.integers(len(names)))]]
             item = pool[int(rng.integers(len(pool)))]
-        plan = SongPlan(index, f"{index:05d}", s, split, target, item, sources)
+        plan = SongPlan(index, f"{index:05d}", s, split, target, item, sources, generator)
         try:
             song = make_song(plan)
         except CorpusError as exc:  # the same item fails for every build: the plan stays seeded
@@ -110,7 +119,7 @@ def make_song(plan: SongPlan) -> Song:
     sources = palette(plan.sources)
     if plan.corpus_item is None:
         return compose_song(plan.seed, target_duration_s=plan.target_duration_s, song_id=plan.song_id,
-                            sources=sources)
+                            sources=sources, variety="v3" if plan.generator >= 3 else "v2")
     return load_corpus_song(plan.corpus_item, seed=plan.seed, song_id=plan.song_id,
                             max_duration_s=plan.target_duration_s, sources=sources)
 
@@ -123,6 +132,9 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[s
     raw = {p.name: channels[p.channel] for p in midi_parts}
     n = int(round(song.duration_s * sr))
     for p in song.parts:
+        if p.kind == "synth":
+            raw[p.name] = render_part(p.notes, p.synth["voice"], patch_from_json(p.synth["patch"]),
+                                      sr, duration_s=song.duration_s)
         if p.kind == "vocal":
             raw[p.name] = sing(p.notes, tempo_bpm=song.tempo_bpm, t0_s=song.downbeats_s[0],
                                n_bars=len(song.downbeats_s) - 1, duration_s=song.duration_s, sr=sr,
@@ -136,8 +148,7 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[s
         stems[p.name] = audio[:, :n]
         info[p.name] = {"name": p.name, "instrument": p.instrument, "role": p.role, "group": p.group,
                         "kind": p.kind, "channel": p.channel,
-                        "source": p.setup.soundfont if p.setup else VOICE,
-                        "soundfont": p.setup.soundfont if p.setup else VOICE,
+                        "source": _source(p), "soundfont": _source(p),
                         "bank": p.setup.bank if p.setup else None, "program": p.setup.program if p.setup else None,
                         "program_name": p.program_name, "chain": chain}
     stems, gains = balance(stems, sr, rng=rng if song.source == "procedural" else None, loudness=lufs,
@@ -146,6 +157,13 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[s
         info[name]["balance_gain_db"] = round(gains[name], 3)
         info[name]["loudness_lufs"] = lufs[name] + gains[name]
     return stems, info
+
+
+def _source(part) -> str:
+    """The sound source that played ``part``: its soundfont, synthesis voice or the singer."""
+    if part.kind == "synth":
+        return part.synth["voice"]
+    return part.setup.soundfont if part.setup else VOICE
 
 
 def _quantise(audio: np.ndarray) -> np.ndarray:
@@ -159,7 +177,7 @@ def build_song(plan: SongPlan, out_dir: str | os.PathLike) -> dict:
     folder = Path(out_dir) / "songs" / plan.song_id
     if (folder / "song.json").is_file():
         data = json.loads((folder / "song.json").read_text(encoding="utf-8"))
-        if (data.get("seed") != plan.seed or data.get("generator_version", 1) != MANIFEST_VERSION
+        if (data.get("seed") != plan.seed or data.get("generator_version", 1) != plan.generator
                 or data.get("palette", "training") != plan.sources):
             raise ParameterError(f"{folder}: built from another --seed, another --sources palette or "
                                  "another generator version; "
@@ -185,7 +203,7 @@ def build_song(plan: SongPlan, out_dir: str | os.PathLike) -> dict:
                             "level_db": round(stem_lufs - mix_lufs, 3),
                             "activity": _activity(audio, SAMPLE_RATE)})
         write_midi(tmp / "song.mid", song)
-        data = {**song.annotations(), "generator_version": MANIFEST_VERSION, "split": plan.split,
+        data = {**song.annotations(), "generator_version": plan.generator, "split": plan.split,
                 "palette": plan.sources, "sound_sources": sorted({r["source"] for r in records}),
                 "index": plan.index, "sample_rate": SAMPLE_RATE, "mixture": "mixture.flac", "midi": "song.mid",
                 "loudness_lufs": round(mix_lufs, 3), "stems": records}
@@ -221,12 +239,15 @@ def _build_one(args: tuple[SongPlan, str]) -> dict:
 
 def build_dataset(out_dir: str | os.PathLike, *, hours: float, seed: int = 0, jobs: int = 1,
                   corpus_fraction: float = 0.15, min_duration_s: float = 100.0, max_duration_s: float = 240.0,
-                  sources: str = "training",
+                  sources: str = "training", generator: int = MANIFEST_VERSION,
                   progress: Callable[[float, float], None] | None = None) -> dict:
     """Build (or resume) a dataset of about ``hours`` of songs in ``out_dir``; returns the manifest.
 
     ``sources``: the palette the songs are played with (:func:`.sources.palette`): ``training``,
     ``held-out`` (sources the shipped models never heard) or a comma-separated list of sources.
+
+    ``generator``: the generator version (:data:`GENERATOR_VERSIONS`): 2 or 3 (its variety and,
+    with ``sources="training-v3"`` or listed ones, mixassist's synthesis voices).
 
     ``jobs`` worker processes render songs in parallel; results do not depend on it.
     ``progress(done, total)`` is called with the number of songs finished (resumed ones count).
@@ -235,7 +256,8 @@ def build_dataset(out_dir: str | os.PathLike, *, hours: float, seed: int = 0, jo
         raise ParameterError(f"--jobs must be at least 1, got {jobs}")
     out = Path(out_dir)
     plans = plan_songs(hours=hours, seed=seed, corpus_fraction=corpus_fraction,
-                       min_duration_s=min_duration_s, max_duration_s=max_duration_s, sources=sources)
+                       min_duration_s=min_duration_s, max_duration_s=max_duration_s, sources=sources,
+                       generator=generator)
     total = float(len(plans))
     songs: dict[int, dict] = {}
     done = 0
@@ -255,13 +277,15 @@ def build_dataset(out_dir: str | os.PathLike, *, hours: float, seed: int = 0, jo
                 done += 1
                 if progress:
                     progress(done, total)
-    manifest = make_manifest([songs[p.index] for p in plans], seed=seed, sources=plans[0].sources)
+    manifest = make_manifest([songs[p.index] for p in plans], seed=seed, sources=plans[0].sources,
+                             generator=generator)
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
     write_text_atomic(out / "LICENCES.md", licence_markdown())
     return manifest
 
 
-def make_manifest(songs: list[dict], *, seed: int, sources: str = "training") -> dict:
+def make_manifest(songs: list[dict], *, seed: int, sources: str = "training",
+                  generator: int = MANIFEST_VERSION) -> dict:
     """The dataset manifest: songs with their stems and labels, splits, histograms and licences."""
     hist = {k: Counter() for k in ("instrument", "role", "group")}
     for song in songs:
@@ -281,7 +305,7 @@ def make_manifest(songs: list[dict], *, seed: int, sources: str = "training") ->
                                 for s in song["stems"]]})
         entries.append(entry)
     return {
-        "version": MANIFEST_VERSION, "seed": seed, "palette": sources, "sample_rate": SAMPLE_RATE,
+        "version": generator, "seed": seed, "palette": sources, "sample_rate": SAMPLE_RATE,
         "format": f"FLAC {SUBTYPE}",
         "vocabularies": {"group": list(GROUPS), "instrument": list(INSTRUMENTS), "role": list(ROLES)},
         "n_songs": len(entries), "hours": round(sum(s["duration_s"] for s in songs) / 3600, 4),

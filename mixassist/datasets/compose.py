@@ -24,8 +24,9 @@ from ..errors import ParameterError
 from .instruments import program_family
 from .meter import METERS, Meter
 from .render import ChannelSetup
-from .sources import ACOUSTIC_KITS, ELECTRONIC_KITS, Palette, palette
+from .sources import ACOUSTIC_KITS, ELECTRONIC_KITS, SYNTH_PREFIX, Palette, palette
 from .song import Note, Part, Song
+from .synth import random_patch, voices_for
 
 NOTE_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 MODES = {
@@ -233,6 +234,8 @@ KANA = ("ら", "な", "ま", "か", "さ", "た", "は", "や", "あ", "い", "�
 
 MELODIC_CHANNELS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15)
 DRUM_CHANNEL, PERC_CHANNEL = 9, 10
+#: Share of the parts a synthesis voice of the palette can play that one plays (variety v3).
+SYNTH_SHARE = 0.4
 SLOT_ROLES = {"drums": "rhythm", "percussion": "rhythm", "bass": "low_end", "comp": "harmony",
               "comp2": "harmony", "brass": "harmony", "arp": "harmony", "pad": "texture", "fx": "texture",
               "lead": "melody", "counter": "melody", "vocals": "melody"}
@@ -528,8 +531,23 @@ class _Composer:
                  "counter": lambda s: self._melody(s, 50, 69, counter=True)}[slot]
         self._bends: list[tuple[float, int]] = []
         notes = build(slot)
-        return Part(slot, program_family(program), SLOT_ROLES[slot], self._channel(), setup, notes,
+        family = program_family(program)
+        synth = self._synth(family)
+        if synth is not None:
+            return Part(slot, family, SLOT_ROLES[slot], None, None, notes, kind="synth",
+                        program_name=synth["voice"], synth=synth)
+        return Part(slot, family, SLOT_ROLES[slot], self._channel(), setup, notes,
                     bends=self._bends)
+
+    def _synth(self, family: str) -> dict | None:
+        """A synthesis voice and a random patch for a part of ``family`` (:data:`SYNTH_SHARE` of
+        the parts a voice of the palette can play; v3 only), or None: a soundfont plays it."""
+        voices = [f"{SYNTH_PREFIX}:{v}" for v in voices_for(family)]
+        voices = [v for v in voices if v in self.sources.synths]
+        if not (self.v3 and voices) or self.rng.random() >= SYNTH_SHARE:
+            return None
+        name = str(self.pick(voices))
+        return {"voice": name, "patch": random_patch(name, self.rng).to_json()}
 
     def _channel(self) -> int:
         used = getattr(self, "_used", 0)

@@ -22,7 +22,8 @@ class Note:
 @dataclass
 class Part:
     """One stem: ``instrument``/``role`` use CONTRACT.md vocabularies. ``kind`` is ``midi``
-    (rendered by fluidsynth on ``channel`` with ``setup``) or ``vocal`` (sung, see :mod:`.vocals`).
+    (rendered by fluidsynth on ``channel`` with ``setup``), ``vocal`` (sung, see :mod:`.vocals`)
+    or ``synth`` (one of mixassist's synthesis voices, ``synth``; generator v3).
     ``bends`` are (time_s, 14-bit pitch-bend value) pairs; ``controls`` (time_s, controller, value)
     MIDI CC events; ``volume`` is the initial MIDI CC7 when ``controls`` sets none."""
 
@@ -37,6 +38,8 @@ class Part:
     controls: list[tuple[float, int, int]] = field(default_factory=list)
     volume: int = 100
     program_name: str = ""
+    #: kind ``synth``: ``{"voice": source name, "patch": Patch.to_json()}`` (:mod:`.synth`).
+    synth: dict | None = None
 
     @property
     def group(self) -> str:

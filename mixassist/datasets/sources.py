@@ -7,8 +7,9 @@ can hold out whole sources: a song rendered with the ``held-out`` palette uses o
 the shipped models never heard (``benchmarks/transfer.py``).
 
 Palettes: ``training`` (what the shipped models were trained on: FluidR3_GM, TimGM6mb and the AVL
-kits), ``held-out`` (the OPL3 FM bank and the csound GM bank, their own drum kits), or a
-comma-separated list of source names.
+kits), ``held-out`` (the OPL3 FM bank and the csound GM bank, their own drum kits),
+``training-v3`` (``training`` and mixassist's synthesis voices; generator v3), or a
+comma-separated list of source names (a synthesis voice is held out by leaving it off the list).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")
 #: The singing voice (pysinsy's bundled HTS voice); there is no second one yet.
 VOICE = "pysinsy:nitech_jp_song070_f001"
 #: mixassist's own synthesis voices as sources: ``mixassist-synth:<voice>`` -> the voice's name in
-#: :data:`.synth.VOICES` (render with :func:`.synth.render_part`). No palette holds them yet, so
-#: the ``training`` and ``held-out`` palettes render as before.
+#: :data:`.synth.VOICES` (render with :func:`.synth.render_part`). Only generator v3 plays them
+#: (``training-v3``, or listed); the ``training`` and ``held-out`` palettes render as before.
 SYNTH_PREFIX = "mixassist-synth"
 SYNTHS = {f"{SYNTH_PREFIX}:{v}": v for v in ("subtractive", "fm", "wavetable", "pluck", "mallet", "noise_fx")}
 
@@ -52,6 +53,7 @@ SOUNDFONTS = {
 PALETTES = {
     "training": ("FluidR3_GM", "TimGM6mb", "AVL_BlackPearl", "AVL_RedZeppelin"),
     "held-out": ("OPL3_FM", "csound_GM"),
+    "training-v3": ("FluidR3_GM", "TimGM6mb", "AVL_BlackPearl", "AVL_RedZeppelin", *SYNTHS),
 }
 #: Kit programs (bank 128) of General-MIDI banks: standard kits and the electronic ones.
 ACOUSTIC_KITS = (0, 8, 16, 32)
@@ -61,11 +63,14 @@ ELECTRONIC_KITS = (24, 25)
 @dataclass(frozen=True)
 class Palette:
     """The sources a song may draw from: General-MIDI banks (``melodic``, sorted; their bank 128
-    plays drums and percussion too) and recorded drum ``kits`` (sorted, may be empty)."""
+    plays drums and percussion too), recorded drum ``kits`` (sorted, may be empty) and
+    mixassist's synthesis voices (``synths``, source names, sorted; only generator v3 plays
+    them, :mod:`.synth`)."""
 
     name: str
     melodic: tuple[str, ...]
     kits: tuple[str, ...]
+    synths: tuple[str, ...] = ()
 
     def kit_programs(self, font: str, wanted: tuple[int, ...]) -> tuple[int, ...]:
         """The programs of ``wanted`` that ``font`` has in bank 128 (its standard kit 0 if none)."""
@@ -85,15 +90,18 @@ def palette(spec: str = "training") -> Palette:
     """The palette named ``spec`` (a key of :data:`PALETTES`) or listed by it (``"OPL3_FM,csound_GM"``);
     a listed palette's ``name`` is its sources sorted and comma-joined (one spelling per palette)."""
     names = PALETTES.get(spec) or tuple(n.strip() for n in spec.split(",") if n.strip())
-    unknown = [n for n in names if n not in SOUNDFONTS]
+    unknown = [n for n in names if n not in SOUNDFONTS and n not in SYNTHS]
     if unknown or not names:
         raise ParameterError(f"unknown sound source(s) {', '.join(unknown) or repr(spec)}; use a palette "
-                             f"({', '.join(PALETTES)}) or names from {', '.join(SOUNDFONTS)}")
-    melodic = tuple(sorted(n for n in names if SOUNDFONTS[n].kind == "gm"))
+                             f"({', '.join(PALETTES)}) or names from "
+                             f"{', '.join([*SOUNDFONTS, *SYNTHS])}")
+    melodic = tuple(sorted(n for n in names if n in SOUNDFONTS and SOUNDFONTS[n].kind == "gm"))
     if not melodic:
         raise ParameterError(f"palette {spec!r} has no General-MIDI bank for the melodic parts")
-    kits = tuple(sorted(n for n in names if SOUNDFONTS[n].kind == "kit"))
-    return Palette(spec if spec in PALETTES else ",".join(sorted(set(names))), melodic, kits)
+    kits = tuple(sorted(n for n in names if n in SOUNDFONTS and SOUNDFONTS[n].kind == "kit"))
+    synths = tuple(sorted(n for n in names if n in SYNTHS))
+    return Palette(spec if spec in PALETTES else ",".join(sorted(set(names))), melodic, kits,
+                   synths)
 
 
 def soundfont_path(name: str) -> Path:

@@ -21,12 +21,23 @@ from ..errors import ParameterError
 from .instruments import GROUPS, INSTRUMENTS, ROLES
 
 
-def load_manifest(root: str | os.PathLike) -> dict:
-    """The manifest of the dataset at ``root``."""
+#: Generator versions the readers here understand (the layout of song folders and manifests).
+READS_VERSIONS = (2, 3)
+
+
+def load_manifest(root: str | os.PathLike, *, versions: tuple[int, ...] = READS_VERSIONS) -> dict:
+    """The manifest of the dataset at ``root``; a :class:`ParameterError` when it was written by a
+    generator version not in ``versions`` (a reader that expects version 2 passes ``(2,)``)."""
     path = Path(root) / "manifest.json"
     if not path.is_file():
         raise ParameterError(f"{path}: no manifest; build the dataset first with `mixassist data build`")
-    return json.loads(path.read_text(encoding="utf-8"))
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    version = manifest.get("version", 1)
+    if version not in versions:
+        raise ParameterError(f"{path}: a generator version {version} dataset; this reader expects "
+                             f"version {' or '.join(map(str, versions))} (build one with "
+                             f"`mixassist data build --generator {versions[-1]}`)")
+    return manifest
 
 
 def _read(path: Path, start: int, frames: int) -> np.ndarray:

@@ -211,7 +211,7 @@ def test_a_patch_outside_its_ranges_or_for_another_voice_is_a_clear_error():
         voice("theremin")
 
 
-def test_voices_are_sources_with_a_licence_and_families_but_in_no_palette():
+def test_voices_are_sources_with_a_licence_and_families_in_the_v3_palette_only():
     assert set(SYNTHS.values()) == set(VOICES)
     for name, v in VOICES.items():
         assert v.source in SYNTHS and voice(v.source) is v
@@ -222,4 +222,5 @@ def test_voices_are_sources_with_a_licence_and_families_but_in_no_palette():
     rows = [r for r in licences.SOURCES if r[2] == "mixassist.datasets.synth"]
     assert len(rows) == 1 and rows[0][3] == project["license"]
     assert all(v in rows[0][0] for v in VOICES)
-    assert not set(SYNTHS) & {s for names in PALETTES.values() for s in names}
+    assert not set(SYNTHS) & {s for key in ("training", "held-out") for s in PALETTES[key]}
+    assert set(SYNTHS) <= set(PALETTES["training-v3"])
