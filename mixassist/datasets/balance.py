@@ -79,15 +79,26 @@ def draw_targets(slots: list[str], genre: str, rng: np.random.Generator) -> dict
 
 def balance(stems: dict[str, np.ndarray], sr: int, *, rng: np.random.Generator | None,
             loudness: dict[str, float], genre: str = "pop", vocal_names: tuple[str, ...] = ("vocals",),
+            slots: dict[str, str] | None = None,
             ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Scale ``stems`` to a drawn reference balance (``rng``), or keep their levels (``rng=None``,
     MIDI corpora keep their authors' balance). ``loudness`` is each stem's integrated loudness (LUFS).
-    Returns the scaled stems and the gain (dB) applied to each."""
+    ``slots`` names each stem's slot (default: its name); the stems of one slot (drum pieces, a
+    double) are scaled together, their sum to the slot's level. Returns the scaled stems and the
+    gain (dB) applied to each."""
     if rng is None:
         return stems, {name: 0.0 for name in stems}
-    bed_names = [n for n in stems if n not in vocal_names]
-    targets = draw_targets(bed_names, genre, rng)
-    gains = {n: targets[n] - loudness[n] - 20.0 for n in bed_names}
+    slots = slots or {}
+    members: dict[str, list[str]] = {}
+    for n in stems:
+        if n not in vocal_names:
+            members.setdefault(slots.get(n, n), []).append(n)
+    targets = draw_targets(list(members), genre, rng)
+    gains = {}
+    for slot, names in members.items():
+        level = loudness[names[0]] if len(names) == 1 else loudness_lufs(sum(stems[n] for n in names), sr)
+        gains.update({n: targets[slot] - level - 20.0 for n in names})
+    bed_names = [n for names in members.values() for n in names]
     out = {n: stems[n] * np.float32(10 ** (gains[n] / 20)) for n in bed_names}
     for name in vocal_names:
         if name in stems:

@@ -41,6 +41,7 @@ from .licences import licence_markdown, licence_table
 from .midifile import write_midi
 from .production import produce
 from .render import render_channels
+from .session import arrange_session
 from .song import Song
 from .sources import VOICE, palette
 from .synth import patch_from_json, render_part
@@ -118,8 +119,13 @@ def make_song(plan: SongPlan) -> Song:
     """The composed (or loaded) song of ``plan``, before rendering."""
     sources = palette(plan.sources)
     if plan.corpus_item is None:
-        return compose_song(plan.seed, target_duration_s=plan.target_duration_s, song_id=plan.song_id,
+        song = compose_song(plan.seed, target_duration_s=plan.target_duration_s, song_id=plan.song_id,
                             sources=sources, variety="v3" if plan.generator >= 3 else "v2")
+        if plan.generator >= 3:  # the parts as the tracks of a session, from their own stream
+            used = {p.channel for p in song.parts}
+            song.parts = arrange_session(song.parts, np.random.default_rng([plan.seed, 4]),
+                                         free_channels=[c for c in range(16) if c not in used])
+        return song
     return load_corpus_song(plan.corpus_item, seed=plan.seed, song_id=plan.song_id,
                             max_duration_s=plan.target_duration_s, sources=sources)
 
@@ -150,9 +156,11 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[s
                         "kind": p.kind, "channel": p.channel,
                         "source": _source(p), "soundfont": _source(p),
                         "bank": p.setup.bank if p.setup else None, "program": p.setup.program if p.setup else None,
-                        "program_name": p.program_name, "chain": chain}
+                        "program_name": p.program_name, "chain": chain,
+                        **{k: getattr(p, k) for k in ("slot", "piece", "side") if getattr(p, k)}}
     stems, gains = balance(stems, sr, rng=rng if song.source == "procedural" else None, loudness=lufs,
-                           genre=song.genre, vocal_names=tuple(n for n in stems if info[n]["kind"] == "vocal"))
+                           genre=song.genre, vocal_names=tuple(n for n in stems if info[n]["kind"] == "vocal"),
+                           slots={p.name: p.slot for p in song.parts if p.slot})
     for name in stems:
         info[name]["balance_gain_db"] = round(gains[name], 3)
         info[name]["loudness_lufs"] = lufs[name] + gains[name]

@@ -40,6 +40,12 @@ class Part:
     program_name: str = ""
     #: kind ``synth``: ``{"voice": source name, "patch": Patch.to_json()}`` (:mod:`.synth`).
     synth: dict | None = None
+    #: Generator v3 sessions (:mod:`.session`): the composer's part (slot) a track plays, the
+    #: drum piece it is (``kick``, ...) and the side of a double (``L``/``R``); None: the track is
+    #: the whole part, named by its slot.
+    slot: str | None = None
+    piece: str | None = None
+    side: str | None = None
 
     @property
     def group(self) -> str:
