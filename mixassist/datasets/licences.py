@@ -26,7 +26,7 @@ SOURCES = (
      "Modified BSD (code), CC-BY-3.0 (voice)", "sung vocals"),
     ("mixassist synthesis voices (mixassist-synth:subtractive, fm, wavetable, pluck, mallet, noise_fx)",
      "synthesiser (own code)", "mixassist.datasets.synth", "GPL-3.0-or-later",
-     "synth, bass, keys, guitar, strings, percussion, fx parts (no palette holds them yet)"),
+     "synth, bass, keys, guitar, strings, percussion, fx parts (generator v3, palette training-v3)"),
     ("libfluidsynth", "synthesiser", "Debian libfluidsynth3", "LGPL-2.1-or-later", "rendering"),
     ("pedalboard", "audio effects", "PyPI pedalboard", "GPL-3.0", "per-stem production"),
 )

@@ -1,0 +1,79 @@
+"""Histograms of a built data set as Markdown (for docs/datasets.md): sound sources, meters, tempi,
+stems per song, drum layouts, feels, track names and processing, with the licence of each source.
+
+    .venv/bin/python scripts/dataset_report.py DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from mixassist.datasets.licences import SOURCES
+from mixassist.datasets.sources import SOUNDFONTS, SYNTH_PREFIX
+from mixassist.datasets.torch_datasets import load_manifest
+
+
+def table(title: str, counts: Counter, total: int, *, key=None) -> str:
+    rows = sorted(counts.items(), key=key or (lambda kv: (-kv[1], str(kv[0]))))
+    lines = [f"**{title}** ({total})", "", "| value | count | share |", "|---|---|---|"]
+    lines += [f"| {k} | {v} | {v / max(total, 1):.0%} |" for k, v in rows]
+    return "\n".join(lines) + "\n"
+
+
+def licence_of(source: str) -> str:
+    """The licence of a stem's ``source`` (a soundfont by its Debian package, a synthesis voice,
+    the singer) from :data:`mixassist.datasets.licences.SOURCES`."""
+    if source in SOUNDFONTS:
+        return next(row[3] for row in SOURCES if row[0].startswith(SOUNDFONTS[source].package))
+    key = "mixassist synthesis" if source.startswith(SYNTH_PREFIX) else source.split(":")[0]
+    return next((row[3] for row in SOURCES if row[0].startswith(key)), "?")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("root", type=Path)
+    args = parser.parse_args()
+    manifest = load_manifest(args.root)
+    songs = [json.loads((args.root / s["annotations"]).read_text()) for s in manifest["songs"]]
+    stems = [st for song in songs for st in song["stems"]]
+    print(f"{manifest['n_songs']} songs, {manifest['hours']:.2f} h, generator version "
+          f"{manifest['version']}, palette {manifest['palette']}, seed {manifest['seed']}\n")
+    sources = Counter(st["source"] for st in stems)
+    print("**Sound sources** (stems)\n\n| source | stems | share | licence |\n|---|---|---|---|")
+    for source, n in sorted(sources.items(), key=lambda kv: -kv[1]):
+        print(f"| {source} | {n} | {n / len(stems):.0%} | {licence_of(source)} |")
+    print()
+    print(table("Meters (songs)", Counter(s.get("time_signature", "4/4") for s in songs), len(songs)))
+    bins = Counter(f"{int(s['tempo_bpm'] // 20 * 20)}-{int(s['tempo_bpm'] // 20 * 20 + 19)}"
+                   for s in songs)
+    print(table("Tempo, BPM (songs)", bins, len(songs), key=lambda kv: int(kv[0].split("-")[0])))
+    print(table("Stems per song", Counter(len(s["stems"]) for s in songs), len(songs),
+                key=lambda kv: kv[0]))
+
+    def layout(song: dict) -> str:
+        drums = [st for st in song["stems"] if st["instrument"] == "drums"]
+        if not drums:
+            return "no drums"
+        return "pieces" if any(st.get("piece") for st in drums) else "one drum stem"
+
+    print(table("Drum layouts (songs)", Counter(layout(s) for s in songs), len(songs)))
+    feels = Counter()
+    for s in songs:
+        feel = s.get("feel") or {}
+        feels["swing"] += bool(feel.get("swing"))
+        feels["half-time"] += bool(feel.get("half_time"))
+        feels["rubato intro"] += bool(feel.get("rubato"))
+        feels["drumless"] += feel.get("drums") is False
+    print(table("Feels (songs; several per song)", feels, len(songs)))
+    print(table("Doubled parts (stems)", Counter(st.get("side") or "single" for st in stems),
+                len(stems)))
+    plugins = Counter(stage["plugin"] for st in stems for stage in {s["plugin"]: s for s in
+                                                                    st["chain"]}.values())
+    print(table("Processing: stems with each stage", plugins, len(stems)))
+
+
+if __name__ == "__main__":
+    main()
