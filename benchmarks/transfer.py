@@ -19,6 +19,11 @@ handed over as a stem folder: +-6 dB per stem, two trials per song, MAE against 
 
     .venv/bin/python benchmarks/transfer.py --in-dist /work/transfer/in_dist --held-out /work/transfer/held_out
         [--hours 0.3] [--held-out-sources held-out] [--excerpt-s 60] [--jobs 2] [--json out.json]
+
+One source held out (generator v3, e.g. the FM synthesis voice): ``--generator 3
+--in-dist-sources FluidR3_GM,TimGM6mb,AVL_BlackPearl,AVL_RedZeppelin,mixassist-synth:subtractive,...``
+(every training-v3 source but it) ``--held-out-sources FluidR3_GM,mixassist-synth:fm``; the report
+lists each set's sources (stems per source).
 """
 
 from __future__ import annotations
@@ -53,11 +58,14 @@ from mixassist.vocab import INSTRUMENTS, STEM_GROUPS
 STRUCTURE = ("tempo_acc1", "tempo_acc2", "beat_f", "downbeat_f", "key_score")
 
 
-def dataset(root: Path, *, sources: str, hours: float, seed: int, jobs: int) -> dict:
+def dataset(root: Path, *, sources: str, hours: float, seed: int, jobs: int,
+            generator: int = 2) -> dict:
     """The manifest of ``root``, built first (resumably) when it has none."""
     if not (root / "manifest.json").is_file():
-        print(f"building {hours} h of songs with sources {sources!r} into {root} ...", flush=True)
-        build_dataset(root, hours=hours, seed=seed, jobs=jobs, sources=sources)
+        print(f"building {hours} h of songs with sources {sources!r} (generator {generator}) "
+              f"into {root} ...", flush=True)
+        build_dataset(root, hours=hours, seed=seed, jobs=jobs, sources=sources,
+                      generator=generator)
     return json.loads((root / "manifest.json").read_text(encoding="utf-8"))
 
 
@@ -168,6 +176,10 @@ def main() -> None:
     parser.add_argument("--held-out", type=Path, required=True, help="dataset folder (built when empty)")
     parser.add_argument("--held-out-sources", default="held-out",
                         help="palette or comma-separated sources of the held-out set")
+    parser.add_argument("--in-dist-sources", default="training",
+                        help="palette or comma-separated sources of the in-distribution set (to "
+                             "hold out one source: every training source but that one)")
+    parser.add_argument("--generator", type=int, default=2, help="generator version of both sets")
     parser.add_argument("--hours", type=float, default=0.3, help="hours of each dataset when built")
     parser.add_argument("--seed", type=int, default=1300, help="in-dist seed; held-out uses seed + 1")
     parser.add_argument("--jobs", type=int, default=2)
@@ -180,10 +192,12 @@ def main() -> None:
     start = time.perf_counter()
     model = load_model(args.model)
     results = {}
-    for name, root, sources, seed in (("in-distribution", args.in_dist, "training", args.seed),
+    for name, root, sources, seed in (("in-distribution", args.in_dist, args.in_dist_sources,
+                                       args.seed),
                                       (f"held-out ({args.held_out_sources})", args.held_out,
                                        args.held_out_sources, args.seed + 1)):
-        manifest = dataset(root, sources=sources, hours=args.hours, seed=seed, jobs=args.jobs)
+        manifest = dataset(root, sources=sources, hours=args.hours, seed=seed, jobs=args.jobs,
+                           generator=args.generator)
         if manifest.get("palette", "training") != palette(sources).name:
             raise SystemExit(f"{root}: built with sources {manifest.get('palette', 'training')!r}, "
                              f"not {sources!r}; use another folder")
