@@ -13,7 +13,11 @@ From the :class:`~mixassist.analysis.reference.BalanceProfile` of the song and o
   +-:data:`MAX_STEM_EQ_DB` per band;
 * **tonal balance of the master** — what the moved units do not reach of the references' mix
   balance (predicted from the units' levels and bands), at most +-:data:`MAX_MASTER_EQ_DB` per
-  band, in place of the default chain's air shelf.
+  band, in place of the default chain's air shelf; glue compression only when the song is more
+  dynamic than the references (:data:`LRA_MARGIN_LU`).
+
+Given the song's audio, :func:`calibrate` corrects the plan by a trial render of it: each unit's
+level as its chain leaves it, and the mastered mix's tonal balance.
 
 Several references are averaged; the spread (standard deviation) is quoted with every move.
 A reference whose tempo is far from the song's, or whose parts or sound differ clearly (a unit
@@ -288,7 +292,7 @@ def calibrate(plan: Plan, comparison: ReferenceComparison, analysis: Analysis,
             before = stem.gain_db
             stem.gain_db = round(float(np.clip(before + delta, -MAX_GAIN_DB, MAX_GAIN_DB)), 2)
             if abs(delta) >= 0.05:
-                head, _, rest = stem.reasons[0].partition(": ")
+                rest = stem.reasons[0].partition(": ")[2]
                 stem.reasons[0] = f"{name} {stem.gain_db:+.1f} dB: {rest}"
                 stem.reasons.insert(1, f"{name}: {delta:+.1f} dB of that measured: a trial render "
                                        f"of the plan at {before:+.1f} dB put {unit} "
