@@ -275,3 +275,17 @@ def test_master_mixture_is_occasional_light_and_replayable():
     rng = np.random.default_rng(0)
     rate = np.mean([bool(master_mixture(mix[:, :256], SR, rng)[1]) for _ in range(1000)])
     assert 0.25 < rate < 0.35
+
+
+def test_render_song_produces_with_the_variety_it_is_given(system_packages):
+    from mixassist.datasets.build import render_song
+    from mixassist.datasets.compose import compose_song
+
+    song = compose_song(5, target_duration_s=12.0, song_id="x", variety="v3")
+    v3_only = {"LoFi", "Phaser", "Delay", "StereoWidth", "RoomReverb", "GainRides", "LowpassFilter"}
+    plugins = {}
+    for variety in ("v2", "v3"):
+        _, info = render_song(song, seed=5, variety=variety)
+        plugins[variety] = {s["plugin"] for stem in info.values() for s in stem["chain"]}
+    assert not plugins["v2"] & v3_only
+    assert plugins["v3"] & v3_only
