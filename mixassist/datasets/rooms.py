@@ -4,8 +4,8 @@ A room is exponentially decaying noise after a few early reflections, the standa
 model of a diffuse late field (Schroeder 1962, "Frequency-correlation functions of frequency
 responses in rooms", JASA 34; Moorer 1979, "About this reverberation business", CMJ 3(2)): the
 energy of the tail falls 60 dB in ``decay_s`` (the RT60), faster above ``crossover_hz`` (air and
-wall absorption; a 4th-order Butterworth band split), and the two channels draw independent noise, so the reverb is decorrelated
-stereo. Everything is drawn from ``rng``: ``room_ir(np.random.default_rng(seed), sr, **params)``
+wall absorption; a 4th-order Butterworth band split), and the two channels draw independent
+noise, so the reverb is decorrelated stereo. Everything is drawn from ``rng``: ``room_ir(np.random.default_rng(seed), sr, **params)``
 regenerates the same room, which is how a production chain records one (``seed`` + parameters).
 """
 
