@@ -130,8 +130,10 @@ def make_song(plan: SongPlan) -> Song:
                             max_duration_s=plan.target_duration_s, sources=sources)
 
 
-def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
-    """Render, produce and balance ``song``; returns stems ``{name: (2, n)}`` and per-stem info."""
+def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE,
+                variety: str = "v2") -> tuple[dict[str, np.ndarray], dict[str, dict]]:
+    """Render, produce and balance ``song``; returns stems ``{name: (2, n)}`` and per-stem info.
+    ``variety``: the production variety (:func:`.production.produce`), v3 for generator 3."""
     rng = np.random.default_rng([seed, 1])
     midi_parts = [p for p in song.parts if p.kind == "midi"]
     channels = render_channels(song.midi_events(), {p.channel: p.setup for p in midi_parts}, song.duration_s, sr=sr)
@@ -147,7 +149,8 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE) -> tuple[dict[s
                                time_signature=song.time_signature)
     stems, info, lufs = {}, {}, {}
     for p in song.parts:
-        audio, chain = produce(raw[p.name], sr, instrument=p.instrument, role=p.role, rng=rng)
+        audio, chain = produce(raw[p.name], sr, instrument=p.instrument, role=p.role, rng=rng,
+                               variety=variety, tempo_bpm=song.tempo_bpm)
         lufs[p.name] = loudness_lufs(audio[:, :n], sr)
         if lufs[p.name] <= -69.0:  # nothing audible (e.g. keys missing from a kit)
             continue
@@ -192,7 +195,7 @@ def build_song(plan: SongPlan, out_dir: str | os.PathLike) -> dict:
                                  "build into a new --out folder")
         return data
     song = make_song(plan)
-    stems, info = render_song(song, seed=plan.seed)
+    stems, info = render_song(song, seed=plan.seed, variety="v3" if plan.generator >= 3 else "v2")
     mix = np.sum([s.astype(np.float64) for s in stems.values()], axis=0)
     peak = max([float(np.max(np.abs(mix)))] + [float(np.max(np.abs(s))) for s in stems.values()])
     gain = 10 ** (PEAK_DBFS / 20) / max(peak, 1e-9)
