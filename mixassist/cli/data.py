@@ -20,11 +20,12 @@ def build(
     seed: int = typer.Option(0, "--seed", help="Global seed; the same seed builds identical stems."),
     sources: str = typer.Option("training", "--sources",
                                 help="Sound sources: 'training' (what the shipped models heard), 'held-out' "
-                                     "(OPL3_FM, csound_GM: never heard), 'training-v3' (training "
-                                     "and mixassist's synthesis voices) or a comma-separated list."),
+                                     "(OPL3_FM, csound_GM: never heard), 'training-v3' (training, "
+                                     "mixassist's synthesis voices and three Hydrogen kits), 'held-out-v3' "
+                                     "(held-out and two other Hydrogen kits) or a comma-separated list."),
     generator: int = typer.Option(2, "--generator",
                                   help="Generator version: 2 (the shipped models' data) or 3 "
-                                       "(meters, feels, synthesis voices; in progress)."),
+                                       "(meters, feels, synthesis voices, Hydrogen kits; in progress)."),
 ) -> None:
     """Build a dataset of songs rendered into labelled stems, with a manifest (resumable)."""
     from ..datasets import build_dataset

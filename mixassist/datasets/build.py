@@ -36,6 +36,7 @@ from ..utils.atomic import atomic_dir, write_text_atomic
 from .balance import balance, loudness_lufs
 from .compose import compose_song
 from .corpora import CorpusItem, available_corpora, load_corpus_song
+from .drumkits import render_notes
 from .instruments import GROUPS, INSTRUMENTS, ROLES
 from .licences import licence_markdown, licence_table
 from .midifile import write_midi
@@ -50,8 +51,9 @@ from .vocals import sing
 SAMPLE_RATE = 44100
 SUBTYPE = "PCM_24"
 #: Generator versions ``data build`` writes: 2 (the shipped models' data) and 3 (the variety of
-#: :func:`.compose.compose_song` ``variety="v3"`` and mixassist's synthesis voices; in progress,
-#: docs/datasets.md). A folder is of one version: its songs and manifest say which.
+#: :func:`.compose.compose_song` ``variety="v3"``, mixassist's synthesis voices and recorded
+#: Hydrogen kits; in progress, docs/datasets.md). A folder is of one version: its songs and
+#: manifest say which.
 GENERATOR_VERSIONS = (2, 3)
 MANIFEST_VERSION = 2
 PEAK_DBFS = -1.0
@@ -140,6 +142,8 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE,
     raw = {p.name: channels[p.channel] for p in midi_parts}
     n = int(round(song.duration_s * sr))
     for p in song.parts:
+        if p.kind == "sampled":
+            raw[p.name] = render_notes(p.notes, p.sample_kit, sr, duration_s=song.duration_s)
         if p.kind == "synth":
             raw[p.name] = render_part(p.notes, p.synth["voice"], patch_from_json(p.synth["patch"]),
                                       sr, duration_s=song.duration_s)
@@ -171,9 +175,12 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE,
 
 
 def _source(part) -> str:
-    """The sound source that played ``part``: its soundfont, synthesis voice or the singer."""
+    """The sound source that played ``part``: its soundfont, synthesis voice, Hydrogen kit or the
+    singer."""
     if part.kind == "synth":
         return part.synth["voice"]
+    if part.kind == "sampled":
+        return part.sample_kit
     return part.setup.soundfont if part.setup else VOICE
 
 
@@ -258,7 +265,8 @@ def build_dataset(out_dir: str | os.PathLike, *, hours: float, seed: int = 0, jo
     ``held-out`` (sources the shipped models never heard) or a comma-separated list of sources.
 
     ``generator``: the generator version (:data:`GENERATOR_VERSIONS`): 2 or 3 (its variety and,
-    with ``sources="training-v3"`` or listed ones, mixassist's synthesis voices).
+    with ``sources="training-v3"``, ``"held-out-v3"`` or listed ones, mixassist's synthesis
+    voices and recorded Hydrogen kits).
 
     ``jobs`` worker processes render songs in parallel; results do not depend on it.
     ``progress(done, total)`` is called with the number of songs finished (resumed ones count).

@@ -24,7 +24,7 @@ from ..errors import ParameterError
 from .instruments import program_family
 from .meter import METERS, Meter
 from .render import ChannelSetup
-from .sources import ACOUSTIC_KITS, ELECTRONIC_KITS, SYNTH_PREFIX, Palette, palette
+from .sources import ACOUSTIC_KITS, DRUMKITS, ELECTRONIC_KITS, SYNTH_PREFIX, Palette, palette
 from .song import Note, Part, Song
 from .synth import random_patch, voices_for
 
@@ -236,6 +236,9 @@ MELODIC_CHANNELS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15)
 DRUM_CHANNEL, PERC_CHANNEL = 9, 10
 #: Share of the parts a synthesis voice of the palette can play that one plays (variety v3).
 SYNTH_SHARE = 0.4
+#: Share of the drum parts a recorded Hydrogen kit of the palette plays (variety v3; electronic
+#: genres' electronic drums draw an electronic kit, the others an acoustic one, when there is one).
+SAMPLED_DRUMS = 0.5
 SLOT_ROLES = {"drums": "rhythm", "percussion": "rhythm", "bass": "low_end", "comp": "harmony",
               "comp2": "harmony", "brass": "harmony", "arp": "harmony", "pad": "texture", "fx": "texture",
               "lead": "melody", "counter": "melody", "vocals": "melody"}
@@ -566,10 +569,21 @@ class _Composer:
         else:
             font = self.pick(kits.melodic)
             setup = ChannelSetup(font, self.pick(kits.kit_programs(font, ACOUSTIC_KITS)), bank=128, drum=True)
+        if self.v3 and kits.drumkits and rng.random() < SAMPLED_DRUMS:  # a recorded Hydrogen kit
+            style = "electronic" if electronic else "acoustic"
+            pool = [k for k in kits.drumkits if DRUMKITS[k].style == style] or list(kits.drumkits)
+            kit = str(self.pick(pool))
+            return Part("drums", "drums", "rhythm", None, None, self._drum_notes(True), kind="sampled",
+                        program_name=kit, sample_kit=kit)
+        notes = self._drum_notes(not setup.soundfont.startswith("AVL"))
+        return Part("drums", "drums", "rhythm", DRUM_CHANNEL, setup, notes)
+
+    def _drum_notes(self, kit_has_clap: bool) -> list[Note]:
+        """The drum part's notes (GM keys); without a clap in the kit the snare plays its notes."""
+        rng = self.rng
         low, high = self._styles(DRUM_STYLES[self.genre.drums], METER_DRUMS, DRUM_FAMILY[self.genre.name])
         if self.feel and self.feel.half_time:
             low, high = _half_time(low), _half_time(high)
-        kit_has_clap = not setup.soundfont.startswith("AVL")
         fill_from = self.spb // 2
         notes = []
         for bar, label, first, last in self._bars_of("drums"):
@@ -595,7 +609,7 @@ class _Composer:
                     piece = TOMS[min(k // 2 + int(rng.integers(2)), len(TOMS) - 1)] if rng.random() < 0.6 else SNARE
                     t = self._time(bar, step, 1.5)
                     notes.append(Note(t, t + 0.1, piece, self._vel(80 + 4 * k)))
-        return Part("drums", "drums", "rhythm", DRUM_CHANNEL, setup, notes)
+        return notes
 
     def _percussion(self) -> Part:
         setup = ChannelSetup(self.pick(self.sources.melodic), 0, bank=128, drum=True)

@@ -27,9 +27,13 @@ def write_midi(path: str | os.PathLike, song: Song) -> None:
                            mido.MetaMessage("time_signature", numerator=meter.numerator,
                                              denominator=meter.denominator, time=0)])
     midi.tracks.append(meta)
-    free = iter(ch for ch in range(16) if ch not in {p.channel for p in song.parts})
+    used = {p.channel for p in song.parts}
+    # a sampled kit (v3) is written on the GM drum channel 10 when no part plays on it
+    drum = 9 if 9 not in used and any(p.kind == "sampled" for p in song.parts) else None
+    free = iter(ch for ch in range(16) if ch not in used and ch != drum)
     for part in song.parts:
-        ch = part.channel if part.channel is not None else next(free, 15)
+        ch = part.channel if part.channel is not None else (
+            drum if part.kind == "sampled" and drum is not None else next(free, 15))
         events = []
         if part.setup is not None and not part.setup.drum:
             events.append((0, 0, mido.Message("program_change", channel=ch, program=part.setup.program)))

@@ -6,7 +6,7 @@ the song seed's stream 4, so the music is the same whatever the session; procedu
 
 - **drum pieces** (:data:`SPLIT_DRUMS` of the songs with drums): the kit played as separate
   tracks, kick, snare, hats, toms, cymbals (overheads), each the notes of its GM keys on its own
-  channel with the same kit; every piece keeps the instrument ``drums`` and the slot ``drums``,
+  channel with the same kit (a sampled kit's pieces need no channel); every piece keeps the instrument ``drums`` and the slot ``drums``,
   so the balance moves them as one kit (their levels inside it are the kit's own);
 - **doubles** (:data:`DOUBLE` of the comping guitar, keys and synth parts): the part played
   twice, each take humanised on its own (onsets +-:data:`DOUBLE_JITTER_S`, velocity +-6), as a
@@ -58,7 +58,7 @@ def arrange_session(parts: list[Part], rng: np.random.Generator, *,
     free = list(free_channels)
     out: list[Part] = []
     for part in parts:
-        if part.name == "drums" and part.kind == "midi" and rng.random() < SPLIT_DRUMS:
+        if part.name == "drums" and part.kind in ("midi", "sampled") and rng.random() < SPLIT_DRUMS:
             out += _pieces(part, free)
         elif (part.kind == "midi" and part.role == "harmony" and part.instrument in DOUBLE_FAMILIES
               and rng.random() < DOUBLE and free):
@@ -75,9 +75,10 @@ def _pieces(drums: Part, free: list[int]) -> list[Part]:
         by_piece.setdefault(keys.get(note.pitch, "cymbals"), []).append(note)
     pieces = [p for p, _ in DRUM_PIECES if p in by_piece] + (["cymbals"] if "cymbals" in by_piece
                                                              else [])
-    if len(pieces) < 2 or len(free) < len(pieces) - 1:
+    sampled = drums.kind == "sampled"  # played by sample playback: its pieces take no channel
+    if len(pieces) < 2 or (not sampled and len(free) < len(pieces) - 1):
         return [dataclasses.replace(drums, slot="drums")]
-    channels = [drums.channel] + [free.pop(0) for _ in pieces[1:]]
+    channels = [None] * len(pieces) if sampled else [drums.channel] + [free.pop(0) for _ in pieces[1:]]
     return [dataclasses.replace(drums, name=piece, channel=channel, notes=by_piece[piece],
                                 slot="drums", piece=piece)
             for piece, channel in zip(pieces, channels)]

@@ -22,8 +22,9 @@ class Note:
 @dataclass
 class Part:
     """One stem: ``instrument``/``role`` use CONTRACT.md vocabularies. ``kind`` is ``midi``
-    (rendered by fluidsynth on ``channel`` with ``setup``), ``vocal`` (sung, see :mod:`.vocals`)
-    or ``synth`` (one of mixassist's synthesis voices, ``synth``; generator v3).
+    (rendered by fluidsynth on ``channel`` with ``setup``), ``vocal`` (sung, see :mod:`.vocals`),
+    ``synth`` (one of mixassist's synthesis voices, ``synth``; generator v3) or ``sampled`` (a
+    recorded Hydrogen kit, ``sample_kit``, played by :mod:`.drumkits`; no channel; generator v3).
     ``bends`` are (time_s, 14-bit pitch-bend value) pairs; ``controls`` (time_s, controller, value)
     MIDI CC events; ``volume`` is the initial MIDI CC7 when ``controls`` sets none."""
 
@@ -40,6 +41,8 @@ class Part:
     program_name: str = ""
     #: kind ``synth``: ``{"voice": source name, "patch": Patch.to_json()}`` (:mod:`.synth`).
     synth: dict | None = None
+    #: kind ``sampled``: the kit's source name ``hydrogen:<Kit>`` (:data:`.sources.DRUMKITS`).
+    sample_kit: str | None = None
     #: Generator v3 sessions (:mod:`.session`): the composer's part (slot) a track plays, the
     #: drum piece it is (``kick``, ...) and the side of a double (``L``/``R``); None: the track is
     #: the whole part, named by its slot.

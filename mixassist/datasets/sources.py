@@ -8,8 +8,10 @@ the shipped models never heard (``benchmarks/transfer.py``).
 
 Palettes: ``training`` (what the shipped models were trained on: FluidR3_GM, TimGM6mb and the AVL
 kits), ``held-out`` (the OPL3 FM bank and the csound GM bank, their own drum kits),
-``training-v3`` (``training`` and mixassist's synthesis voices; generator v3), or a
-comma-separated list of source names (a synthesis voice is held out by leaving it off the list).
+``training-v3`` (``training``, mixassist's synthesis voices and three recorded Hydrogen kits,
+:data:`DRUMKITS`; generator v3), ``held-out-v3`` (``held-out`` and the two Hydrogen kits
+``training-v3`` leaves out), or a comma-separated list of source names (a synthesis voice or a
+kit is held out by leaving it off the list).
 """
 
 from __future__ import annotations
@@ -29,6 +31,37 @@ VOICE = "pysinsy:nitech_jp_song070_f001"
 #: (``training-v3``, or listed); the ``training`` and ``held-out`` palettes render as before.
 SYNTH_PREFIX = "mixassist-synth"
 SYNTHS = {f"{SYNTH_PREFIX}:{v}": v for v in ("subtractive", "fm", "wavetable", "pluck", "mallet", "noise_fx")}
+DRUMKIT_PREFIX = "hydrogen"
+
+
+@dataclass(frozen=True)
+class Drumkit:
+    """A recorded Hydrogen drum kit (Debian ``hydrogen-drumkits``, played by :mod:`.drumkits`):
+    its folder in :data:`.drumkits.DRUMKIT_DIR`, its licence (drumkit.xml and the package's
+    copyright file; also in :data:`.licences.SOURCES`) and its ``style``, ``acoustic`` or
+    ``electronic`` (electronic genres draw electronic kits)."""
+
+    folder: str
+    licence: str
+    style: str
+
+
+#: The Hydrogen kits as sources ``hydrogen:<Kit>`` (only generator v3 plays them: ``training-v3``,
+#: ``held-out-v3`` or listed). Left out of ``hydrogen-drumkits``: The Black Pearl 1.0 (Glen
+#: MacArthur's Black Pearl kit, the recordings of the training source AVL_BlackPearl), Audiophob
+#: (a CC0 statement by a pseudonymous author, nothing on where the sounds come from) and
+#: VariBreaks (drumkit.xml names another author than the copyright file): their licences are
+#: unclear to us; circAfrique v4 and Gimme A Hand 1.0 (hand percussion, no kit); BJA_Pacific,
+#: Millo-Drums_v.1, Millo_MultiLayered3 and rumpf_kit_z01_h2 (free licences, not added yet).
+DRUMKITS = {f"{DRUMKIT_PREFIX}:{k.folder}": k for k in (
+    Drumkit("ColomboAcousticDrumkit", "GPL-2.0-or-later with a composition exception", "acoustic"),
+    Drumkit("Millo_MultiLayered2", "GPL-2.0", "acoustic"),
+    Drumkit("ElectricEmpireKit", "GPL-2.0-or-later", "electronic"),
+    Drumkit("ForzeeStereo", "GPL-2.0", "acoustic"),
+    Drumkit("HardElectro1", "GPL-2.0-or-later", "electronic"),
+)}
+_TRAINING_KITS = ("hydrogen:ColomboAcousticDrumkit", "hydrogen:Millo_MultiLayered2", "hydrogen:ElectricEmpireKit")
+_HELD_OUT_KITS = ("hydrogen:ForzeeStereo", "hydrogen:HardElectro1")
 
 
 @dataclass(frozen=True)
@@ -53,7 +86,8 @@ SOUNDFONTS = {
 PALETTES = {
     "training": ("FluidR3_GM", "TimGM6mb", "AVL_BlackPearl", "AVL_RedZeppelin"),
     "held-out": ("OPL3_FM", "csound_GM"),
-    "training-v3": ("FluidR3_GM", "TimGM6mb", "AVL_BlackPearl", "AVL_RedZeppelin", *SYNTHS),
+    "training-v3": ("FluidR3_GM", "TimGM6mb", "AVL_BlackPearl", "AVL_RedZeppelin", *SYNTHS, *_TRAINING_KITS),
+    "held-out-v3": ("OPL3_FM", "csound_GM", *_HELD_OUT_KITS),
 }
 #: Kit programs (bank 128) of General-MIDI banks: standard kits and the electronic ones.
 ACOUSTIC_KITS = (0, 8, 16, 32)
@@ -65,12 +99,14 @@ class Palette:
     """The sources a song may draw from: General-MIDI banks (``melodic``, sorted; their bank 128
     plays drums and percussion too), recorded drum ``kits`` (sorted, may be empty) and
     mixassist's synthesis voices (``synths``, source names, sorted; only generator v3 plays
-    them, :mod:`.synth`)."""
+    them, :mod:`.synth`) and recorded Hydrogen kits (``drumkits``, source names, sorted; v3
+    only, :mod:`.drumkits`)."""
 
     name: str
     melodic: tuple[str, ...]
     kits: tuple[str, ...]
     synths: tuple[str, ...] = ()
+    drumkits: tuple[str, ...] = ()
 
     def kit_programs(self, font: str, wanted: tuple[int, ...]) -> tuple[int, ...]:
         """The programs of ``wanted`` that ``font`` has in bank 128 (its standard kit 0 if none)."""
@@ -90,18 +126,19 @@ def palette(spec: str = "training") -> Palette:
     """The palette named ``spec`` (a key of :data:`PALETTES`) or listed by it (``"OPL3_FM,csound_GM"``);
     a listed palette's ``name`` is its sources sorted and comma-joined (one spelling per palette)."""
     names = PALETTES.get(spec) or tuple(n.strip() for n in spec.split(",") if n.strip())
-    unknown = [n for n in names if n not in SOUNDFONTS and n not in SYNTHS]
+    unknown = [n for n in names if n not in SOUNDFONTS and n not in SYNTHS and n not in DRUMKITS]
     if unknown or not names:
         raise ParameterError(f"unknown sound source(s) {', '.join(unknown) or repr(spec)}; use a palette "
                              f"({', '.join(PALETTES)}) or names from "
-                             f"{', '.join([*SOUNDFONTS, *SYNTHS])}")
+                             f"{', '.join([*SOUNDFONTS, *SYNTHS, *DRUMKITS])}")
     melodic = tuple(sorted(n for n in names if n in SOUNDFONTS and SOUNDFONTS[n].kind == "gm"))
     if not melodic:
         raise ParameterError(f"palette {spec!r} has no General-MIDI bank for the melodic parts")
     kits = tuple(sorted(n for n in names if n in SOUNDFONTS and SOUNDFONTS[n].kind == "kit"))
     synths = tuple(sorted(n for n in names if n in SYNTHS))
+    drumkits = tuple(sorted(n for n in names if n in DRUMKITS))
     return Palette(spec if spec in PALETTES else ",".join(sorted(set(names))), melodic, kits,
-                   synths)
+                   synths, drumkits)
 
 
 def soundfont_path(name: str) -> Path:

@@ -21,7 +21,12 @@ _FILES = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6m
 
 def _missing() -> list[str]:
     from ctypes.util import find_library
+
+    from mixassist.datasets.drumkits import DRUMKIT_DIR, PACKAGE
+    from mixassist.datasets.sources import DRUMKITS
     missing = [f for f in _FILES if not Path(f).is_file()]
+    missing += [f"{DRUMKIT_DIR / k.folder / 'drumkit.xml'} (Debian {PACKAGE})" for k in DRUMKITS.values()
+                if not (DRUMKIT_DIR / k.folder / "drumkit.xml").is_file()]
     if not find_library("fluidsynth"):
         missing.append("libfluidsynth")
     return missing
