@@ -1,6 +1,7 @@
 """Structure-analysis accuracy on songs with exact annotations.
 
-Scores tempo Acc1 (4 %), beat and downbeat F-measure (+-70 ms), key (MIREX weighted), section
+Scores tempo Acc1 (4 %) and Acc2, beat and downbeat F-measure (+-70 ms), meter (time signature
+right, summarised per annotated meter too), key (MIREX weighted), section
 boundaries (F @ 3 s, with and without the first/last boundary) and section labels (frame-wise
 accuracy, no target) with
 :mod:`mixassist.analysis.structure_eval`, from the stems and from the mix alone, and prints the means
@@ -41,7 +42,8 @@ def synthetic_songs(n: int, seed: int):
         song = synthetic_song(tempo_bpm=tempo, key=key, beats_per_bar=meter, sr=44100,
                               seed=int(rng.integers(1 << 30)))
         ref = {"tempo_bpm": song.tempo_bpm, "beats_s": song.beats_s, "key": song.key,
-               "downbeats_s": song.downbeats_s, "sections": song.sections}
+               "downbeats_s": song.downbeats_s, "sections": song.sections,
+               "time_signature": f"{meter}/4"}
         yield f"synth:{i} {tempo:.0f}bpm {meter}/4 {key}", ref, song.stems, song.sr
 
 
@@ -94,11 +96,12 @@ def main() -> None:
     songs = itertools.chain((s for root in args.data for s in dataset_songs(root, args.split)),
                             synthetic_songs(args.synthetic, args.seed))
     results = {"stems": [], "separated stems": [], "mix": []}
-    checks, kinds = [], []
+    checks, kinds, meters = [], [], []
     for name, ref, stems, sr in songs:
         # Procedural songs have exact annotations; songs from MIDI corpora have no sections and
         # a key estimated from their notes (Krumhansl-Kessler), so they are also summarised apart.
         kinds.append(ref.get("source", "procedural"))
+        meters.append(ref.get("time_signature") or "?")
         est = analyze_structure(stems, sr)
         scores = score_song(ref, est)
         results["stems"].append(scores)
@@ -106,7 +109,8 @@ def main() -> None:
         if check:
             checks.append(check)
         line = " ".join(f"{k}={v:.3f}" for k, v in scores.items())
-        print(f"{name:<40} ref {ref['tempo_bpm']:.1f} est {est.tempo_bpm:.1f} bpm, "
+        print(f"{name:<40} ref {ref['tempo_bpm']:.1f} est {est.tempo_bpm:.1f} bpm "
+              f"(confidence {getattr(est, 'tempo_confidence', float('nan')):.2f}), ref {meters[-1]} est {est.meter}, "
               f"ref {ref['key']!r} est {est.key!r}: {line}")
         mix = np.sum(list(stems.values()), axis=0)
         if separator is not None:
@@ -127,6 +131,10 @@ def main() -> None:
             for kind in sorted(set(kinds)):
                 subset = [s for s, k in zip(scores, kinds) if k == kind]
                 print_means(f"  ... {kind} songs only ({len(subset)}), from the {mode}", subset)
+        if len(set(meters)) > 1:
+            for meter in sorted(set(meters)):
+                subset = [s for s, m in zip(scores, meters) if m == meter]
+                print_means(f"  ... {meter} songs only ({len(subset)}), from the {mode}", subset)
     if checks:
         print("\nmir_eval cross-check (stems):",
               " ".join(f"{k}={v:.3f}" for k, v in summarize(checks).items()))

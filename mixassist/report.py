@@ -145,6 +145,15 @@ def _fmt(value, spec: str = "+.1f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _tempo(analysis) -> str:
+    """``"120.0 BPM"``, or both likeliest tempi when the analysis is unsure of the metrical
+    level (``tempo_candidates_bpm``): ``"120 or 80 BPM (unsure)"``."""
+    candidates = getattr(analysis, "tempo_candidates_bpm", None) or []
+    if len(candidates) >= 2:
+        return f"{candidates[0]:.0f} or {candidates[1]:.0f} BPM (unsure)"
+    return f"{_fmt(analysis.tempo_bpm, '.1f')} BPM"
+
+
 # --- the A/B player: loudness-matched previews ---------------------------------------------------
 
 #: Folder of the result that holds the A/B player's files, and what their names may look like
@@ -526,7 +535,7 @@ border-radius:.3em;background:#fff}}
 <h1>mixassist report: {html.escape(result.name)}</h1>
 <p>Target: {html.escape(plan.target.name)} ({plan.target.lufs:g} LUFS, true peak
 &le; {plan.target.true_peak_dbtp:g} dBTP). Version: {html.escape(plan.arrangement.version)}.
-Sample rate {sr} Hz, {analysis.duration_s:.1f} s, tempo {_fmt(analysis.tempo_bpm, '.1f')} BPM,
+Sample rate {sr} Hz, {analysis.duration_s:.1f} s, tempo {_tempo(analysis)},
 key {html.escape(str(analysis.key))}.</p>
 <h2>Mix check of the input</h2>{_table(["status", "finding", "suggestion"], check_rows)}
 {_listen_section(previews)}

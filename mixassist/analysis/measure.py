@@ -33,7 +33,8 @@ from .result import (Analysis, Features, Loudness, MaskedBand, Masking, Region, 
                      StemAnalysis)
 from .spectrum import BARK_EDGES_HZ, OCTAVE_CENTRES_HZ, band_spectrogram
 
-_STRUCTURE_KEYS = ("tempo_bpm", "beats_s", "downbeats_s", "key", "sections")
+_STRUCTURE_KEYS = ("tempo_bpm", "beats_s", "downbeats_s", "key", "sections", "meter",
+                   "tempo_confidence", "tempo_candidates_bpm")
 #: Structure fields measured here instead (or describing the input), not copied.
 _STRUCTURE_SKIP = ("activity", "energy", "sample_rate", "duration_s")
 
@@ -133,8 +134,9 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
     structure : optional result of the structure analysis: a dict (or an object with
         ``to_dict()``, e.g. :class:`mixassist.analysis.structure.SongStructure`) with
         ``tempo_bpm``, ``beats_s``, ``downbeats_s``, ``key`` and ``sections``
-        (``[{start_s, end_s, label, ...}]``, extra section fields kept); other fields (``meter``,
-        ``key_confidence``, ...) go to the analysis' top level, except ``activity``, ``energy``,
+        (``[{start_s, end_s, label, ...}]``, extra section fields kept), and ``meter``,
+        ``tempo_confidence``, ``tempo_candidates_bpm`` when it has them; other fields
+        (``key_confidence``, ...) go to the analysis' top level, except ``activity``, ``energy``,
         ``sample_rate`` and ``duration_s`` (measured here).
     separated : the stems came from a separator: a stem of separation leakage
         (:func:`.activity.is_leakage`) then plays nowhere (``extra["leakage"]``, no activity,
@@ -249,6 +251,9 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
         downbeats_s=list(structure.get("downbeats_s", [])),
         key=structure.get("key"),
         sections=sections,
+        meter=structure.get("meter"),
+        tempo_confidence=structure.get("tempo_confidence"),
+        tempo_candidates_bpm=list(structure.get("tempo_candidates_bpm", [])),
         features=measured[None][3], masking=masking,
         bands={"octave_centres_hz": OCTAVE_CENTRES_HZ.tolist(),
                "bark_edges_hz": BARK_EDGES_HZ.tolist()},

@@ -24,6 +24,9 @@ from .tonality import spell_key
 
 #: Schema version written into ``analysis.json``.
 ANALYSIS_VERSION = 1
+#: A ``tempo_confidence`` below this marks the tempo unsure: the analysis keeps its two likeliest
+#: tempi in ``tempo_candidates_bpm`` and the report shows both (docs/structure.md).
+TEMPO_UNSURE = 0.5
 
 
 @dataclass
@@ -161,10 +164,17 @@ class Masking:
 
 @dataclass
 class Analysis:
-    """The analysis of one song: structure, loudness, and every stem (CONTRACT.md)."""
+    """The analysis of one song: structure, loudness, and every stem (CONTRACT.md).
+
+    ``meter`` is the time signature (``"4/4"``, ``"3/4"``, ``"6/8"``, ``"12/8"``; the counted beat
+    of ``tempo_bpm`` and ``beats_s`` is the dotted quarter in 6/8 and 12/8) and
+    ``tempo_confidence`` (0..1) how sure the analysis is of the metrical level of ``tempo_bpm``;
+    below :data:`TEMPO_UNSURE` ``tempo_candidates_bpm`` holds the two likeliest tempi, best first
+    (empty otherwise). All three are None/empty in files written before they existed.
+    """
 
     #: Fields the structure analysis writes into ``extra`` (no warning when they are read).
-    EXTENSIONS = ("meter", "beats_per_bar", "key_confidence", "tempo_confidence")
+    EXTENSIONS = ("beats_per_bar", "key_confidence", "beat_division")
 
     sample_rate: int
     duration_s: float
@@ -175,6 +185,9 @@ class Analysis:
     downbeats_s: list[float] = field(default_factory=list)
     key: str | None = None
     sections: list[Section] = field(default_factory=list)
+    meter: str | None = None
+    tempo_confidence: float | None = None
+    tempo_candidates_bpm: list[float] = field(default_factory=list)
     version: int = ANALYSIS_VERSION
     features: Features = field(default_factory=Features)
     masking: list[Masking] = field(default_factory=list)
@@ -195,7 +208,8 @@ class Analysis:
         """Plain JSON-able dict: the CONTRACT.md fields in contract order, then the extensions."""
         data = merge_extra(asdict(self))
         order = ["version", "sample_rate", "duration_s", "tempo_bpm", "beats_s", "downbeats_s",
-                 "key", "sections", "loudness", "stems"]
+                 "key", "sections", "loudness", "stems", "meter", "tempo_confidence",
+                 "tempo_candidates_bpm"]
         return {**{k: data.pop(k) for k in order}, **data}
 
     def to_json(self, *, indent: int | None = 2) -> str:

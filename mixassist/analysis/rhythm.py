@@ -22,6 +22,10 @@ from scipy.ndimage import median_filter, uniform_filter1d
 #: Meters (beats per bar) considered; 4 is preferred unless 3 is clearly better.
 METERS = (4, 3)
 _METER_PRIOR = {4: 1.0, 3: 0.8}
+#: Bars (counted beats per bar) of a beat divided in three: 6/8 (2) and 12/8 (4); 12/8 is
+#: preferred unless 2 is clearly better (fitted on the v3 development set, docs/structure.md).
+COMPOUND_METERS = (4, 2)
+_COMPOUND_PRIOR = {4: 1.0, 2: 0.95}
 #: Log-probability of leaving the regular bar cycle between two beats (Viterbi).
 _LOG_BREAK = -6.0
 #: Tempi (BPM) a metrical-level choice may land on; a tracked tempo below it doubles.
@@ -439,9 +443,30 @@ def meter_contrast(scores: np.ndarray, beats_per_bar: int) -> float:
     return float(means[best] - others.mean())
 
 
-def choose_meter(scores: np.ndarray) -> int:
-    """Beats per bar (3 or 4) with the strongest periodic contrast, weighted by a prior for 4."""
-    return max(METERS, key=lambda m: _METER_PRIOR[m] * meter_contrast(scores, m))
+def choose_meter(scores: np.ndarray, *, compound: bool = False) -> int:
+    """Beats per bar with the strongest periodic contrast, weighted by a prior for 4: 3 or 4
+    (:data:`METERS`), or for a beat divided in three (``compound``) 2 or 4
+    (:data:`COMPOUND_METERS`: 6/8 or 12/8)."""
+    meters, prior = (COMPOUND_METERS, _COMPOUND_PRIOR) if compound else (METERS, _METER_PRIOR)
+    return max(meters, key=lambda m: prior[m] * meter_contrast(scores, m))
+
+
+def compound_bar(scores: np.ndarray, chord_change: np.ndarray, *,
+                 mid_bar_max: float = 0.75) -> int:
+    """Counted beats per bar of a beat divided in three: 4 (12/8) or 2 (6/8).
+
+    The drums of 12/8 (kick on 1 and 3, snare on 2 and 4) are those of two bars of 6/8; the
+    chords tell them apart: a 12/8 bar keeps its chord through beat 3, so the harmonic change
+    there (``chord_change`` [shape=(beats,)], two beats after the strongest phase of ``scores``
+    at period 4) stays under ``mid_bar_max`` times the change on the downbeat. Without chord
+    changes, :func:`choose_meter` decides.
+    """
+    change = np.asarray(chord_change, dtype=float)
+    if len(scores) < 8 or change.std() < 1e-12:
+        return choose_meter(scores, compound=True)
+    phase = phase_contrast(np.asarray(scores, dtype=float), 4)[1]
+    on, mid = change[phase::4].mean(), change[(phase + 2) % 4::4].mean()
+    return 4 if mid < mid_bar_max * on else 2
 
 
 def viterbi_downbeats(scores: np.ndarray, beats_per_bar: int) -> np.ndarray:
@@ -471,3 +496,95 @@ def viterbi_downbeats(scores: np.ndarray, beats_per_bar: int) -> np.ndarray:
     for i in range(n - 1, 0, -1):
         path[i - 1] = back[i, path[i]]
     return np.flatnonzero(path == 0)
+
+
+#: Fractions of the beat interval where :func:`subdivision_strength` reads the onsets.
+SUBDIVISION_FRACTIONS = (1 / 3, 1 / 2, 2 / 3)
+
+
+def subdivision_strength(onset_env: np.ndarray, beat_frames: np.ndarray, *,
+                         radius: int = 1) -> np.ndarray:
+    """Onset strength inside the beats at 1/3, 1/2 and 2/3 of each beat interval, relative to
+    that on the beats, [shape=(3,)] in the order of :data:`SUBDIVISION_FRACTIONS`.
+
+    Each value is the mean over the beat intervals of the envelope's peak within ``radius``
+    frames of that fraction, over the mean peak at the beats (0 with fewer than three beats).
+    A beat divided in two (simple meter, straight eighths) peaks at 1/2; one divided in three
+    (compound meter: three eighths to the dotted quarter) at both 1/3 and 2/3; a swung or
+    shuffled simple beat at 2/3 alone.
+
+    Parameters
+    ----------
+    onset_env : np.ndarray [shape=(frames,)] onset strength.
+    beat_frames : np.ndarray [shape=(beats,)] beat positions in envelope frames.
+    """
+    beat_frames = np.asarray(beat_frames, dtype=float)
+    if len(beat_frames) < 3 or not len(onset_env):
+        return np.zeros(len(SUBDIVISION_FRACTIONS))
+    start, ibi = beat_frames[:-1], np.diff(beat_frames)
+    on = beat_sync_peak(onset_env, np.round(beat_frames).astype(int), radius=radius).mean()
+    out = [beat_sync_peak(onset_env, np.round(start + f * ibi).astype(int), radius=radius).mean()
+           for f in SUBDIVISION_FRACTIONS]
+    return np.array(out) / on if on > 0 else np.zeros(len(SUBDIVISION_FRACTIONS))
+
+
+def triple_division_score(strength: np.ndarray) -> float:
+    """Log ratio of the weaker of the onsets at 1/3 and 2/3 of the beat to the onset at 1/2
+    (from :func:`subdivision_strength`): above 0 the beat divides in three. Taking the weaker of
+    the two keeps a shuffle (an off-beat at 2/3 only) duple."""
+    third, half, two_thirds = np.asarray(strength, dtype=float)
+    return float(np.log((min(third, two_thirds) + 1e-3) / (half + 1e-3)))
+
+
+def level_probabilities(beats_s: np.ndarray, tempo_bpm: float, *, drums_at=None,
+                        chord_change=None, bpm_range=BPM_RANGE,
+                        chord_sharpness: float = 2.0) -> dict[float, float]:
+    """How likely each of :data:`LEVEL_FACTORS` times the grid ``beats_s`` at ``tempo_bpm`` is
+    the beat, ``{factor: probability}`` over the allowed levels (:func:`level_allowed`; the
+    factor 1 always allowed); an empty dict without evidence (no drums, no chords, or fewer than
+    16 beats).
+
+    With drums it is the fitted metrical-level model's softmax (:func:`level_scores`); without,
+    a softmax of ``chord_sharpness`` times the chords' recurrence contrast every 8, 4 or 2 beats
+    (:func:`phase_contrast`, in standard deviations: factors 1/2, 1, 2). Asked of the grid that
+    :func:`choose_metrical_level` chose, it measures how sure that choice is.
+    """
+    beats_s = np.asarray(beats_s, dtype=float)
+    if len(beats_s) < 16:
+        return {}
+    allowed = [f for f in LEVEL_FACTORS
+               if f == 1.0 or bpm_range[0] <= tempo_bpm * f <= bpm_range[1]]
+    if drums_at is not None:
+        mid = 0.5 * (beats_s[:-1] + beats_s[1:])
+        logits = level_scores(level_features(
+            drums_at(beats_s), drums_at(mid), tempo_bpm,
+            chord_change(beats_s) if chord_change is not None else None))
+        logits = dict(zip(LEVEL_FACTORS, logits))
+    elif chord_change is not None:
+        change = chord_change(beats_s)
+        if change.std() < 1e-12:
+            return {}
+        logits = {f: chord_sharpness * phase_contrast(change / change.std(), int(4 / f))[0]
+                  for f in LEVEL_FACTORS}
+    else:
+        return {}
+    z = np.array([logits[f] for f in allowed])
+    p = np.exp(z - z.max())
+    return dict(zip(allowed, (p / p.sum()).tolist()))
+
+
+def tempo_confidence(probabilities: dict[float, float], tempo_bpm: float
+                     ) -> tuple[float, list[float]]:
+    """``(confidence, candidates_bpm)`` from :func:`level_probabilities`: the probability of the
+    chosen level (factor 1) minus that of the likeliest other (0..1; 0 without evidence), and
+    the two likeliest tempi, best first."""
+    if not probabilities or tempo_bpm <= 0:
+        return 0.0, []
+    ranked = sorted(probabilities, key=probabilities.get, reverse=True)
+    keep = probabilities.get(1.0, 0.0)
+    other = max((p for f, p in probabilities.items() if f != 1.0), default=0.0)
+    alt = next((f for f in ranked if f != 1.0), None)
+    candidates = [tempo_bpm] + ([tempo_bpm * alt] if alt is not None else [])
+    if ranked[0] != 1.0:  # the model prefers another level for the chosen grid
+        candidates = candidates[::-1]
+    return float(np.clip(keep - other, 0.0, 1.0)), [round(c, 3) for c in candidates]

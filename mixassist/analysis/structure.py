@@ -24,6 +24,7 @@ from . import rhythm, segmentation, tonality
 from .activity import is_leakage
 from .frames import frame_rms_db, level_mask, mask_to_intervals, onset_density
 from .names import is_drum_name
+from .result import TEMPO_UNSURE
 
 ANALYSIS_SR = 22050
 HOP = 512
@@ -37,6 +38,10 @@ BASS_OCTAVES = 3  # bass chroma from C1 (32.7 Hz) up to B3
 ACTIVITY_FRAME = 2048  # samples at ANALYSIS_SR (~93 ms)
 LOW_BAND_HZ = 150.0
 BAR_MIN_STRENGTH = 0.2  # least rhythm.bar_period strength that sets the tempo of drumless songs
+#: rhythm.triple_division_score above which the beat divides in three (6/8, 12/8); fitted on
+#: the v3 development set (docs/structure.md): simple-meter songs read -2.2 to -0.05 there,
+#: compound ones tracked at the dotted quarter 0.12 to 1.5.
+TRIPLE_MIN = 0.03
 
 
 @dataclass
@@ -71,10 +76,16 @@ class SongStructure:
     sections: list[Section]
     activity: dict[str, list[tuple[float, float]]]
     energy: dict[str, list[float]]
+    beat_division: int = 2
+    tempo_confidence: float = 1.0
+    tempo_candidates_bpm: list[float] = field(default_factory=list)
 
     @property
     def meter(self) -> str:
-        """Time signature as text, e.g. ``"4/4"``."""
+        """Time signature as text: ``"4/4"``, ``"3/4"`` for a beat divided in two, ``"6/8"``,
+        ``"12/8"`` (``3 * beats_per_bar`` eighths) for one divided in three."""
+        if self.beat_division == 3:
+            return f"{3 * self.beats_per_bar}/8"
         return f"{self.beats_per_bar}/4"
 
     @property
@@ -279,6 +290,11 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
             else None,
             chord_change=partial(_chord_change_at, chroma) if pitched and not chords_on_beats
             else None)
+    # How sure the metrical level is: the level evidence asked again of the chosen grid.
+    probs = rhythm.level_probabilities(
+        beats_s, tempo, drums_at=partial(_peaks_at, drum_parts) if drum_parts is not None else None,
+        chord_change=partial(_chord_change_at, chroma) if pitched and not chords_on_beats else None)
+    tempo_conf, tempo_candidates = rhythm.tempo_confidence(probs, tempo)
     # The music "plays" at t when some stem was active within the surrounding bar (4 beats), so
     # staccato parts (stabs, plucks) keep the metre running through sparse intros and outros.
     bar_frames = max(1, int(round(4 * 60.0 / max(tempo, 1.0) / frame_s)))
@@ -293,9 +309,16 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     low_bins = librosa.fft_frequencies(sr=ANALYSIS_SR, n_fft=ONSET_N_FFT) < LOW_BAND_HZ
     low_flux = np.maximum(0.0, np.diff(np.log1p(100 * spec_rhythm[low_bins]), axis=1)).sum(axis=0)
     low_flux = np.concatenate([[0.0], low_flux])
-    scores = rhythm.downbeat_scores(rhythm.beat_sync_peak(low_flux, beat_frames),
-                                    _chord_change_at(chroma, beats_s))
-    beats_per_bar = rhythm.choose_meter(scores) if len(beats_s) >= 8 else 4
+    change = _chord_change_at(chroma, beats_s)
+    scores = rhythm.downbeat_scores(rhythm.beat_sync_peak(low_flux, beat_frames), change)
+    subdivision = rhythm.subdivision_strength(onset_mix, beat_frames)
+    beat_division = 3 if rhythm.triple_division_score(subdivision) > TRIPLE_MIN else 2
+    if len(beats_s) < 8:
+        beats_per_bar = 4
+    elif beat_division == 3:
+        beats_per_bar = rhythm.compound_bar(scores, change if pitched else np.zeros(len(scores)))
+    else:
+        beats_per_bar = rhythm.choose_meter(scores)
     downbeat_idx = rhythm.viterbi_downbeats(scores, beats_per_bar)
     downbeats_s = beats_s[downbeat_idx]
 
@@ -310,7 +333,10 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     sections = _sections(downbeats_s, duration, spec_mix, chroma, levels, masks, mix_level,
                          names, drum_names)
     return SongStructure(sample_rate=sr, duration_s=duration, tempo_bpm=round(tempo, 3),
-                         beats_per_bar=int(beats_per_bar),
+                         beats_per_bar=int(beats_per_bar), beat_division=beat_division,
+                         tempo_confidence=round(tempo_conf, 4),
+                         tempo_candidates_bpm=tempo_candidates if tempo_conf < TEMPO_UNSURE
+                         else [],
                          beats_s=np.round(beats_s, 4).tolist(),
                          downbeats_s=np.round(downbeats_s, 4).tolist(), key=key,
                          key_confidence=round(key_conf, 4), sections=sections,

@@ -5,6 +5,9 @@
   IEEE TASLP 14(5));
 - beat and downbeat F-measure: one-to-one matches within +-70 ms, events in the first 5 s ignored
   (the conventions of mir_eval.beat, Davies, Degara & Plumbley 2009);
+- meter: 1 when the estimated time signature (``SongStructure.meter``: 4/4, 3/4, 6/8, 12/8)
+  is the annotated one (``time_signature`` of song.json), else 0; a reference without one gets
+  no meter score;
 - key: MIREX weighted score (same key 1, perfect fifth 0.5, relative 0.3, parallel 0.2;
   as mir_eval.key.weighted_score);
 - section boundaries: hit-rate F-measure with a +-3 s window (mir_eval.segment.detection), with
@@ -158,7 +161,7 @@ def label_accuracy(ref_sections, est_sections, *, step: float = 0.1) -> float:
 
 def score_song(reference: dict, estimate) -> dict:
     """All scores of one song. ``reference`` has ``tempo_bpm, beats_s, downbeats_s, key,
-    sections``; ``estimate`` is a :class:`~.analysis.SongStructure`. A reference without
+    sections`` and, optionally, ``time_signature``; ``estimate`` is a :class:`~.analysis.SongStructure`. A reference without
     sections (songs from MIDI corpora) gets no boundary or label scores."""
     scores = {
         "tempo_acc1": float(tempo_acc1(reference["tempo_bpm"], estimate.tempo_bpm)),
@@ -167,6 +170,8 @@ def score_song(reference: dict, estimate) -> dict:
         "downbeat_f": beat_f_measure(reference["downbeats_s"], estimate.downbeats_s),
         "key_score": key_weighted_score(reference["key"], estimate.key),
     }
+    if reference.get("time_signature"):
+        scores["meter_acc"] = float(reference["time_signature"] == estimate.meter)
     ref_secs = [dict(s) for s in reference["sections"]]
     if not ref_secs:
         return scores

@@ -207,3 +207,68 @@ def drum_pattern(tempo_bpm: float, sr: int, seconds: float, *, kick, snare, hats
                 y[s:s + len(seg)] += seg
     beats = 0.25 + np.arange(0, seconds - 0.5, 4 * step)
     return y[None, :].astype(np.float32), beats
+
+
+#: Grooves of :func:`groove`: counted beats per bar and eighth notes per counted beat.
+GROOVE_METERS = {"4/4": (4, 2), "3/4": (3, 2), "6/8": (2, 3), "12/8": (4, 3)}
+
+
+def groove(time_signature: str, *, tempo_bpm: float = 100.0, bars: int = 24, sr: int = 22050,
+           seed: int = 0) -> SyntheticSong:
+    """A drum-and-bass groove in ``time_signature`` (:data:`GROOVE_METERS`) with exact beats and
+    downbeats: kick on the downbeat (and on beat 3 of a four-beat bar), snare on the backbeats
+    (beats 2 and 4; 3/4: beat 3; 6/8: beat 2), a hat on every eighth note (two to the quarter,
+    three to the dotted quarter of 6/8 and 12/8, accented on the counted beat), and a bass note
+    plus a sustained triad on every downbeat, the chord changing every bar. ``tempo_bpm`` is the
+    counted beat (the dotted quarter in 6/8 and 12/8).
+
+    Returns
+    -------
+    SyntheticSong with stereo float32 stems ``drums, bass, other``; key C major.
+    """
+    if time_signature not in GROOVE_METERS:
+        raise ParameterError(f"time_signature={time_signature!r}; use one of "
+                             f"{', '.join(GROOVE_METERS)}")
+    per_bar, division = GROOVE_METERS[time_signature]
+    rng = np.random.default_rng(seed)
+    beat_s = 60.0 / tempo_bpm
+    n = int((bars * per_bar * beat_s + 2.0) * sr)
+    bufs = {name: np.zeros(n) for name in ("drums", "bass", "other")}
+    t = np.arange(int(0.25 * sr)) / sr
+    kick = np.sin(2 * np.pi * (50 + 80 * np.exp(-t * 30)) * t) * np.exp(-t * 25)
+    snare = (0.3 * np.sin(2 * np.pi * 200 * t) + 0.4 * rng.standard_normal(len(t))) \
+        * np.exp(-t * 30)
+    backbeats = {4: (1, 3), 3: (2,), 2: (1,)}[per_bar]
+    roots = (0, 9, 5, 7)  # C, A, F, G
+    beats, downbeats = [], []
+    for bar in range(bars):
+        root = roots[bar % len(roots)]
+        b0 = int(round(bar * per_bar * beat_s * sr))
+        downbeats.append(bar * per_bar * beat_s)
+        bar_n = int(per_bar * beat_s * sr)
+        for semis in (0, 4 if root in (0, 5, 7) else 3, 7):
+            f = 261.63 * 2 ** ((root + semis) % 12 / 12)
+            _add(bufs["other"], b0, 0.06 * _tone(f, bar_n, sr, partials=(0.5, 0.2), rng=rng)
+                 * _env(bar_n, sr, attack_ms=20, decay_ms=3000))
+        f = 55.0 * 2 ** (((root - 9) % 12) / 12)
+        _add(bufs["bass"], b0, 0.25 * _tone(f, bar_n, sr, partials=(1.0, 0.4, 0.2), rng=rng)
+             * _env(bar_n, sr, attack_ms=5, decay_ms=600))
+        for beat in range(per_bar):
+            beat_t = (bar * per_bar + beat) * beat_s
+            beats.append(beat_t)
+            s0 = int(round(beat_t * sr))
+            vel = rng.uniform(0.85, 1.0)
+            if beat == 0 or (per_bar == 4 and beat == 2):
+                _add(bufs["drums"], s0, 0.7 * vel * kick)
+            if beat in backbeats:
+                _add(bufs["drums"], s0, 0.6 * vel * snare)
+            for k in range(division):
+                h0 = s0 + int(round(k / division * beat_s * sr))
+                hat = np.diff(rng.standard_normal(int(0.05 * sr) + 1))
+                _add(bufs["drums"], h0, (0.08 if k == 0 else 0.06) * hat
+                     * _env(int(0.05 * sr), sr, attack_ms=0.5, decay_ms=12))
+    stems = {k: np.stack([v, v]).astype(np.float32) for k, v in bufs.items()}
+    return SyntheticSong(stems=stems, sr=sr, tempo_bpm=float(tempo_bpm), beats_per_bar=per_bar,
+                         beats_s=np.array(beats), downbeats_s=np.array(downbeats), key="C major",
+                         sections=[{"start_s": 0.0, "end_s": bars * per_bar * beat_s,
+                                    "label": "verse"}])
