@@ -21,8 +21,9 @@ from ..errors import ParameterError
 from .instruments import GROUPS, INSTRUMENTS, ROLES
 
 
-#: Generator versions the readers here understand (the layout of song folders and manifests).
-READS_VERSIONS = (2, 3)
+#: Generator versions the readers here understand (the layout of song folders and manifests; a
+#: manifest without a ``version`` is version 1's).
+READS_VERSIONS = (1, 2, 3)
 
 
 def load_manifest(root: str | os.PathLike, *, versions: tuple[int, ...] = READS_VERSIONS) -> dict:
