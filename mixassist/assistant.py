@@ -52,6 +52,12 @@ def check_reference(path: str | os.PathLike) -> Path:
     return path
 
 
+def _exclusive(plan_file, references: bool) -> None:
+    if plan_file is not None and references:
+        raise ParameterError("a saved plan (--plan) and references (--reference) exclude each "
+                             "other: the plan already holds its moves")
+
+
 @dataclasses.dataclass
 class MixResult:
     """What :meth:`MixAssistant.process` produced (``folder`` is None when nothing was written)."""
@@ -223,9 +229,7 @@ class MixAssistant:
         from .planning.plan import Plan
         from .planning.predict import predict_plan
 
-        if plan_file is not None and references is not None:
-            raise ParameterError("a saved plan and references exclude each other: the plan "
-                                 "already holds its moves")
+        _exclusive(plan_file, references is not None)
         if plan_file is not None:
             path = Path(plan_file)
             try:
@@ -270,9 +274,7 @@ class MixAssistant:
         def step(label: str) -> Callable[[float, float], None] | None:
             return None if progress is None else (lambda d, t: progress(label, d, t))
 
-        if plan_file is not None and self.options.references:
-            raise ParameterError("a saved plan (--plan) and references (--reference) exclude "
-                                 "each other: the plan already holds its moves")
+        _exclusive(plan_file, bool(self.options.references))  # before any work
         for ref in self.options.references:  # fail on a bad reference before any work
             check_reference(ref)
         name, stems, rate, analysis = self.analysed(source, sr=sr, progress=progress)

@@ -20,7 +20,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
-from ..audio.convert import to_channels, validate_audio
+from ..audio.convert import validate_audio
+from ..audio.stems import aligned
 from ..errors import ParameterError
 from ..loudness import (integrated_loudness, loudness_range, short_term_loudness,
                         true_peak_dbtp)
@@ -57,13 +58,7 @@ def _prepare(stems: dict[str, np.ndarray], sr: int) -> dict[str, np.ndarray]:
         raise ParameterError("measure_stems needs a non-empty dict {stem name: audio}")
     checked = {name: validate_audio(audio, sr, name=f"stem {name!r}")
                for name, audio in stems.items()}
-    channels = 2 if any(a.shape[0] > 1 for a in checked.values()) else 1
-    length = max(a.shape[1] for a in checked.values())
-    out = {}
-    for name, a in checked.items():
-        a = to_channels(a, channels)
-        out[name] = a if a.shape[1] == length else np.pad(a, ((0, 0), (0, length - a.shape[1])))
-    return out
+    return aligned(checked, 2 if any(a.shape[0] > 1 for a in checked.values()) else 1)
 
 
 def _structure(structure) -> dict:

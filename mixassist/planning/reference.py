@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..analysis.reference import (Analysis, BalanceProfile, ReferenceComparison,
-                                  measure_balance, tonal_balance)
+from ..analysis.reference import (BalanceProfile, ReferenceComparison, measure_balance,
+                                  tonal_balance)
+from ..analysis.result import Analysis
 from ..analysis.spectrum import OCTAVE_CENTRES_HZ, k_weighting_response
 from .filters import OCTAVE_Q, band_response_db, matching_eq
 from .mastering import is_peak_control
