@@ -32,6 +32,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .audio.convert import MAX_CHANNELS, as_audio, check_sample_rate
+from .audio.signal import BLOCK, ArraySignal, Signal
 from .errors import AudioContentError, ParameterError
 
 #: BS.1770-4 eq. 2: loudness = -0.691 + 10 log10(sum_i G_i z_i); -0.691 dB cancels the K-filter's
@@ -153,23 +154,27 @@ def k_weighting_sos(sr: int) -> np.ndarray:
 
 # --- block energies -----------------------------------------------------------------------------
 
-def _prepare(audio: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
-    audio = as_audio(audio)
-    sr = check_sample_rate(sr)
-    channels, samples = audio.shape
-    if channels == 0 or samples == 0:
+def _prepare(audio, sr: int):
+    """``audio`` (an array, or a :class:`~mixassist.audio.signal.Signal` at ``sr``) as a signal
+    with at least one sample and at most :data:`MAX_CHANNELS` channels."""
+    signal = audio if isinstance(audio, Signal) else ArraySignal(as_audio(audio), check_sample_rate(sr))
+    if signal.sr != check_sample_rate(sr):
+        raise ParameterError(f"the signal is at {signal.sr} Hz, not {sr} Hz")
+    if signal.channels == 0 or signal.samples == 0:
         raise AudioContentError("cannot measure loudness: the audio contains no samples")
-    if channels > MAX_CHANNELS:
-        raise AudioContentError(f"cannot measure loudness of {channels} channels; "
+    if signal.channels > MAX_CHANNELS:
+        raise AudioContentError(f"cannot measure loudness of {signal.channels} channels; "
                                 f"at most {MAX_CHANNELS} are supported")
-    return audio, sr
+    return signal, signal.sr
 
 
 _KERNEL_BLOCK = 4096                # samples per pass of the energy kernel (fits in L1/L2)
 
 
 def _kweighted_energy_loop(audio, sos, weights, positions, state):
-    """Body of :func:`_cumulative_energy`, compiled by numba; ``state`` (channels, 4) is updated.
+    """The K-weighting pass of :class:`LoudnessMeter`, compiled by numba: the channel-weighted
+    K-weighted energy summed up to each of ``positions`` (sorted sample indices into ``audio``);
+    ``state`` (channels, 4), the two biquads' state, is updated so the next block continues.
 
     Two channels run through the two biquads (transposed direct form II, float64) in the same
     loop, so their independent recursions overlap in the CPU pipeline.
@@ -229,25 +234,6 @@ def _energy_kernel():
     return numba.njit(nogil=True, cache=True)(_kweighted_energy_loop)
 
 
-def _cumulative_energy(audio: np.ndarray, sr: int, positions: np.ndarray) -> np.ndarray:
-    """Channel-weighted K-weighted energy ``sum_{k < n} sum_c G_c y_c[k]^2`` at ``positions``.
-
-    ``positions`` are sorted, unique sample indices in ``[0, samples]`` ending with ``samples``
-    (so a NaN anywhere shows in the last value). One pass over the audio
-    with no intermediate signal, so memory does not grow with the duration. The running sum is
-    float64: a block 100 dB below the mean of a 10-minute file keeps ~3 significant digits, and
-    digital silence stays exactly 0.
-    """
-    channels = audio.shape[0]
-    weights = np.array(CHANNEL_WEIGHTS[channels], dtype=np.float64)
-    energy = _energy_kernel()(audio, k_weighting_sos(sr), weights, positions.astype(np.int64),
-                              np.zeros((channels, 4)))
-    if not math.isfinite(float(energy[-1])):
-        raise AudioContentError("cannot measure loudness: the audio contains NaN or "
-                                "infinite samples")
-    return energy
-
-
 def _windows(samples: int, sr: int, window_s: float, hop_s: float) -> tuple[np.ndarray, int]:
     """Start samples of the full windows of ``window_s`` every ``hop_s``, and the window length.
 
@@ -261,26 +247,6 @@ def _windows(samples: int, sr: int, window_s: float, hop_s: float) -> tuple[np.n
     count = int((samples - length) / (hop_s * sr)) + 2
     starts = np.rint(np.arange(count) * (hop_s * sr)).astype(np.int64)
     return starts[starts + length <= samples], length
-
-
-def _block_loudness(audio: np.ndarray, sr: int,
-                    specs: list[tuple[float, float]]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """For each ``(window_s, hop_s)``: window end samples and window mean-square powers ``z``.
-
-    ``z`` is the channel-weighted mean square of the K-weighted signal (BS.1770-4 eq. 1-2,
-    before the log); one filtering pass serves every spec.
-    """
-    samples = audio.shape[1]
-    layouts = [_windows(samples, sr, window_s, hop_s) for window_s, hop_s in specs]
-    positions = np.unique(np.concatenate([[samples]] + [np.concatenate([s, s + n])
-                                                          for s, n in layouts]))
-    energy = _cumulative_energy(audio, sr, positions)
-    out = []
-    for starts, length in layouts:
-        first = energy[np.searchsorted(positions, starts)]
-        last = energy[np.searchsorted(positions, starts + length)]
-        out.append((starts + length, np.maximum(last - first, 0.0) / length))
-    return out
 
 
 def _lufs(power: np.ndarray | float) -> np.ndarray:
@@ -315,33 +281,32 @@ def _loudness_range(short_term_power: np.ndarray) -> float:
 
 # --- public API ---------------------------------------------------------------------------------
 
-def integrated_loudness(audio: np.ndarray, sr: int) -> float:
+def integrated_loudness(audio, sr: int) -> float:
     """Integrated loudness (LUFS), ITU-R BS.1770-4: 400 ms blocks, 75 % overlap, gated.
 
     Absolute gate -70 LUFS, relative gate -10 LU. ``-inf`` when no block passes the gates
-    (silence).
+    (silence). ``audio``: an array or a :class:`~mixassist.audio.signal.Signal` (read in blocks).
     """
-    audio, sr = _prepare(audio, sr)
-    [(_, power)] = _block_loudness(audio, sr, [(MOMENTARY_WINDOW_S, BLOCK_HOP_S)])
-    return _gated_integrated(power)
+    meter = LoudnessMeter.of(audio, sr, specs=[(MOMENTARY_WINDOW_S, BLOCK_HOP_S)],
+                             peaks=False)
+    return _gated_integrated(meter.window_powers()[0][1])
 
 
-def loudness_range(audio: np.ndarray, sr: int) -> float:
+def loudness_range(audio, sr: int) -> float:
     """Loudness range (LU), EBU Tech 3342: 3 s short-term loudness every 100 ms, gated at
     -70 LUFS and 20 LU below their power mean, 95th minus 10th percentile. ``0.0`` for silence."""
-    audio, sr = _prepare(audio, sr)
-    [(_, power)] = _block_loudness(audio, sr, [(SHORT_TERM_WINDOW_S, BLOCK_HOP_S)])
-    return _loudness_range(power)
+    meter = LoudnessMeter.of(audio, sr, specs=[(SHORT_TERM_WINDOW_S, BLOCK_HOP_S)],
+                             peaks=False)
+    return _loudness_range(meter.window_powers()[0][1])
 
 
-def _loudness_curve(audio: np.ndarray, sr: int, window_s: float,
-                    hop_s: float) -> tuple[np.ndarray, np.ndarray]:
-    audio, sr = _prepare(audio, sr)
-    [(ends, power)] = _block_loudness(audio, sr, [(window_s, hop_s)])
-    return ends / sr, _lufs(power)
+def _loudness_curve(audio, sr: int, window_s: float, hop_s: float) -> tuple[np.ndarray, np.ndarray]:
+    meter = LoudnessMeter.of(audio, sr, specs=[(window_s, hop_s)], peaks=False)
+    [(ends, power)] = meter.window_powers()
+    return ends / meter.sr, _lufs(power)
 
 
-def momentary_loudness(audio: np.ndarray, sr: int, *,
+def momentary_loudness(audio, sr: int, *,
                        hop_s: float = BLOCK_HOP_S) -> tuple[np.ndarray, np.ndarray]:
     """Momentary loudness (EBU Tech 3341 "M": 400 ms window) every ``hop_s`` seconds.
 
@@ -351,7 +316,7 @@ def momentary_loudness(audio: np.ndarray, sr: int, *,
     return _loudness_curve(audio, sr, MOMENTARY_WINDOW_S, hop_s)
 
 
-def short_term_loudness(audio: np.ndarray, sr: int, *,
+def short_term_loudness(audio, sr: int, *,
                         hop_s: float = BLOCK_HOP_S) -> tuple[np.ndarray, np.ndarray]:
     """Short-term loudness (EBU Tech 3341 "S": 3 s window) every ``hop_s`` seconds.
 
@@ -372,10 +337,10 @@ def _sample_peak(audio: np.ndarray) -> float:
     return peak
 
 
-def sample_peak_dbfs(audio: np.ndarray, sr: int) -> float:
+def sample_peak_dbfs(audio, sr: int) -> float:
     """Largest absolute sample value over all channels, in dBFS (``-inf`` for silence)."""
-    audio, sr = _prepare(audio, sr)
-    return _to_db(_sample_peak(audio))
+    signal, _ = _prepare(audio, sr)
+    return _to_db(max((_sample_peak(block) for _, block in _blocks(signal)), default=0.0))
 
 
 # --- true peak (BS.1770-4 Annex 2) --------------------------------------------------------------
@@ -422,42 +387,24 @@ def _interpolation_matrix() -> tuple[np.ndarray, float]:
     return matrix, bound
 
 
-def _true_peak_amplitude(audio: np.ndarray, sample_peak: float) -> float:
-    """Largest absolute value of the 4x-interpolated signal, refined at its maxima (linear);
-    never below ``sample_peak`` (the largest absolute sample).
-
-    The small matrix products run on one BLAS thread: on a busy machine OpenBLAS' threads made
-    them 8x slower, and callers parallelise across files anyway.
-    """
-    with threadpool_limits(1, user_api="blas"):
-        return _true_peak_frames(audio, sample_peak)
-
-
-def _true_peak_frames(audio: np.ndarray, best: float) -> float:
-    """The work of :func:`_true_peak_amplitude`: passes of frames per channel, ``best`` rising."""
+def _true_peak_pass(channel: np.ndarray, frames: int, best: float) -> float:
+    """The largest 4x-interpolated magnitude of one pass of ``frames`` frames (``best`` if none
+    beats it); ``channel`` holds the pass' input from :data:`_TAPS_PER_PHASE` / 2 samples
+    before its start to ``frames * FRAME + 2 * FRAME + TAPS_PER_PHASE`` samples on (zeros
+    beyond the signal). Frames that cannot beat ``best`` are skipped."""
     matrix, bound = _interpolation_matrix()
-    context, span = _TAPS_PER_PHASE // 2, _FRAME + _TAPS_PER_PHASE + 1
-    samples = audio.shape[1]
-    pass_samples = _FRAME * _FRAMES_PER_PASS
-    for channel in audio:
-        for start in range(0, samples, pass_samples):
-            frames = -(-min(pass_samples, samples - start) // _FRAME)
-            # padded input: samples start - context ... start + frames*FRAME + 2*FRAME + context
-            padded = np.zeros(frames * _FRAME + 2 * _FRAME + _TAPS_PER_PHASE, np.float32)
-            lo = start - context
-            src = channel[max(lo, 0):min(lo + len(padded), samples)]
-            padded[max(lo, 0) - lo:max(lo, 0) - lo + len(src)] = src
-            block_max = np.abs(padded).reshape(-1, _FRAME).max(axis=1)
-            frame_max = np.maximum(np.maximum(block_max[:-2], block_max[1:-1]), block_max[2:])
-            selected = np.flatnonzero(frame_max[:frames] * bound > best)
-            if selected.size == 0:
-                continue
-            view = np.lib.stride_tricks.as_strided(
-                padded, (frames, span), (_FRAME * padded.itemsize, padded.itemsize))
-            magnitude = np.abs(view[selected] @ matrix)
-            best = max(best, float(magnitude[:, 1:-1].max()))
-            best = max(best, _refine_peaks(magnitude, best * _WORST_GRID_RATIO))
-    return best
+    span = _FRAME + _TAPS_PER_PHASE + 1
+    block_max = np.abs(channel).reshape(-1, _FRAME).max(axis=1)
+    frame_max = np.maximum(np.maximum(block_max[:-2], block_max[1:-1]), block_max[2:])
+    selected = np.flatnonzero(frame_max[:frames] * bound > best)
+    if selected.size == 0:
+        return best
+    view = np.lib.stride_tricks.as_strided(
+        channel, (frames, span), (_FRAME * channel.itemsize, channel.itemsize))
+    with threadpool_limits(1, user_api="blas"):  # small products: OpenBLAS threads only stall
+        magnitude = np.abs(view[selected] @ matrix)
+    best = max(best, float(magnitude[:, 1:-1].max()))
+    return max(best, _refine_peaks(magnitude, best * _WORST_GRID_RATIO))
 
 
 def _refine_peaks(magnitude: np.ndarray, threshold: float) -> float:
@@ -476,59 +423,182 @@ def _refine_peaks(magnitude: np.ndarray, threshold: float) -> float:
     return float(vertex.max())
 
 
-def true_peak_dbtp(audio: np.ndarray, sr: int) -> float:
+def true_peak_dbtp(audio, sr: int) -> float:
     """True peak (dBTP), ITU-R BS.1770-4 Annex 2: 4x polyphase FIR oversampling.
 
     The oversampled maxima are refined by parabolic interpolation (see the comment above), work
     goes frame by frame so memory does not grow with the duration, and the result is never
     below the sample peak. ``-inf`` for silence.
     """
-    audio, sr = _prepare(audio, sr)
-    return _to_db(_true_peak_amplitude(audio, _sample_peak(audio)))
+    return _to_db(LoudnessMeter.of(audio, sr, specs=[]).true_peak_amplitude())
 
 
 # --- everything at once -------------------------------------------------------------------------
 
+def _blocks(signal: Signal):
+    """An array signal in one block (the whole array, no copy), a file or a mix in blocks."""
+    if isinstance(signal, ArraySignal) and signal.channels == signal.own_channels \
+            and signal.samples == signal.audio.shape[1]:
+        return iter([(0, signal.audio)])
+    return signal.blocks(BLOCK)
+
+
+class LoudnessMeter:
+    """Every loudness figure of a signal of known length, fed block by block (:meth:`add`).
+
+    One K-weighting pass (the compiled kernel, its filter state carried from block to block)
+    keeps the running energy at the window boundaries of every ``(window_s, hop_s)`` in
+    ``specs``; with ``peaks``, the sample peak, the true peak (4x, passes of frames with their
+    context kept across blocks), the mean square and the L/R correlation come along. Memory:
+    the boundaries and a block, whatever the duration. Fed the whole audio as one block it does
+    exactly what the array functions always did; fed in blocks it gives the same figures up to
+    float64 rounding of the running sums.
+    """
+
+    def __init__(self, sr: int, channels: int, samples: int, *,
+                 specs=((MOMENTARY_WINDOW_S, BLOCK_HOP_S), (SHORT_TERM_WINDOW_S, BLOCK_HOP_S)),
+                 peaks: bool = True):
+        self.sr, self.channels, self.samples = sr, channels, samples
+        self.layouts = [_windows(samples, sr, window_s, hop_s) for window_s, hop_s in specs]
+        self.positions = np.unique(np.concatenate(
+            [[samples]] + [np.concatenate([s, s + n]) for s, n in self.layouts])).astype(np.int64)
+        self.energy = np.zeros(self.positions.size)
+        self._next, self._total, self.done = 0, 0.0, 0
+        self._state = np.zeros((channels, 4))
+        self._weights = np.array(CHANNEL_WEIGHTS[channels], dtype=np.float64)
+        self.peaks = peaks
+        self.peak = 0.0
+        self._sums, self._squares, self._cross = np.zeros(channels), np.zeros(channels), 0.0
+        self._equal = True  # the channels equal so far (correlation of two constant channels)
+        self._best = 0.0  # true peak so far
+        self._pending = np.zeros((channels, 0), np.float32)  # true-peak context
+        self._pending_start = -(_TAPS_PER_PHASE // 2)  # absolute sample of _pending[:, 0]
+        self._pass_start = 0
+
+    @classmethod
+    def of(cls, audio, sr: int, **options) -> LoudnessMeter:
+        """A meter fed the whole of ``audio`` (an array, or a signal read in blocks)."""
+        signal, sr = _prepare(audio, sr)
+        meter = cls(sr, signal.channels, signal.samples, **options)
+        for _, block in _blocks(signal):
+            meter.add(block)
+        return meter.finish()
+
+    def add(self, block: np.ndarray) -> None:
+        """Feed the next ``(channels, n)`` block (the blocks add up to ``samples``)."""
+        block = np.ascontiguousarray(block, dtype=np.float32)
+        n = block.shape[1]
+        if n == 0:
+            return
+        if self.done + n > self.samples:
+            raise ValueError(f"fed {self.done + n} samples to a meter of {self.samples}")
+        end = self.done + n
+        stop = int(np.searchsorted(self.positions, end, side="right"))
+        relative = np.append(self.positions[self._next:stop] - self.done, n)
+        energy = _energy_kernel()(block, k_weighting_sos(self.sr), self._weights, relative,
+                                  self._state)
+        if not math.isfinite(float(energy[-1])):
+            raise AudioContentError("cannot measure loudness: the audio contains NaN or "
+                                    "infinite samples")
+        self.energy[self._next:stop] = self._total + energy[:-1]
+        self._total += float(energy[-1])
+        self._next, self.done = stop, end
+        if self.peaks:
+            self._moments(block)
+            self._true_peak(block)
+
+    def _moments(self, block: np.ndarray) -> None:
+        self.peak = max(self.peak, _sample_peak(block))
+        for first in range(0, block.shape[1], _MOMENT_CHUNK):
+            part = block[:, first:first + _MOMENT_CHUNK].astype(np.float64)
+            self._sums += part.sum(axis=1)
+            self._squares += np.einsum("ij,ij->i", part, part)
+            if self.channels >= 2:
+                self._cross += float(np.einsum("i,i->", part[0], part[1]))
+                if self._equal:
+                    self._equal = bool(np.array_equal(part[0], part[1]))
+
+    def _true_peak(self, block: np.ndarray | None) -> None:
+        """Run every true-peak pass whose input (with its context) has arrived; ``None``: the
+        signal has ended, run the rest."""
+        if block is not None and not self._pending.size:
+            self._pending, self._pending_start = block, self.done - block.shape[1]
+        elif block is not None:
+            self._pending = np.concatenate([self._pending, block], axis=1)
+        self._best = max(self._best, self.peak)
+        pass_samples = _FRAME * _FRAMES_PER_PASS
+        context = _TAPS_PER_PHASE // 2
+        while self._pass_start < self.samples:
+            frames = -(-min(pass_samples, self.samples - self._pass_start) // _FRAME)
+            lo = self._pass_start - context
+            length = frames * _FRAME + 2 * _FRAME + _TAPS_PER_PHASE
+            available = self._pending_start + self._pending.shape[1]
+            if available < min(lo + length, self.samples) and block is not None:
+                break
+            offset = lo - self._pending_start
+            for channel in self._pending:
+                padded = np.zeros(length, np.float32)
+                src = channel[max(offset, 0):offset + length]
+                padded[max(-offset, 0):max(-offset, 0) + src.size] = src
+                self._best = _true_peak_pass(padded, frames, self._best)
+            self._pass_start += pass_samples
+            keep = max(self._pass_start - context - self._pending_start, 0)
+            self._pending = self._pending[:, keep:]
+            self._pending_start += keep
+
+    def finish(self) -> LoudnessMeter:
+        """Say the signal has ended (after the last :meth:`add`); returns the meter."""
+        if self.done != self.samples:
+            raise ValueError(f"the meter got {self.done} of {self.samples} samples")
+        if self.peaks:
+            self._true_peak(None)
+            self._pending = self._pending[:, :0]
+        return self
+
+    def window_powers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each spec: window end samples and window mean-square powers ``z`` (the
+        channel-weighted mean square of the K-weighted signal, BS.1770-4 eq. 1-2)."""
+        out = []
+        for starts, length in self.layouts:
+            first = self.energy[np.searchsorted(self.positions, starts)]
+            last = self.energy[np.searchsorted(self.positions, starts + length)]
+            out.append((starts + length, np.maximum(last - first, 0.0) / length))
+        return out
+
+    def true_peak_amplitude(self) -> float:
+        """Largest absolute value of the 4x-interpolated signal (linear), never below the
+        sample peak."""
+        return max(self._best, self.peak)
+
+    def mean_square_and_correlation(self) -> tuple[float, float]:
+        """Mean square over all channels, and the Pearson correlation of channels 0 and 1
+        (1.0 for mono; for two constant channels 1.0 when they are equal, else 0.0)."""
+        n = self.samples
+        mean_square = float(self._squares.sum()) / (n * self.channels)
+        if self.channels < 2:
+            return mean_square, 1.0
+        var_left = n * self._squares[0] - self._sums[0] ** 2
+        var_right = n * self._squares[1] - self._sums[1] ** 2
+        if var_left <= 0.0 or var_right <= 0.0:
+            correlation = 1.0 if self._equal else 0.0
+        else:
+            correlation = (n * self._cross - self._sums[0] * self._sums[1]) \
+                / math.sqrt(var_left * var_right)
+        return mean_square, float(min(max(correlation, -1.0), 1.0))
+
+
 _MOMENT_CHUNK = 1 << 16
 
 
-def _mean_square_and_correlation(audio: np.ndarray) -> tuple[float, float]:
-    """Mean square over all channels, and the Pearson correlation of channels 0 and 1 (L, R).
-
-    The correlation is 1.0 for mono, and for two constant channels when they are equal (0.0
-    otherwise). Sums are float64, accumulated in chunks so no full-length copy is made; einsum,
-    not BLAS, so a busy machine's BLAS threads cannot stall it.
-    """
-    channels, samples = audio.shape
-    sums = np.zeros(channels)
-    squares = np.zeros(channels)
-    cross = 0.0
-    for start in range(0, samples, _MOMENT_CHUNK):
-        block = audio[:, start:start + _MOMENT_CHUNK].astype(np.float64)
-        sums += block.sum(axis=1)
-        squares += np.einsum("ij,ij->i", block, block)
-        if channels >= 2:
-            cross += float(np.einsum("i,i->", block[0], block[1]))
-    mean_square = float(squares.sum()) / audio.size
-    if channels < 2:
-        return mean_square, 1.0
-    var_left = samples * squares[0] - sums[0] ** 2
-    var_right = samples * squares[1] - sums[1] ** 2
-    if var_left <= 0.0 or var_right <= 0.0:
-        correlation = 1.0 if np.array_equal(audio[0], audio[1]) else 0.0
-    else:
-        correlation = (samples * cross - sums[0] * sums[1]) / math.sqrt(var_left * var_right)
-    return mean_square, float(min(max(correlation, -1.0), 1.0))
-
-
-def measure_loudness(audio: np.ndarray, sr: int) -> dict:
+def measure_loudness(audio, sr: int) -> dict:
     """Every loudness figure of one signal, from one K-weighting pass.
 
     Returns a dict: ``integrated_lufs`` (BS.1770-4), ``lra_lu`` (EBU Tech 3342),
     ``true_peak_dbtp`` (BS.1770-4 Annex 2), ``sample_peak_dbfs``, ``max_momentary_lufs``,
     ``max_short_term_lufs`` (EBU Tech 3341), ``rms_dbfs`` (all channels), ``crest_factor_db``
     (sample peak over RMS; 0.0 for silence), ``stereo_correlation`` (Pearson, L and R; 1.0 for
-    mono), ``duration_s``, ``sample_rate``, ``channels``.
+    mono), ``duration_s``, ``sample_rate``, ``channels``. ``audio``: an array or a
+    :class:`~mixassist.audio.signal.Signal` (read in blocks).
     """
     return LoudnessCache(audio, sr).report()
 
@@ -539,19 +609,26 @@ class LoudnessCache:
     A gain of ``g`` dB scales every K-weighted block power by ``10^(g/10)`` and every peak and
     RMS by ``10^(g/20)``, so BS.1770 loudness moves by exactly ``g`` -- except where blocks cross
     the -70 LUFS absolute gate, which is why the gates are applied again to the gained block
-    powers here rather than adding ``g`` to a result. One K-weighting pass at construction
-    (like :func:`integrated_loudness`); the true peak, RMS and correlation are measured on the
-    first :meth:`report`. Answers equal the measurement of ``audio * 10^(g/20)`` up to float32
-    rounding of the gained samples (~1e-6 dB). ``audio`` is kept by reference; do not modify it.
+    powers here rather than adding ``g`` to a result. One pass of a :class:`LoudnessMeter` at
+    construction (or a meter already fed: :meth:`from_meter`). Answers equal the measurement of
+    ``audio * 10^(g/20)`` up to float32 rounding of the gained samples (~1e-6 dB).
     """
 
-    def __init__(self, audio: np.ndarray, sr: int):
-        self.audio, self.sr = _prepare(audio, sr)
-        (_, self._momentary), (_, self._short_term) = _block_loudness(
-            self.audio, self.sr,
-            [(MOMENTARY_WINDOW_S, BLOCK_HOP_S), (SHORT_TERM_WINDOW_S, BLOCK_HOP_S)])
-        self._peak = _sample_peak(self.audio)
-        self._slow: tuple[float, float, float] | None = None  # true peak, mean square, corr.
+    def __init__(self, audio, sr: int):
+        self._init(LoudnessMeter.of(audio, sr))
+
+    @classmethod
+    def from_meter(cls, meter: LoudnessMeter) -> LoudnessCache:
+        """The cache of a meter fed a whole signal (with ``peaks`` and both default specs)."""
+        cache = cls.__new__(cls)
+        cache._init(meter)
+        return cache
+
+    def _init(self, meter: LoudnessMeter) -> None:
+        self.sr, self.channels, self.samples = meter.sr, meter.channels, meter.samples
+        (_, self._momentary), (_, self._short_term) = meter.window_powers()
+        self._peak = meter.peak
+        self._slow = (meter.true_peak_amplitude(), *meter.mean_square_and_correlation())
 
     def integrated_lufs(self, gain_db: float = 0.0) -> float:
         """Integrated loudness (LUFS) of the audio gained by ``gain_db``."""
@@ -563,9 +640,6 @@ class LoudnessCache:
 
     def report(self, gain_db: float = 0.0) -> dict:
         """:func:`measure_loudness` of the audio gained by ``gain_db``."""
-        if self._slow is None:
-            self._slow = (_true_peak_amplitude(self.audio, self._peak),
-                          *_mean_square_and_correlation(self.audio))
         true_peak, mean_square, correlation = self._slow
         power = 10.0 ** (gain_db / 10.0)
         momentary, short_term = self._momentary * power, self._short_term * power
@@ -580,7 +654,7 @@ class LoudnessCache:
             "rms_dbfs": _to_db(rms) + gain_db,
             "crest_factor_db": _to_db(self._peak) - _to_db(rms) if rms > 0 else 0.0,
             "stereo_correlation": correlation,
-            "duration_s": self.audio.shape[1] / self.sr,
+            "duration_s": self.samples / self.sr,
             "sample_rate": self.sr,
-            "channels": self.audio.shape[0],
+            "channels": self.channels,
         }

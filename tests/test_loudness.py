@@ -353,3 +353,39 @@ def test_loudness_cache_answers_for_gained_audio(gain_db):
     assert cache.sample_peak_dbfs(gain_db) == pytest.approx(expected["sample_peak_dbfs"], abs=1e-4)
     if gain_db == -10.0:  # the gate dropped the quiet half: louder than the ungained - 10 LU
         assert cache.integrated_lufs(gain_db) > cache.integrated_lufs() - 10.0 + 1.0
+
+
+@pytest.mark.parametrize("block", [1, 4410, 100_000])
+def test_meter_fed_in_blocks_measures_like_the_whole_array(block):
+    """Streaming (blocks of any size, the K-filter state and the true-peak context carried
+    across) gives the figures of one pass over the array."""
+    from mixassist.loudness import LoudnessMeter, LoudnessCache, measure_loudness
+
+    rng = np.random.default_rng(7)
+    t = np.arange(int(2.5 * SR)) / SR
+    audio = (0.3 * np.sin(2 * np.pi * 997 * t) * (t > 0.7)
+             + 0.05 * rng.standard_normal((2, t.size))).astype(np.float32)
+    audio[1] *= 0.5
+    if block == 1:  # a few one-sample blocks at the start, then the rest in one
+        pieces = [audio[:, :k + 1][:, -1:] for k in range(40)] + [audio[:, 40:]]
+    else:
+        pieces = [audio[:, k:k + block] for k in range(0, audio.shape[1], block)]
+    meter = LoudnessMeter(SR, 2, audio.shape[1])
+    for piece in pieces:
+        meter.add(piece)
+    streamed = LoudnessCache.from_meter(meter.finish()).report()
+    whole = measure_loudness(audio, SR)
+    for key, value in whole.items():
+        assert streamed[key] == pytest.approx(value, abs=1e-6), key
+
+
+def test_signal_input_is_measured_in_blocks(tmp_path):
+    import soundfile as sf
+    from mixassist.audio.signal import FileSignal
+    from mixassist.loudness import measure_loudness
+
+    rng = np.random.default_rng(3)
+    audio = (0.1 * rng.standard_normal((2, 20 * SR))).astype(np.float32)
+    sf.write(tmp_path / "n.wav", audio.T, SR, subtype="FLOAT")
+    from_file = measure_loudness(FileSignal(tmp_path / "n.wav"), SR)
+    assert from_file == pytest.approx(measure_loudness(audio, SR), abs=1e-6)
