@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from .cache import StepCache, code_digest, content_key, file_identity
-from .errors import AudioContentError, ParameterError, PlanError
+from .errors import AudioContentError, DiskSpaceError, ParameterError, PlanError
 from .options import MixOptions
 from .utils.atomic import atomic_dir
 
@@ -60,19 +61,25 @@ def _exclusive(plan_file, references: bool) -> None:
 
 @dataclasses.dataclass
 class MixResult:
-    """What :meth:`MixAssistant.process` produced (``folder`` is None when nothing was written)."""
+    """What :meth:`MixAssistant.process` produced (``folder`` is None when nothing was written).
+
+    ``mix`` and each of ``stems``: np.ndarray [shape=(2, samples)] in memory, or a
+    :class:`~mixassist.audio.signal.FileSignal` of the written file when there is a folder."""
 
     name: str
     sr: int
     analysis: object  # mixassist.analysis.result.Analysis
     plan: object  # mixassist.planning.plan.Plan (as rendered)
-    mix: np.ndarray
-    stems: dict[str, np.ndarray]
+    mix: object
+    stems: dict[str, object]
     input_loudness: dict
     output_loudness: dict
     folder: Path | None = None
-    #: ``{name: (mix, sr)}`` of the references the plan moved toward (for the report's players).
-    references: dict[str, tuple[np.ndarray, int]] = dataclasses.field(default_factory=dict)
+    #: ``{name: (mix, sr)}`` of the references the plan moved toward (for the report's players;
+    #: with an output folder, afterwards their loudness-matched previews in it).
+    references: dict[str, tuple[object, int]] = dataclasses.field(default_factory=dict)
+    #: The A/B player's versions (:class:`mixassist.report.Preview`), once written.
+    previews: list | None = None
 
     def to_dict(self) -> dict:
         """A JSON-ready summary (the full documents are ``analysis`` and ``plan``)."""
@@ -112,11 +119,17 @@ class MixAssistant:
         self.cache = None if cache is False else StepCache(None if cache is True else cache)
 
     # -- steps ---------------------------------------------------------------------------------
-    def load(self, source, *, sr: int | None = None,
-             progress: Progress | None = None) -> tuple[str, dict[str, np.ndarray], int]:
-        """Stems of ``source`` (a stem folder, a song file, or ``(channels, samples)`` audio)."""
+    def load(self, source, *, sr: int | None = None, progress: Progress | None = None,
+             work: Path | None = None) -> tuple[str, dict, int]:
+        """Stems of ``source`` (a stem folder, a song file, or ``(channels, samples)`` audio).
+
+        With a ``work`` folder the stems stay on disk and are read block by block
+        (:class:`~mixassist.audio.signal.FileSignal`): a stem folder's files where they lie
+        (:func:`~mixassist.audio.stems.stem_signals`), a song separated file to file into
+        ``work``; without one (and for in-memory audio) they are arrays."""
         from .audio.io import load_audio
-        from .audio.stems import load_stems
+        from .audio.signal import FileSignal
+        from .audio.stems import load_stems, stem_signals
 
         if isinstance(source, np.ndarray):
             if sr is None:
@@ -124,22 +137,31 @@ class MixAssistant:
             return "audio", self.separate(source, sr, progress=progress), sr
         path = Path(source)
         if path.is_dir():
-            stems, rate = load_stems(path)
+            stems, rate = (load_stems(path) if work is None
+                           else stem_signals(path, Path(work) / "converted"))
             return path.name, stems, rate
-        audio, rate = load_audio(path, min_duration_s=1.0)
-        return path.stem, self.separate(audio, rate, name=str(path), progress=progress), rate
+        if work is None:
+            audio, rate = load_audio(path, min_duration_s=1.0)
+            return path.stem, self.separate(audio, rate, name=str(path), progress=progress), rate
+        out = Path(work) / "separated"
+        bar = None if progress is None else (lambda d, t: progress("separating", d, t))
+        done = self._separator_for().separate_file(path, out, progress=bar)  # checks the file
+        stems = {name: FileSignal(out / file) for name, file in done["files"].items()}
+        return path.stem, stems, done["sample_rate"]
 
-    def analysed(self, source, *, sr: int | None = None, progress: Progress | None = None):
-        """``(name, stems, sr, analysis)`` of ``source``, from the cache when it holds them."""
+    def analysed(self, source, *, sr: int | None = None, progress: Progress | None = None,
+                 work: Path | None = None):
+        """``(name, stems, sr, analysis)`` of ``source``, from the cache when it holds them
+        (``work``: see :meth:`load`; cached stems are read from the cache block by block)."""
         from .analysis.analyze import analyze
         from .analysis.result import Analysis
         from .audio.io import check_file
-        from .audio.stems import load_stems, stem_files
+        from .audio.stems import load_stems, stem_files, stem_signals
 
         step = None if progress is None else (lambda d, t: progress("analysing", d, t))
         folder = not isinstance(source, np.ndarray) and Path(source).is_dir()
         if self.cache is None or isinstance(source, np.ndarray):
-            name, stems, rate = self.load(source, sr=sr, progress=progress)
+            name, stems, rate = self.load(source, sr=sr, progress=progress, work=work)
             analysis = analyze(stems, rate, separated=not folder, progress=step)
             return name, stems, rate, self._note_separator(analysis, separated=not folder)
         path = Path(source)
@@ -152,9 +174,14 @@ class MixAssistant:
         if hit is not None:
             cached_stems, analysis_dict = hit
             analysis = Analysis.from_dict(analysis_dict)
-            stems = load_stems(path)[0] if folder else cached_stems
+            if folder:
+                stems = (load_stems(path)[0] if work is None
+                         else stem_signals(path, Path(work) / "converted")[0])
+            else:
+                stems = cached_stems if work is not None else {
+                    k: v.to_array() for k, v in cached_stems.items()}
             return (path.name if folder else path.stem), stems, analysis.sample_rate, analysis
-        name, stems, rate = self.load(path, progress=progress)
+        name, stems, rate = self.load(path, progress=progress, work=work)
         analysis = self._note_separator(analyze(stems, rate, separated=not folder, progress=step),
                                         separated=not folder)
         self.cache.store(key, analysis, stems=None if folder else stems, sr=rate)
@@ -186,21 +213,29 @@ class MixAssistant:
             depends.append("separation " + file_identity(spec))
         return depends
 
-    def separate(self, audio: np.ndarray, sr: int, *, name: str = "audio",
-                 progress: Progress | None = None) -> dict[str, np.ndarray]:
+    def _separator_for(self):
         from .separation import Separator
 
         if self._separator is None:
             self._separator = Separator(self.separation_model, device=self.device)
+        return self._separator
+
+    def separate(self, audio: np.ndarray, sr: int, *, name: str = "audio",
+                 progress: Progress | None = None) -> dict[str, np.ndarray]:
+        self._separator_for()
         bar = None if progress is None else (lambda d, t: progress("separating", d, t))
         return self._separator.separate(audio, sr, progress=bar, name=name)
 
-    def compare(self, song: tuple, *, progress: Progress | None = None):
+    def compare(self, song: tuple, *, progress: Progress | None = None,
+                work: Path | None = None):
         """The balance of ``song`` (``(name, stems, sr, analysis)``) and of the options'
         references over their common units (:func:`mixassist.analysis.reference.compare`) and
         the references' mixes, ``(comparison, {name: (mix, sr)})``; ``(None, {})`` without
-        references (:meth:`process` has checked them, :func:`check_reference`)."""
+        references (:meth:`process` has checked them, :func:`check_reference`). ``work``:
+        see :meth:`load` (each reference gets its own subfolder; the mixes are then
+        :class:`~mixassist.audio.signal.MixSignal` of its stems)."""
         from .analysis.reference import compare
+        from .audio.signal import MixSignal, aligned_signals
         from .audio.stems import mixdown
 
         if not self.options.references:
@@ -211,20 +246,22 @@ class MixAssistant:
             path = Path(ref)
             step = None if progress is None else (
                 lambda label, d, t, k=k: progress(f"{label} reference {k}/{count}", d, t))
-            name, stems, rate, analysis = self.analysed(path, progress=step)
+            name, stems, rate, analysis = self.analysed(
+                path, progress=step, work=None if work is None else Path(work) / f"reference-{k}")
             name = name if name not in mixes and name != song[0] else f"{name} ({k})"
             analysed.append((name, stems, rate, analysis))
-            mixes[name] = (mixdown(stems), rate)
+            mixes[name] = (mixdown(stems) if work is None
+                           else MixSignal(aligned_signals(stems, rate)), rate)
         return compare(song, analysed), mixes
 
     def plan(self, analysis, sr: int, *, plan_file: str | os.PathLike | None = None,
-             references=None, stems: dict[str, np.ndarray] | None = None,
-             progress: Progress | None = None):
+             references=None, stems: dict | None = None, progress: Progress | None = None,
+             work: Path | None = None):
         """The plan: a saved/edited one from ``plan_file``, or predicted from ``analysis``
         (toward ``references``, a :class:`~mixassist.analysis.reference.ReferenceComparison`,
         when given: then ``stems`` are needed, to measure what the chains do to their
         loudness, :func:`mixassist.planning.reference.calibrate`, on a trial render that reports
-        to ``progress`` as ``"matching"``)."""
+        to ``progress`` as ``"matching"``, written to ``work`` when given, else in memory)."""
         from .planning.arrangement import plan_arrangement
         from .planning.plan import Plan
         from .planning.predict import predict_plan
@@ -250,7 +287,7 @@ class MixAssistant:
                 raise ParameterError("a plan toward references needs the stems to measure")
             bar = None if progress is None else (lambda d, t: progress("matching", d, t))
             trial = render(dataclasses.replace(plan, amount=1.0), stems, sr,  # amount blends after
-                           progress=bar)
+                           progress=bar, out_dir=None if work is None else Path(work) / "trial")
             calibrate(plan, references, analysis, trial.stems_processed, trial.mix, sr)
         arrangement = plan_arrangement(analysis, sr, version=self.version,
                                        stem_names=list(plan.stems), **self.arrangement_options)
@@ -266,7 +303,27 @@ class MixAssistant:
         The folder holds ``mix.wav``, ``stems/<name>.wav`` (processed), ``analysis.json``,
         ``plan.json``, ``report.html``, ``input.wav`` (the unprocessed mix, for the report's
         before/after players) and ``summary.json``; it appears only once complete.
+
+        With ``out_dir`` every stage streams: separated stems, renders and outputs go through
+        files block by block (a hidden work folder in ``out_dir``, removed at the end), so
+        memory does not grow with the song's duration, and the result's ``mix`` and ``stems``
+        are :class:`~mixassist.audio.signal.FileSignal` objects of the written files
+        (``np.asarray`` loads one). Without it everything stays in memory, as arrays.
         """
+        _exclusive(plan_file, bool(self.options.references))  # before any work
+        for ref in self.options.references:  # fail on a bad reference before any work
+            check_reference(ref)
+        if out_dir is None:
+            return self._run(source, sr, None, plan_file, progress)
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".mixassist-work-", dir=out_dir) as work:
+            return self._run(source, sr, Path(work), plan_file, progress, out_dir=out_dir)
+
+    def _run(self, source, sr, work: Path | None, plan_file, progress,
+             out_dir: Path | None = None) -> MixResult:
+        """:meth:`process` with its work folder (None: in memory)."""
+        from .audio.signal import FileSignal, MixSignal, aligned_signals
         from .audio.stems import mixdown
         from .loudness import measure_loudness
         from .rendering.render import render
@@ -274,73 +331,108 @@ class MixAssistant:
         def step(label: str) -> Callable[[float, float], None] | None:
             return None if progress is None else (lambda d, t: progress(label, d, t))
 
-        _exclusive(plan_file, bool(self.options.references))  # before any work
-        for ref in self.options.references:  # fail on a bad reference before any work
-            check_reference(ref)
-        name, stems, rate, analysis = self.analysed(source, sr=sr, progress=progress)
-        comparison, references = self.compare((name, stems, rate, analysis), progress=progress)
+        if work is not None:
+            check_disk_space(source, work, out_dir, stems_hint=4)
+        name, stems, rate, analysis = self.analysed(source, sr=sr, progress=progress, work=work)
+        comparison, references = self.compare((name, stems, rate, analysis), progress=progress,
+                                              work=work)
         plan = self.plan(analysis, rate, plan_file=plan_file, references=comparison,
-                         stems=stems, progress=progress)
-        result = render(plan, stems, rate, progress=step("rendering"))  # applies the edits too
-        input_mix = mixdown(stems)
-        mix_result = MixResult(name=name, sr=rate, analysis=analysis, plan=result.plan,
-                               mix=result.mix, stems=result.stems_processed,
-                               input_loudness=measure_loudness(input_mix, rate),
-                               output_loudness=result.loudness, folder=None,
-                               references=references)
-        if out_dir is not None:
-            mix_result.folder = self.write(mix_result, Path(out_dir) / name, input_mix=input_mix,
-                                           stems=stems)
+                         stems=stems, progress=progress, work=work)
+        if out_dir is None:
+            result = render(plan, stems, rate, progress=step("rendering"))  # applies the edits
+            input_mix = mixdown(stems)
+            return MixResult(name=name, sr=rate, analysis=analysis, plan=result.plan,
+                             mix=result.mix, stems=result.stems_processed,
+                             input_loudness=measure_loudness(input_mix, rate),
+                             output_loudness=result.loudness, folder=None,
+                             references=references)
+        folder = out_dir / name
+        with atomic_dir(folder) as tmp:
+            result = render(plan, stems, rate, progress=step("rendering"), out_dir=tmp)
+            input_mix = MixSignal(aligned_signals(stems, rate))
+            mix_result = MixResult(name=name, sr=rate, analysis=analysis, plan=result.plan,
+                                   mix=result.mix, stems=result.stems_processed,
+                                   input_loudness=measure_loudness(input_mix, rate),
+                                   output_loudness=result.loudness, folder=None,
+                                   references=references)
+            self.write(mix_result, tmp, input_mix=input_mix, stems=stems, work=work,
+                       progress=progress)
+        # the files now lie in the result folder
+        mix_result.folder = folder
+        mix_result.mix = FileSignal(folder / "mix.wav")
+        mix_result.stems = {n: FileSignal(folder / "stems" / f"{n}.wav") for n in mix_result.stems}
+        mix_result.references = {
+            label: (FileSignal(folder / p.path), rate) for label, p in zip(
+                mix_result.references, (mix_result.previews or [])[2:])}
         return mix_result
 
-    def write(self, result: MixResult, folder: Path, *, input_mix: np.ndarray,
-              stems: dict[str, np.ndarray] | None = None) -> Path:
-        """Write the result folder atomically (see :meth:`process`); with the option ``export``
-        also the DAW session (:meth:`export`), which needs the unprocessed ``stems``."""
-        from .audio.convert import resample
-        from .audio.io import save_audio
+    def write(self, result: MixResult, folder: Path, *, input_mix,
+              stems: dict | None = None, work: Path | None = None,
+              progress: Progress | None = None) -> Path:
+        """Write the result folder's documents (see :meth:`process`) into ``folder`` (the
+        caller's atomic temporary one): ``input.wav``, ``analysis.json``, ``plan.json``, the
+        previews, ``report.html``, ``summary.json`` (and ``mix.wav`` and ``stems/`` when
+        ``result`` holds them in memory); with the option ``export`` also the DAW session
+        (:meth:`export`), which needs the unprocessed ``stems``. Audio is read and written
+        block by block; ``work`` holds references resampled to the song's rate."""
+        from .audio.signal import as_signal, resample_to_file, write_signal
         from .report import comparison_tracks, write_previews, write_report
 
-        with atomic_dir(folder) as tmp:
-            (tmp / "stems").mkdir()
+        def note(label: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress(label, done, total)
+
+        note("writing", 0, 4)
+        if not (folder / "mix.wav").exists():  # rendered in memory
+            (folder / "stems").mkdir(exist_ok=True)
             for stem, audio in result.stems.items():
-                save_audio(tmp / "stems" / f"{stem}.wav", audio, result.sr)
-            save_audio(tmp / "mix.wav", result.mix, result.sr)
-            save_audio(tmp / "input.wav", input_mix, result.sr)  # the "before" of the report
-            (tmp / "analysis.json").write_text(result.analysis.to_json() + "\n", encoding="utf-8")
-            (tmp / "plan.json").write_text(result.plan.to_json() + "\n", encoding="utf-8")
-            references = [audio if rate == result.sr else resample(audio, rate, result.sr)
-                          for audio, rate in result.references.values()]
-            try:
-                previews = write_previews(tmp, comparison_tracks(input_mix, result.mix,
-                                                                 references), result.sr)
-            except AudioContentError:  # a silent version: nothing to match, plain players
-                previews = None
-            write_report(tmp / "report.html", result, input_mix=input_mix, previews=previews)
-            (tmp / "summary.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
-            if self.options.export is not None:
-                if stems is None:
-                    raise ParameterError("a DAW export needs the unprocessed stems")
-                self.export(result, tmp, stems)
+                write_signal(folder / "stems" / f"{stem}.wav", as_signal(audio, result.sr))
+            write_signal(folder / "mix.wav", as_signal(result.mix, result.sr))
+        input_mix = as_signal(input_mix, result.sr)
+        write_signal(folder / "input.wav", input_mix)  # the "before" of the report
+        (folder / "analysis.json").write_text(result.analysis.to_json() + "\n", encoding="utf-8")
+        (folder / "plan.json").write_text(result.plan.to_json() + "\n", encoding="utf-8")
+        note("writing", 1, 4)
+        scratch = Path(work) if work is not None else folder
+        references = [resample_to_file(as_signal(audio, rate), result.sr,
+                                       scratch / f".reference-{k}.wav")
+                      for k, (audio, rate) in enumerate(result.references.values(), 1)]
+        try:
+            result.previews = write_previews(folder, comparison_tracks(
+                input_mix, as_signal(result.mix, result.sr), references), result.sr)
+        except AudioContentError:  # a silent version: nothing to match, plain players
+            result.previews = None
+        for k in range(1, len(references) + 1):
+            (scratch / f".reference-{k}.wav").unlink(missing_ok=True)
+        note("writing", 2, 4)
+        write_report(folder / "report.html", result, input_mix=input_mix,
+                     previews=result.previews)
+        (folder / "summary.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        note("writing", 3, 4)
+        if self.options.export is not None:
+            if stems is None:
+                raise ParameterError("a DAW export needs the unprocessed stems")
+            self.export(result, folder, stems)
+        note("writing", 4, 4)
         return folder
 
-    def export(self, result: MixResult, folder: Path, stems: dict[str, np.ndarray]) -> Path:
+    def export(self, result: MixResult, folder: Path, stems: dict) -> Path:
         """Write the option ``export``'s DAW session into the result ``folder``: ``reaper``:
         ``session.rpp`` over the unprocessed stems (after the arrangement's edits) in
         ``source/``, so the session's faders, EQ and sends do what the plan does; ``stems-zip``:
-        ``stems.zip`` with the processed stems, those unprocessed ones and the plan."""
-        from .audio.io import save_audio
-        from .audio.stems import aligned
+        ``stems.zip`` with the processed stems, those unprocessed ones and the plan. The stems
+        (arrays or signals) are written block by block."""
+        from .audio.signal import aligned_signals, write_signal
         from .export import stems_readme, write_reaper_session, write_stems_zip
-        from .rendering.edits import apply_edits
+        from .rendering.edits import edited_signals
 
         plan = result.plan
         edits = plan.arrangement.edits
-        dry = aligned(stems)  # as the renderer takes them
-        dry = apply_edits(dry, result.sr, edits) if edits is not None else dry
+        dry = aligned_signals(stems, result.sr)  # as the renderer takes them
+        dry = edited_signals(dry, result.sr, edits) if edits is not None else dry
         (folder / "source").mkdir(exist_ok=True)
-        for name, audio in dry.items():
-            save_audio(folder / "source" / f"{name}.wav", audio, result.sr)
+        for name, signal in dry.items():
+            write_signal(folder / "source" / f"{name}.wav", signal)
         length_s = result.mix.shape[1] / result.sr
         if self.options.export == "reaper":
             return write_reaper_session(
@@ -358,3 +450,32 @@ class MixAssistant:
             (folder / "source" / f"{name}.wav").unlink()
         (folder / "source").rmdir()
         return path
+
+
+def check_disk_space(source, work: Path, out_dir: Path, *, stems_hint: int = 4) -> None:
+    """Raise :class:`~mixassist.errors.DiskSpaceError` when the folder of ``work`` and
+    ``out_dir`` (one file system: the work folder lies in ``out_dir``) has less free space
+    than the job needs: 32-bit float stereo at the input's rate for the separated stems (a song
+    file: ``stems_hint`` of them), the processed stems, the mix, the pre-master, the input mix
+    and the previews (about ``2 * stems + 5`` tracks in all), with 10 % to spare. In-memory
+    inputs are not checked."""
+    import shutil
+
+    from .audio.io import audio_info
+    from .audio.stems import stem_files
+
+    if isinstance(source, np.ndarray):
+        return
+    path = Path(source)
+    files = list(stem_files(path).values()) if path.is_dir() else [path]
+    infos = [audio_info(f) for f in files]
+    seconds = max(i["duration_s"] for i in infos)
+    rate = max(i["sample_rate"] for i in infos)
+    stems = len(files) if path.is_dir() else stems_hint
+    need = 1.1 * seconds * rate * 2 * 4 * (2 * stems + 5)
+    free = shutil.disk_usage(out_dir).free
+    if free < need:
+        raise DiskSpaceError(
+            f"{out_dir}: not enough free disk space for a {seconds / 60:.1f}-minute song: the "
+            f"temporary stems and the outputs need about {need / 1e9:.1f} GB, {free / 1e9:.1f} GB "
+            "is free; free some space or write the results elsewhere (-o)")

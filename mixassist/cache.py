@@ -16,9 +16,8 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 
-from .audio.io import load_audio, save_audio
+from .audio.signal import FileSignal, as_signal, write_signal
 from .audio.stems import stem_files
 from .utils.atomic import atomic_dir
 
@@ -91,26 +90,28 @@ class StepCache:
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / key
 
-    def load(self, key: str) -> tuple[dict[str, np.ndarray] | None, dict] | None:
-        """``(stems or None, analysis dict)`` cached for ``key``, or None when absent."""
+    def load(self, key: str) -> tuple[dict[str, FileSignal] | None, dict] | None:
+        """``(stems or None, analysis dict)`` cached for ``key``, or None when absent; the stems
+        are read from the entry block by block (:class:`~mixassist.audio.signal.FileSignal`)."""
 
         entry = self._entry(key)
         meta_file = entry / "entry.json"
         if not meta_file.is_file():
             return None
         meta = json.loads(meta_file.read_text())
-        stems = ({name: load_audio(entry / f"{name}.wav")[0] for name in meta["stems"]}
+        stems = ({name: FileSignal(entry / f"{name}.wav") for name in meta["stems"]}
                  if meta["stems"] is not None else None)
         return stems, json.loads((entry / "analysis.json").read_text())
 
-    def store(self, key: str, analysis, *, stems: dict[str, np.ndarray] | None = None,
+    def store(self, key: str, analysis, *, stems: dict | None = None,
               sr: int | None = None) -> None:
-        """Write (or replace) the entry for ``key``: the analysis, and separated ``stems`` (32-bit
-        float WAV, lossless) when the input had to be separated."""
+        """Write (or replace) the entry for ``key``: the analysis, and separated ``stems``
+        (arrays at ``sr`` or signals, copied block by block into 32-bit float WAV, lossless)
+        when the input had to be separated."""
 
         with atomic_dir(self._entry(key)) as tmp:
             for name, audio in (stems or {}).items():
-                save_audio(tmp / f"{name}.wav", audio, sr)
+                write_signal(tmp / f"{name}.wav", as_signal(audio, sr))
             (tmp / "analysis.json").write_text(analysis.to_json() + "\n", encoding="utf-8")
             (tmp / "entry.json").write_text(json.dumps(
                 {"stems": None if stems is None else list(stems)}) + "\n")

@@ -46,6 +46,10 @@ class PlanError(MixAssistError, ValueError):
     """A mix plan is invalid (unknown plugin or stem, parameter out of range or of the wrong type)."""
 
 
+class DiskSpaceError(MixAssistError, OSError):
+    """A folder lacks the free space a job needs for its temporary stems and its outputs."""
+
+
 class MixAssistWarning(UserWarning):
     """Something is unusual but processing goes on (silent input, channel downmix, ...)."""
 

@@ -32,32 +32,67 @@ from .utils.atomic import write_text_atomic
 OCTAVES_HZ = (31.5, 63, 125, 250, 500, 1000, 2000, 4000, 8000, 16000)
 
 
-def octave_balance(audio: np.ndarray, sr: int) -> np.ndarray:
-    """Octave-band levels (dB re the total power) of ``(channels, samples)`` audio."""
-    mono = audio.mean(axis=0)
-    n = 1 << 14
-    frames = max(1, len(mono) // n)
+#: Frame of the octave-band spectrum (samples, no overlap, Hann).
+_OCTAVE_FRAME = 1 << 14
+
+
+@dataclasses.dataclass
+class _MixStats:
+    """What the mix check and the tonal plot need of a signal, from one pass over its blocks:
+    samples at or above full scale, mean square per channel and of the mono fold-down
+    ``(L + R) / 2``, and the mono power spectrum summed over :data:`_OCTAVE_FRAME` frames."""
+
+    clipped: int
+    channel_ms: np.ndarray
+    mono_ms: float
+    power: np.ndarray
+    sr: int
+
+
+def _mix_stats(audio, sr: int) -> _MixStats:
+    from .audio.signal import as_signal
+
+    signal = as_signal(audio, sr)
+    n = _OCTAVE_FRAME
     window = np.hanning(n)
     power = np.zeros(n // 2 + 1)
-    for k in range(frames):
-        seg = mono[k * n:(k + 1) * n]
-        if len(seg) < n:
-            seg = np.pad(seg, (0, n - len(seg)))
-        power += np.abs(np.fft.rfft(seg * window)) ** 2
-    freqs = np.fft.rfftfreq(n, 1 / sr)
-    total = power.sum() + 1e-30
-    out = []
-    for centre in OCTAVES_HZ:
-        band = (freqs >= centre / np.sqrt(2)) & (freqs < centre * np.sqrt(2))
-        out.append(10 * np.log10(power[band].sum() / total + 1e-12))
-    return np.array(out)
+    clipped, squares, mono_sq = 0, np.zeros(signal.channels), 0.0
+    for _, block in signal.blocks(16 * n):  # whole frames per block; the last may be short
+        clipped += int(np.count_nonzero(np.abs(block) >= 0.999))
+        wide = block.astype(np.float64)
+        squares += np.einsum("ij,ij->i", wide, wide)
+        if signal.channels >= 2:
+            mono_sq += float(np.sum(((wide[0] + wide[1]) / 2) ** 2))
+        mono = block.mean(axis=0)
+        if signal.samples < n:  # one zero-padded frame
+            mono = np.pad(mono, (0, n - mono.size))
+        frames = mono[:mono.size // n * n].reshape(-1, n)
+        power += (np.abs(np.fft.rfft(frames * window, axis=1)) ** 2).sum(axis=0)
+    count = max(signal.samples, 1)
+    return _MixStats(clipped, squares / count, mono_sq / count, power, signal.sr)
 
 
-def mix_check(audio: np.ndarray, sr: int, loudness: dict, analysis) -> list[tuple[str, str, str]]:
-    """Findings on the input mix: ``[(status, finding, suggestion)]``, status ok/warn/problem."""
+def _octave_levels(stats: _MixStats) -> np.ndarray:
+    freqs = np.fft.rfftfreq(_OCTAVE_FRAME, 1 / stats.sr)
+    total = stats.power.sum() + 1e-30
+    return np.array([10 * np.log10(stats.power[(freqs >= c / np.sqrt(2))
+                                               & (freqs < c * np.sqrt(2))].sum() / total + 1e-12)
+                     for c in OCTAVES_HZ])
+
+
+def octave_balance(audio, sr: int) -> np.ndarray:
+    """Octave-band levels (dB re the total power) of ``(channels, samples)`` audio or a
+    :class:`~mixassist.audio.signal.Signal` (read in blocks)."""
+    return _octave_levels(_mix_stats(audio, sr))
+
+
+def mix_check(audio, sr: int, loudness: dict, analysis) -> list[tuple[str, str, str]]:
+    """Findings on the input mix (an array or a signal, read once in blocks):
+    ``[(status, finding, suggestion)]``, status ok/warn/problem."""
 
     rows = []
-    clipped = int(np.sum(np.abs(audio) >= 0.999))
+    stats = _mix_stats(audio, sr)
+    clipped = stats.clipped
     rows.append(("problem" if clipped else "ok",
                  f"{clipped} samples at or above full scale" if clipped else "no clipped samples",
                  "lower the master fader or the loudest stems before the limiter" if clipped
@@ -80,19 +115,19 @@ def mix_check(audio: np.ndarray, sr: int, loudness: dict, analysis) -> list[tupl
                  "very wide: automate the quiet passages up or compress gently" if lra > 15
                  else "-"))
     corr = loudness.get("stereo_correlation", 1.0)
-    mono_loss = _mono_loss_db(audio)
+    mono_loss = _mono_loss_db(stats)
     rows.append(("problem" if corr < 0 else "warn" if mono_loss > 3 else "ok",
                  f"stereo correlation {corr:+.2f}; mono fold-down changes the level by "
                  f"{-mono_loss:+.1f} dB",
                  "parts are out of phase: check polarity and stereo wideners" if corr < 0 else
                  "check the mix in mono: wide elements lose level" if mono_loss > 3 else "-"))
-    if audio.shape[0] >= 2:
-        left, right = (10 * np.log10(np.mean(c ** 2) + 1e-20) for c in audio[:2])
+    if stats.channel_ms.size >= 2:
+        left, right = (10 * np.log10(ms + 1e-20) for ms in stats.channel_ms[:2])
         rows.append(("warn" if abs(left - right) > 1.5 else "ok",
                      f"left/right balance {left - right:+.1f} dB",
                      "re-centre the mix: one side is clearly louder" if abs(left - right) > 1.5
                      else "-"))
-    bands = octave_balance(audio, sr)
+    bands = _octave_levels(stats)
     mud = bands[OCTAVES_HZ.index(250)] - bands[OCTAVES_HZ.index(1000)]
     harsh = bands[OCTAVES_HZ.index(4000)] - bands[OCTAVES_HZ.index(1000)]
     rows.append(("warn" if mud > 8 else "ok", f"250 Hz octave {mud:+.1f} dB re 1 kHz",
@@ -110,13 +145,12 @@ def mix_check(audio: np.ndarray, sr: int, loudness: dict, analysis) -> list[tupl
     return rows
 
 
-def _mono_loss_db(audio: np.ndarray) -> float:
+def _mono_loss_db(stats: _MixStats) -> float:
     """How many dB quieter the mono fold-down is than the stereo mix (power per channel)."""
-    if audio.shape[0] < 2:
+    if stats.channel_ms.size < 2:
         return 0.0
-    stereo = np.mean(audio[:2] ** 2)
-    mono = np.mean(((audio[0] + audio[1]) / 2) ** 2)
-    return float(10 * np.log10((stereo + 1e-20) / (mono + 1e-20)))
+    stereo = float(stats.channel_ms[:2].mean())
+    return float(10 * np.log10((stereo + 1e-20) / (stats.mono_ms + 1e-20)))
 
 
 def _figure_png(draw) -> str:
@@ -228,19 +262,21 @@ def preview_slug(label: str) -> str:
     return slug
 
 
-def _matched(tracks: Mapping[str, np.ndarray], sr: int):
-    """``{label: (cache, gain_db, original_lufs)}`` with every version at the quietest's
+def _matched(tracks: Mapping, sr: int):
+    """``{label: (signal, cache, gain_db, original_lufs)}`` with every version at the quietest's
     integrated loudness; the gain is refined on the gated block powers, so blocks that cross the
     -70 LUFS absolute gate under the gain do not leave a version off the common loudness."""
+    from .audio.signal import as_signal
     from .loudness import LoudnessCache
 
     if not tracks:
         raise ParameterError("loudness matching needs at least one track, e.g. "
                              "{'before': input_mix, 'after': mix}")
-    caches, original = {}, {}
+    caches, original, signals = {}, {}, {}
     for label, audio in tracks.items():
+        signals[label] = as_signal(audio, sr, name=f"the {label!r} track")
         try:
-            cache = LoudnessCache(audio, sr)
+            cache = LoudnessCache(signals[label], sr)
         except AudioContentError as exc:
             raise AudioContentError(f"the {label!r} track: {exc}") from None
         lufs = cache.integrated_lufs()
@@ -257,17 +293,17 @@ def _matched(tracks: Mapping[str, np.ndarray], sr: int):
             if not math.isfinite(error) or abs(error) <= _MATCH_TOLERANCE_LU:
                 break
             gain += error
-        out[label] = (cache, gain, original[label])
+        out[label] = (signals[label], cache, gain, original[label])
     return out
 
 
-def loudness_matched(tracks: Mapping[str, np.ndarray],
+def loudness_matched(tracks: Mapping,
                      sr: int) -> dict[str, tuple[np.ndarray, float, float]]:
     """Every version at one integrated loudness, for a fair comparison.
 
     Parameters
     ----------
-    tracks : ``{label: np.ndarray [shape=(channels, samples)]}``, e.g. ``{"before": input_mix,
+    tracks : ``{label: np.ndarray [shape=(channels, samples)] or Signal}``, e.g. ``{"before": input_mix,
         "after": mix, "reference": ref}`` (see :func:`comparison_tracks`); lengths and channel
         counts may differ, the sample rate may not (resample a reference first).
     sr : sample rate (Hz).
@@ -283,13 +319,13 @@ def loudness_matched(tracks: Mapping[str, np.ndarray],
     Raises :class:`~mixassist.errors.AudioContentError` naming a silent track.
     """
     out = {}
-    for label, (cache, gain, lufs) in _matched(tracks, sr).items():
-        out[label] = ((cache.audio * np.float32(10.0 ** (gain / 20.0))).astype(np.float32),
+    for label, (signal, _, gain, lufs) in _matched(tracks, sr).items():
+        out[label] = ((signal.to_array() * np.float32(10.0 ** (gain / 20.0))).astype(np.float32),
                       float(gain), float(lufs))
     return out
 
 
-def write_previews(folder: str | Path, tracks: Mapping[str, np.ndarray], sr: int) -> list[Preview]:
+def write_previews(folder: str | Path, tracks: Mapping, sr: int) -> list[Preview]:
     """Write the A/B player's loudness-matched versions to ``folder/preview/<slug>.wav``.
 
     ``tracks`` as for :func:`loudness_matched`; ``folder`` is the result folder (the caller's
@@ -300,9 +336,10 @@ def write_previews(folder: str | Path, tracks: Mapping[str, np.ndarray], sr: int
     about 96 dB below full scale (more than 60 dB under even a -30 LUFS version), every browser
     decodes it, and it is half the size of the 32-bit float ``mix.wav``. A version whose samples
     exceed full scale (possible only where the quietest version already did, since nothing is
-    raised) is written as 32-bit float instead, so the file never clips it.
+    raised) is written as 32-bit float instead, so the file never clips it. Tracks may be
+    signals (:mod:`mixassist.audio.signal`): they are read and written block by block.
     """
-    from .audio.io import save_audio
+    from .audio.signal import write_signal
 
     slugs = [preview_slug(label) for label in tracks]
     if len(set(slugs)) < len(slugs):
@@ -312,11 +349,11 @@ def write_previews(folder: str | Path, tracks: Mapping[str, np.ndarray], sr: int
     target = Path(folder) / PREVIEW_DIR
     target.mkdir(parents=True, exist_ok=True)
     previews = []
-    for slug, (label, (cache, gain, lufs)) in zip(slugs, matched.items()):
-        audio = (cache.audio * np.float32(10.0 ** (gain / 20.0))).astype(np.float32)
+    for slug, (label, (signal, cache, gain, lufs)) in zip(slugs, matched.items()):
         played = cache.report(gain)
         subtype = "FLOAT" if played["sample_peak_dbfs"] > 0.0 else "PCM_16"
-        save_audio(target / f"{slug}.wav", audio, sr, subtype=subtype)
+        write_signal(target / f"{slug}.wav", signal, subtype=subtype,
+                     gain=float(10.0 ** (gain / 20.0)))
         previews.append(Preview(label=label, path=f"{PREVIEW_DIR}/{slug}.wav",
                                 original_lufs=float(lufs), gain_db=float(gain),
                                 lufs=float(played["integrated_lufs"]),

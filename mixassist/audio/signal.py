@@ -36,6 +36,16 @@ class Signal:
     def duration_s(self) -> float:
         return self.samples / self.sr
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(channels, samples)``, as of the array it stands for."""
+        return self.channels, self.samples
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(signal)``: the whole signal in memory (:meth:`to_array`)."""
+        audio = self.to_array()
+        return audio if dtype is None else audio.astype(dtype)
+
     def read(self, start: int, stop: int) -> np.ndarray:
         """Samples ``start..stop`` as float32 ``(channels, stop - start)``; zeros outside the
         signal (``start`` may be negative, ``stop`` past the end). Do not modify the result: it
@@ -227,3 +237,19 @@ def write_signal(path: str | os.PathLike, signal: Signal, *, block: int = BLOCK,
         for _, chunk in signal.blocks(block):
             writer.write(chunk if gain == 1.0 else chunk * np.float32(gain))
     return Path(path)
+
+
+def resample_to_file(signal: Signal, sr: int, path: str | os.PathLike) -> Signal:
+    """``signal`` resampled to ``sr`` Hz (soxr HQ, :class:`~.convert.StreamResampler`) into the
+    float32 WAV ``path``, block by block; the signal itself when it is at ``sr`` already."""
+    from .convert import StreamResampler
+    from .io import AudioWriter
+
+    if signal.sr == sr:
+        return signal
+    resampler = StreamResampler(signal.sr, sr, signal.channels)
+    with AudioWriter(path, sr, signal.channels) as writer:
+        for _, block in signal.blocks():
+            writer.write(resampler.process(block))
+        writer.write(resampler.flush())
+    return FileSignal(path)

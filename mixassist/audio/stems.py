@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioFileError, MixAssistWarning
-from .convert import resample, to_channels
-from .io import EXTENSIONS, load_audio, save_audio
+from .convert import StreamResampler, resample, to_channels
+from .io import EXTENSIONS, AudioReader, AudioWriter, check_file, load_audio, save_audio
+from .signal import FileSignal, Signal
 
 
 def stem_files(folder: str | os.PathLike) -> dict[str, Path]:
@@ -82,6 +83,51 @@ def load_stems(folder: str | os.PathLike, *, sr: int | None = None,
                           MixAssistWarning, stacklevel=2)
     stems = {name: resample(audio, rate, sr) for name, (audio, rate) in loaded.items()}
     return aligned(stems, channels=None), sr
+
+
+#: Containers read in place by seeking (sample-exact); others are decoded to WAV first.
+SEEKABLE = ("WAV", "FLAC", "AIFF")
+
+
+def convert_to_wav(path: str | os.PathLike, out: str | os.PathLike, sr: int) -> Path:
+    """Decode ``path`` block by block into the float32 WAV ``out`` at ``sr`` Hz (resampled with
+    :class:`~.convert.StreamResampler` when its rate differs); constant memory."""
+    with AudioReader(path) as reader, AudioWriter(out, sr, reader.channels) as writer:
+        resampler = StreamResampler(reader.sr, sr, reader.channels)
+        for block in reader.blocks(1 << 18):
+            writer.write(resampler.process(block))
+        writer.write(resampler.flush())
+    return Path(out)
+
+
+def stem_signals(folder: str | os.PathLike, workdir: str | os.PathLike,
+                 ) -> tuple[dict[str, Signal], int]:
+    """The audio files of ``folder`` as stems read block by block where they lie
+    (:class:`~.signal.FileSignal`), like :func:`load_stems` without loading them: WAV, FLAC and
+    AIFF files at the common rate are read in place; files of other containers (MP3, Ogg,
+    whose decoders do not seek sample-exactly) or at another rate (the highest wins, with a
+    :class:`MixAssistWarning`) are first converted into ``workdir`` (:func:`convert_to_wav`).
+    The stems keep their own channels and lengths (see
+    :func:`~.signal.aligned_signals`). Returns ``(stems, sr)``."""
+    files = stem_files(folder)
+    infos = {name: AudioReader(path) for name, path in files.items()}
+    for reader in infos.values():
+        reader.close()
+    rates = {reader.sr for reader in infos.values()}
+    sr = max(rates)
+    if len(rates) > 1:
+        warnings.warn(f"{folder}: stems have different sample rates "
+                      f"({', '.join(map(str, sorted(rates)))} Hz); resampled to {sr} Hz",
+                      MixAssistWarning, stacklevel=2)
+    stems: dict[str, Signal] = {}
+    for name, path in files.items():
+        reader = infos[name]
+        if reader.container in SEEKABLE and reader.sr == sr:
+            stems[name] = FileSignal(path)
+        else:
+            Path(workdir).mkdir(parents=True, exist_ok=True)
+            stems[name] = FileSignal(convert_to_wav(path, Path(workdir) / f"{name}.wav", sr))
+    return stems, sr
 
 
 def save_mix_folder(folder: str | os.PathLike, mix: np.ndarray,

@@ -23,14 +23,20 @@ console = Console(stderr=True)
 
 @contextlib.contextmanager
 def progress_bar(description: str, total: float | None = None,
-                 ) -> Iterator[Callable[[float, float], None]]:
-    """Yield a ``callback(done, total)`` that draws a progress bar on stderr."""
+                 ) -> Iterator[Callable[..., None]]:
+    """Yield a ``callback(done, total, step=None)`` that draws a progress bar on stderr; a new
+    ``step`` (e.g. ``"separating"``) is shown after ``description`` and restarts the bar, so
+    its elapsed time and ETA are the step's own."""
     columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(description, total=total)
+        current = [None]
 
-        def update(done: float, total: float) -> None:
+        def update(done: float, total: float, step: str | None = None) -> None:
+            if step is not None and step != current[0]:
+                current[0] = step
+                progress.reset(task, total=total, description=f"{description}: {step}")
             progress.update(task, completed=done, total=total)
 
         yield update

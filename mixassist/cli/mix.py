@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import typer
@@ -23,7 +24,7 @@ def _check_input(path: Path) -> None:
 
 
 def _progress(bar):
-    return lambda step, done, total: bar(done, total)
+    return lambda step, done, total: bar(done, total, step)
 
 
 @app.command()
@@ -80,7 +81,10 @@ def analyze(
 
     _check_input(source)
     assistant = MixAssistant(MixOptions(separation_model=model, device=device))
-    with progress_bar(f"analysing {source.name}") as bar:
-        analysis = assistant.analysed(source, progress=_progress(bar))[3]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # the stems stream through a work folder beside the output, so memory stays flat
+    with progress_bar(f"analysing {source.name}") as bar, \
+            tempfile.TemporaryDirectory(prefix=".mixassist-work-", dir=out.parent) as work:
+        analysis = assistant.analysed(source, progress=_progress(bar), work=Path(work))[3]
     write_text_atomic(out, analysis.to_json() + "\n")
     console.print(f"{source.name} -> {out}", highlight=False)
