@@ -136,6 +136,14 @@ def _features(spec, active: np.ndarray, short_term_hop_s: float, loud: dict) -> 
         short_term_lufs=[_num(v, 2) for v in loud["short_term_lufs"]])
 
 
+def _rest_loudness(measured: tuple, rest: Signal, sr: int) -> None:
+    """Fill a stem's ``rest_loudness_lufs`` and ``level_vs_rest_db`` from the rest of the mix."""
+    _, _, loud, feats = measured
+    lufs = integrated_loudness(rest, sr)
+    feats.rest_loudness_lufs = _num(lufs)
+    feats.level_vs_rest_db = _num(loud["integrated_lufs"] - lufs) if math.isfinite(lufs) else None
+
+
 def measure_stems(stems: dict[str, np.ndarray | Signal], sr: int, *,
                   labels: dict[str, str] | None = None, structure=None, separated: bool = False,
                   short_term_hop_s: float = 1.0, workers: int = 1,
@@ -192,11 +200,6 @@ def measure_stems(stems: dict[str, np.ndarray | Signal], sr: int, *,
         feats = _features(spec, mask, short_term_hop_s, loud)
         if name is None:
             loud["true_peak_dbtp"] = true_peak_dbtp(mix, sr)
-        elif len(names) > 1:
-            rest = integrated_loudness(MixSignal(audio, gains={name: 0.0}), sr)
-            feats.rest_loudness_lufs = _num(rest)
-            feats.level_vs_rest_db = _num(loud["integrated_lufs"] - rest) \
-                if math.isfinite(rest) else None
         if isinstance(stems.get(name), Signal) and not spec.peak > 10 ** (SILENCE_DBFS / 20):
             warnings.warn(f"stem {name!r}: input is silent (peak below {SILENCE_DBFS:g} dBFS)",
                           MixAssistWarning, stacklevel=2)
@@ -211,7 +214,8 @@ def measure_stems(stems: dict[str, np.ndarray | Signal], sr: int, *,
             raise type(exc)(f"stem {name!r}: {exc}") from None
 
     # Signals are independent; numpy, scipy.fft and sosfilt release the GIL, so threads can help.
-    # The stems go first, so a bad sample is reported with its stem's name.
+    # Each stem is read on its own before the mix and the rests read it, so a bad sample is
+    # reported with its stem's name.
     measured = {}
     order = [*names, None]
     if workers <= 1:
@@ -227,6 +231,9 @@ def measure_stems(stems: dict[str, np.ndarray | Signal], sr: int, *,
                 measured[futures[future]] = future.result()
                 if progress is not None:
                     progress(done, total)
+    if len(names) > 1:
+        for name in names:
+            _rest_loudness(measured[name], MixSignal(audio, gains={name: 0.0}), sr)
     spectra = {n: measured[n][0] for n in names}
     # A stem of separation leakage plays nowhere: no activity, and it masks nothing.
     leaked = {n for n in names if separated and is_leakage(

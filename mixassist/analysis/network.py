@@ -38,7 +38,7 @@ import torchaudio
 from torch import nn
 
 from ..audio.convert import StreamResampler, to_channels
-from ..audio.signal import BLOCK, Signal
+from ..audio.signal import BLOCK, Signal, aligned_signals
 from ..errors import ModelError, ParameterError
 from ..resources import ANALYSIS_MODEL, models_dir
 from ..utils.atomic import atomic_path
@@ -266,15 +266,19 @@ def predict_stems(model: AnalysisNet, stems: dict[str, np.ndarray | Signal],
     """Run ``model`` on every stem of one song (their sum is the mix; arrays or signals at
     ``sr``), each over its whole length.
 
-    A song with a single stem gets a silent rest (the network then sees no context). A song
-    longer than :data:`MAX_FRAMES` (10 min) is seen through :func:`excerpt_frames`: 20 evenly
-    spaced 30 s excerpts, joined into one 10-min input, so the network normalises the level,
-    attends and max-pools over all of them together as it does over a whole short song (the
-    stem's rest is taken over the same frames); ``activity`` then covers the excerpts' frames.
+    Stems shorter than the longest continue in silence. A song with a single stem gets a silent
+    rest (the network then sees no context). A song longer than :data:`MAX_FRAMES` (10 min) is
+    seen through :func:`excerpt_frames`: 20 evenly spaced 30 s excerpts joined into one 10-min
+    input, so the network normalises the level, attends and max-pools over all of them together
+    as it does over a whole short song (the rest over the same frames); ``activity`` then holds
+    the excerpts' frames, in order.
     """
     if not stems:
         raise ParameterError("predict_stems: no stems given")
-    mels = stem_mels(model, stems, sr)
+    from .measure import stem_signal
+
+    signals = {name: stem_signal(name, audio, sr) for name, audio in stems.items()}
+    mels = stem_mels(model, aligned_signals(signals, sr, channels=1), sr)
     model.eval()
     mel = torch.stack(list(mels.values()))
     r = predict_song_mels(model, mel[..., excerpt_frames(mel.shape[-1])])
