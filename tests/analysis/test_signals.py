@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.signal
 import torch
 
 import mixassist.analysis.network as network
@@ -63,6 +64,14 @@ def test_band_spectrogram_of_a_file_equals_the_array(tmp_path):
     whole = band_spectrogram(audio, sr)
     read = band_spectrogram(as_files({"a": audio}, sr, tmp_path)["a"], sr)
     assert read.peak == whole.peak == pytest.approx(float(np.abs(audio).max()))
+    # frame i is the Hann-windowed span centred on i * hop; by Parseval its bins sum to the
+    # windowed mean square (a frame on each side of the block boundary, and the ends)
+    n_fft = 2 * round(whole.hop_s * sr)
+    window = scipy.signal.get_window("hann", n_fft)
+    padded = np.pad(audio.astype(np.float64), ((0, 0), (n_fft // 2, n_fft)))
+    for i in (0, 1, 1023, 1024, whole.power.size - 1):
+        frame = padded[:, i * n_fft // 2:i * n_fft // 2 + n_fft] * window
+        assert read.power[i] == pytest.approx(np.sum(frame ** 2) / np.sum(window ** 2), rel=1e-4)
     for field in ("bark", "octave", "k_power", "power", "flatness", "f0_hz", "harmonicity",
                   "long_term", "channel_power"):
         np.testing.assert_allclose(getattr(read, field), getattr(whole, field), rtol=1e-5,
