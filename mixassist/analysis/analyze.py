@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio.signal import Signal
 from ..errors import ModelError
 from ..resources import ANALYSIS_MODEL, models_dir
 from .measure import measure_stems
@@ -47,14 +48,16 @@ def _load(path: str):
     return load_model(path)
 
 
-def analyze(stems: dict[str, np.ndarray], sr: int, *, labels: dict[str, str] | None = None,
+def analyze(stems: dict[str, np.ndarray | Signal], sr: int, *, labels: dict[str, str] | None = None,
             model: str | os.PathLike | bool | None = None, separated: bool = False,
             progress: Callable[[int, int], None] | None = None) -> Analysis:
     """Analyse the stems of one song (their sum is the mix).
 
     Parameters
     ----------
-    stems : ``{name: np.ndarray [shape=(channels, samples)]}`` at ``sr``.
+    stems : ``{name: np.ndarray [shape=(channels, samples)]}`` at ``sr``, or
+        :class:`~mixassist.audio.signal.Signal` s (e.g. stem files read by seeking): the
+        measured features and the network then read them block by block.
     sr : sample rate, Hz.
     labels : optional ``{name: instrument}`` (CONTRACT.md vocabulary) for stems whose
         instrument is known.
@@ -88,7 +91,7 @@ def default_model() -> Path:
     return DEFAULT_MODEL
 
 
-def apply_network(analysis: Analysis, stems: dict[str, np.ndarray], sr: int, net, *,
+def apply_network(analysis: Analysis, stems: dict[str, np.ndarray | Signal], sr: int, net, *,
                   given: set[str] = frozenset()) -> None:
     """Fill instrument, role, confidence and target level of ``analysis``' stems from ``net``
     (an :class:`~.network.AnalysisNet`); stems named in ``given`` keep their given labels.

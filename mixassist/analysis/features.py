@@ -1,7 +1,7 @@
 """Measured features of a stem (or a mix): spectral balance, dynamics and stereo image.
 
-Every function takes what one STFT pass produced (:func:`.spectrum.band_spectrogram`) and/or the
-audio itself and returns plain numbers; nothing here depends on a trained model. The feature set
+Every function takes what one STFT pass produced (:func:`.spectrum.band_spectrogram`) and returns
+plain numbers; nothing here depends on a trained model. The feature set
 follows the descriptors used to analyse multitrack mixes by De Man, Leonard, King & Reiss (2014),
 "An analysis and evaluation of audio features for multitrack music mixtures" (ISMIR): loudness,
 spectral centroid and balance, crest factor, loudness range, stereo width and balance.
@@ -58,15 +58,15 @@ def spectral_balance(spec: BandSpectrogram, active: np.ndarray) -> dict:
             "centroid_hz": centroid, "tilt_db_per_octave": tilt}
 
 
-def dynamics(audio: np.ndarray, spec: BandSpectrogram, active: np.ndarray) -> dict:
+def dynamics(spec: BandSpectrogram, active: np.ndarray) -> dict:
     """Peak and crest factor of a stem.
 
-    Returns ``peak_dbfs`` (sample peak), ``rms_dbfs`` (RMS over the active frames, per channel
+    Returns ``peak_dbfs`` (sample peak, ``spec.peak``), ``rms_dbfs`` (RMS over the active frames, per channel
     average, so a full-scale sine reads -3.01) and ``crest_db`` = peak minus RMS (a sine reads
     3.01 dB, a drum loop 15-20 dB). Loudness range comes from :mod:`mixassist.loudness`.
     """
-    peak = max(float(audio.max()), -float(audio.min())) if audio.size else 0.0
-    ms = float(active_mean(spec.power, active)) / audio.shape[0]
+    peak = spec.peak
+    ms = float(active_mean(spec.power, active)) / spec.channels
     peak_db = float(to_db(peak ** 2))
     rms_db = float(to_db(ms))
     return {"peak_dbfs": peak_db, "rms_dbfs": rms_db,

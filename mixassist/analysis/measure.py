@@ -7,6 +7,11 @@ names (:mod:`.labels`), ``target_level_db`` from the reference table; each says 
 ``source`` field and ``confidence``. Tempo, beats, key and sections come from ``structure``
 (the structure analysis) or stay empty, with ``sources["structure"] = "none"``.
 
+Stems are arrays or :class:`~mixassist.audio.signal.Signal` s (e.g. files read by seeking); every
+pass reads them block by block, and the mix and each "rest of the mix" are
+:class:`~mixassist.audio.signal.MixSignal` s summed on the fly, so memory does not grow with the
+duration beyond the frame-level features (~1/100 of the audio).
+
 Cost: one STFT per stem and one for the mix (:mod:`.spectrum`), three K-weighting passes
 (integrated, range, short-term curve) per stem and for the mix, one per "rest of the mix", and one
 true-peak measurement of the mix (:mod:`mixassist.loudness`).
@@ -15,14 +20,15 @@ true-peak measurement of the mix (:mod:`mixassist.loudness`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
-from ..audio.convert import validate_audio
-from ..audio.stems import aligned
-from ..errors import ParameterError
+from ..audio.convert import MAX_CHANNELS, SILENCE_DBFS, check_sample_rate, validate_audio
+from ..audio.signal import ArraySignal, MixSignal, Signal, aligned_signals
+from ..errors import AudioContentError, AudioError, MixAssistWarning, ParameterError
 from ..loudness import (integrated_loudness, loudness_range, short_term_loudness,
                         true_peak_dbtp)
 from .activity import activity_mask, is_leakage, mask_to_regions, playing_stems
@@ -52,13 +58,31 @@ def _db(value: float) -> float:
     return _num(value) if math.isfinite(value) else FLOOR_DB
 
 
-def _prepare(stems: dict[str, np.ndarray], sr: int) -> dict[str, np.ndarray]:
-    """Validate the stems, bring them to one channel layout (mono or stereo) and one length."""
-    if not isinstance(stems, dict) or not stems:
+def stem_signal(name: str, audio: np.ndarray | Signal, sr: int) -> Signal:
+    """Stem ``name`` as a signal at ``sr`` Hz, checked: an array by :func:`validate_audio`
+    (NaN, shape, silence), a signal for its rate, channels and length (its reads check its
+    samples); errors name the stem."""
+    label = f"stem {name!r}"
+    if not isinstance(audio, Signal):
+        return ArraySignal(validate_audio(audio, sr, name=label), sr, name=label)
+    if audio.sr != check_sample_rate(sr, name=label):
+        raise AudioContentError(f"is at {audio.sr} Hz, not {sr} Hz", label)
+    if audio.samples == 0 or audio.channels == 0:
+        raise AudioContentError("contains no audio samples", label)
+    if audio.channels > MAX_CHANNELS:
+        raise AudioContentError(f"has {audio.channels} channels; at most {MAX_CHANNELS} are "
+                                "supported", label)
+    return audio
+
+
+def _prepare(stems: Mapping[str, np.ndarray | Signal], sr: int) -> dict[str, Signal]:
+    """Check the stems and show them in one channel layout (stereo if any stem has more than
+    one channel, else mono) and one length, without copying."""
+    if not isinstance(stems, Mapping) or not stems:
         raise ParameterError("measure_stems needs a non-empty dict {stem name: audio}")
-    checked = {name: validate_audio(audio, sr, name=f"stem {name!r}")
-               for name, audio in stems.items()}
-    return aligned(checked, 2 if any(a.shape[0] > 1 for a in checked.values()) else 1)
+    checked = {name: stem_signal(name, audio, sr) for name, audio in stems.items()}
+    return aligned_signals(checked, sr,
+                           channels=2 if any(s.channels > 1 for s in checked.values()) else 1)
 
 
 def _structure(structure) -> dict:
@@ -84,17 +108,16 @@ def _section(data, index: int) -> Section:
                    extra=extra)
 
 
-def _loudness(audio: np.ndarray, sr: int, short_term_hop_s: float) -> dict:
+def _loudness(audio: Signal, sr: int, short_term_hop_s: float) -> dict:
     """Integrated loudness (LUFS), loudness range (LU) and the short-term curve of a signal."""
     return {"integrated_lufs": integrated_loudness(audio, sr),
             "lra_lu": loudness_range(audio, sr),
             "short_term_lufs": short_term_loudness(audio, sr, hop_s=short_term_hop_s)[1]}
 
 
-def _features(audio: np.ndarray, spec, active: np.ndarray, short_term_hop_s: float,
-              loud: dict) -> Features:
+def _features(spec, active: np.ndarray, short_term_hop_s: float, loud: dict) -> Features:
     balance = spectral_balance(spec, active)
-    dyn = dynamics(audio, spec, active)
+    dyn = dynamics(spec, active)
     stereo = stereo_image(spec)
     pitch = pitch_summary(spec.f0_hz, spec.harmonicity, active)
     return Features(
@@ -113,7 +136,15 @@ def _features(audio: np.ndarray, spec, active: np.ndarray, short_term_hop_s: flo
         short_term_lufs=[_num(v, 2) for v in loud["short_term_lufs"]])
 
 
-def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
+def _rest_loudness(measured: tuple, rest: Signal, sr: int) -> None:
+    """Fill a stem's ``rest_loudness_lufs`` and ``level_vs_rest_db`` from the rest of the mix."""
+    _, _, loud, feats = measured
+    lufs = integrated_loudness(rest, sr)
+    feats.rest_loudness_lufs = _num(lufs)
+    feats.level_vs_rest_db = _num(loud["integrated_lufs"] - lufs) if math.isfinite(lufs) else None
+
+
+def measure_stems(stems: dict[str, np.ndarray | Signal], sr: int, *,
                   labels: dict[str, str] | None = None, structure=None, separated: bool = False,
                   short_term_hop_s: float = 1.0, workers: int = 1,
                   progress: Callable[[int, int], None] | None = None) -> Analysis:
@@ -121,8 +152,9 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
 
     Parameters
     ----------
-    stems : dict name -> np.ndarray [shape=(channels, samples)] — stems of one song at ``sr``;
-        shorter ones are zero-padded to the longest, mono stems are duplicated when any is stereo.
+    stems : dict name -> np.ndarray [shape=(channels, samples)] or
+        :class:`~mixassist.audio.signal.Signal` — stems of one song at ``sr``; shorter ones
+        continue in silence to the longest, mono stems are duplicated when any is stereo.
     sr : int — sample rate in Hz.
     labels : dict name -> instrument (one of :data:`mixassist.vocab.INSTRUMENTS`), optional;
         stems without a label are named-hinted (:func:`.labels.label_stem`).
@@ -156,30 +188,36 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
     structure = _structure(structure)
     audio = _prepare(stems, sr)
     stem_labels = {n: label_stem(n, labels.get(n)) for n in audio}
-    mix = np.zeros_like(next(iter(audio.values())))
-    for a in audio.values():
-        mix += a
+    mix = MixSignal(audio)
     names = list(audio)
     total = len(names) + 1
 
-    def job(name: str | None) -> tuple:
+    def measure(name: str | None) -> tuple:
         signal = mix if name is None else audio[name]
         spec = band_spectrogram(signal, sr)
         mask = activity_mask(spec.k_power, spec.hop_s)
         loud = _loudness(signal, sr, short_term_hop_s)
-        feats = _features(signal, spec, mask, short_term_hop_s, loud)
+        feats = _features(spec, mask, short_term_hop_s, loud)
         if name is None:
             loud["true_peak_dbtp"] = true_peak_dbtp(mix, sr)
-        elif len(names) > 1:
-            rest = integrated_loudness(mix - signal, sr)
-            feats.rest_loudness_lufs = _num(rest)
-            feats.level_vs_rest_db = _num(loud["integrated_lufs"] - rest) \
-                if math.isfinite(rest) else None
+        if isinstance(stems.get(name), Signal) and not spec.peak > 10 ** (SILENCE_DBFS / 20):
+            warnings.warn(f"stem {name!r}: input is silent (peak below {SILENCE_DBFS:g} dBFS)",
+                          MixAssistWarning, stacklevel=2)
         return spec, mask, loud, feats
 
+    def job(name: str | None) -> tuple:
+        try:
+            return measure(name)
+        except AudioError as exc:  # a signal's reads check its samples: say which stem failed
+            if name is None:
+                raise
+            raise type(exc)(f"stem {name!r}: {exc}") from None
+
     # Signals are independent; numpy, scipy.fft and sosfilt release the GIL, so threads can help.
+    # Each stem is read on its own before the mix and the rests read it, so a bad sample is
+    # reported with its stem's name.
     measured = {}
-    order = [None, *names]
+    order = [*names, None]
     if workers <= 1:
         results_iter = ((name, job(name)) for name in order)
         for done, (name, result) in enumerate(results_iter, 1):
@@ -193,6 +231,9 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
                 measured[futures[future]] = future.result()
                 if progress is not None:
                     progress(done, total)
+    if len(names) > 1:
+        for name in names:
+            _rest_loudness(measured[name], MixSignal(audio, gains={name: 0.0}), sr)
     spectra = {n: measured[n][0] for n in names}
     # A stem of separation leakage plays nowhere: no activity, and it masks nothing.
     leaked = {n for n in names if separated and is_leakage(
@@ -215,13 +256,13 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
             instrument_probs={k: round(v, 4) for k, v in lab.instrument_probs.items()},
             role=lab.role, role_probs={k: round(v, 4) for k, v in lab.role_probs.items()},
             activity=[Region(_num(a), _num(b)) for a, b in mask_to_regions(
-                mask, spec.hop_s, duration_s=mix.shape[1] / sr)],
+                mask, spec.hop_s, duration_s=mix.samples / sr)],
             loudness_lufs=_num(lufs), level_db=_num(lufs - mix_lufs),
             target_level_db=_num(targets[name]), confidence=round(lab.confidence, 4),
             source=lab.source, target_level_source="reference-table", features=feats,
             extra={"leakage": True} if name in leaked else {}))
 
-    pairs = masking_matrix(spectra, active, duration_s=mix.shape[1] / sr)
+    pairs = masking_matrix(spectra, active, duration_s=mix.samples / sr)
     masking = [Masking(
         masker=p["masker"], target=p["target"], masked_fraction=_num(p["masked_fraction"], 4),
         mean_excess_db=_num(p["mean_excess_db"]),
@@ -237,7 +278,7 @@ def measure_stems(stems: dict[str, np.ndarray], sr: int, *,
     for section in sections:
         section.stems = playing_stems(activity, section.start_s, section.end_s)
     return Analysis(
-        sample_rate=int(sr), duration_s=_num(mix.shape[1] / sr, 6),
+        sample_rate=int(sr), duration_s=_num(mix.samples / sr, 6),
         loudness=Loudness(integrated_lufs=_num(mix_lufs), lra_lu=_num(mix_loud["lra_lu"]),
                           true_peak_dbtp=_db(mix_loud["true_peak_dbtp"])),
         stems=results,

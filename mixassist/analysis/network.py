@@ -16,6 +16,10 @@ role logits (5) and a level (mean dB re the mix; smooth-L1 loss) with a log stan
 (dB) trained by the Gaussian negative log-likelihood of the level error (mean detached, so an
 early large error cannot stall the mean by inflating the deviation): the level confidence.
 
+Inference (:func:`predict_stems`) takes arrays or :class:`~mixassist.audio.signal.Signal` s: the
+mel front end runs block by block (:func:`stem_mels`), and a stem longer than
+:data:`MAX_FRAMES` is judged on :data:`EXCERPTS` evenly spaced excerpts (:func:`excerpt_frames`).
+
 Checkpoints are safetensors files whose metadata holds the class, the constructor arguments and
 free-form metadata (data, hours, training time, metrics), as demucs' ``hf.py`` format does, so
 :func:`load_model` needs no guessing.
@@ -33,7 +37,8 @@ import torch
 import torchaudio
 from torch import nn
 
-from ..audio.convert import resample, to_channels, validate_audio
+from ..audio.convert import StreamResampler, to_channels
+from ..audio.signal import BLOCK, Signal, aligned_signals
 from ..errors import ModelError, ParameterError
 from ..resources import ANALYSIS_MODEL, models_dir
 from ..utils.atomic import atomic_path
@@ -49,6 +54,10 @@ F_MIN_HZ = 30.0
 ACTIVE_RELATIVE_DB = -40.0
 #: Power floor (re unit mean active power) before the logarithm.
 FLOOR = 1e-8
+#: Longest input the network sees at once (frames, 10 min at 50 frames/s); a longer stem is seen
+#: through :data:`EXCERPTS` excerpts of ``MAX_FRAMES // EXCERPTS`` frames (30 s).
+MAX_FRAMES = 30_000
+EXCERPTS = 20
 #: Class name written into checkpoints.
 CLASS_NAME = "mixassist.analysis.network.AnalysisNet"
 FORMAT = "mixassist-analysis/1"
@@ -180,17 +189,66 @@ class StemPrediction:
         return max(self.role_probs, key=self.role_probs.get)
 
 
-def stem_mels(model: AnalysisNet, stems: dict[str, np.ndarray], sr: int) -> dict[str, torch.Tensor]:
-    """Mel power ``[n_mels, frames]`` of every stem (mono, resampled to :data:`SAMPLE_RATE`)."""
-    out = {}
+def _mono_stream(signal: Signal):
+    """The mono downmix of ``signal`` resampled to :data:`SAMPLE_RATE`, as ``(samples, last)``
+    pieces (1-D float32; ``last`` on the final one), read a block at a time."""
+    resampler = StreamResampler(signal.sr, SAMPLE_RATE, 1)
+    for first, block in signal.blocks(BLOCK):
+        last = first + block.shape[1] >= signal.samples
+        yield resampler.process(to_channels(block, 1), last=last)[0], last
+
+
+def signal_mel(model: AnalysisNet, signal: Signal) -> torch.Tensor:
+    """Mel power ``[n_mels, frames]`` of ``signal`` (mono, at :data:`SAMPLE_RATE`) computed block
+    by block: :class:`MelFrontEnd` of the whole resampled signal up to float rounding.
+
+    The front end's frames are centred (reflected at both ends, as ``torch.stft`` pads); each
+    block's frames are computed uncentred on the samples kept since the last frame's hop."""
+    mel = model.frontend.mel
+    stft, pad = mel.spectrogram, N_FFT // 2
+    pending, started, out = np.zeros(0, np.float32), False, []
+    for piece, last in _mono_stream(signal):
+        pending = np.concatenate([pending, piece])
+        if not started:
+            if pending.size <= pad and not last:
+                continue
+            if pending.size <= pad:
+                raise ParameterError(f"the network needs more than {pad} samples at "
+                                     f"{SAMPLE_RATE} Hz ({pad / SAMPLE_RATE * 1e3:.0f} ms)")
+            pending, started = np.concatenate([pending[pad:0:-1], pending]), True
+        if last:
+            pending = np.concatenate([pending, pending[-2:-pad - 2:-1]])
+        frames = 1 + (pending.size - N_FFT) // HOP if pending.size >= N_FFT else 0
+        if frames:
+            power = torchaudio.functional.spectrogram(
+                torch.from_numpy(pending[:(frames - 1) * HOP + N_FFT]), 0, stft.window,
+                stft.n_fft, stft.hop_length, stft.win_length, stft.power, stft.normalized,
+                center=False)
+            out.append(mel.mel_scale(power))
+            pending = pending[frames * HOP:]
+    return torch.cat(out, dim=-1)
+
+
+def stem_mels(model: AnalysisNet, stems: dict[str, np.ndarray | Signal],
+              sr: int) -> dict[str, torch.Tensor]:
+    """Mel power ``[n_mels, frames]`` of every stem (an array or a signal at ``sr``; mono,
+    resampled to :data:`SAMPLE_RATE`, read block by block: :func:`signal_mel`)."""
+    from .measure import stem_signal
+
     with torch.inference_mode():
-        for name, audio in stems.items():
-            audio = validate_audio(audio, sr, name=f"stem {name!r}")
-            mono = to_channels(audio, 1)
-            if sr != SAMPLE_RATE:
-                mono = resample(mono, sr, SAMPLE_RATE)
-            out[name] = model.frontend(torch.from_numpy(np.ascontiguousarray(mono)))[0]
-    return out
+        return {name: signal_mel(model, stem_signal(name, audio, sr))
+                for name, audio in stems.items()}
+
+
+def excerpt_frames(frames: int) -> slice | np.ndarray:
+    """The frames of a ``frames``-long mel spectrogram the network sees: all of them up to
+    :data:`MAX_FRAMES`, else :data:`EXCERPTS` evenly spaced windows of ``MAX_FRAMES //
+    EXCERPTS`` frames from the first frame to the last (indices, in order)."""
+    if frames <= MAX_FRAMES:
+        return slice(None)
+    width = MAX_FRAMES // EXCERPTS
+    starts = np.rint(np.linspace(0, frames - width, EXCERPTS)).astype(np.int64)
+    return (starts[:, None] + np.arange(width)).ravel()
 
 
 def predict_song_mels(model: AnalysisNet, mel: torch.Tensor) -> NetOutput:
@@ -203,16 +261,27 @@ def predict_song_mels(model: AnalysisNet, mel: torch.Tensor) -> NetOutput:
     return NetOutput(*(torch.cat([getattr(o, f.name) for o in outs]) for f in fields(NetOutput)))
 
 
-def predict_stems(model: AnalysisNet, stems: dict[str, np.ndarray], sr: int) -> dict[str, StemPrediction]:
-    """Run ``model`` on every stem of one song (their sum is the mix), each over its whole length.
+def predict_stems(model: AnalysisNet, stems: dict[str, np.ndarray | Signal],
+                  sr: int) -> dict[str, StemPrediction]:
+    """Run ``model`` on every stem of one song (their sum is the mix; arrays or signals at
+    ``sr``), each over its whole length.
 
-    A song with a single stem gets a silent rest (the network then sees no context).
+    Stems shorter than the longest continue in silence. A song with a single stem gets a silent
+    rest (the network then sees no context). A song longer than :data:`MAX_FRAMES` (10 min) is
+    seen through :func:`excerpt_frames`: 20 evenly spaced 30 s excerpts joined into one 10-min
+    input, so the network normalises the level, attends and max-pools over all of them together
+    as it does over a whole short song (the rest over the same frames); ``activity`` then holds
+    the excerpts' frames, in order.
     """
     if not stems:
         raise ParameterError("predict_stems: no stems given")
-    mels = stem_mels(model, stems, sr)
+    from .measure import stem_signal
+
+    signals = {name: stem_signal(name, audio, sr) for name, audio in stems.items()}
+    mels = stem_mels(model, aligned_signals(signals, sr, channels=1), sr)
     model.eval()
-    r = predict_song_mels(model, torch.stack(list(mels.values())))
+    mel = torch.stack(list(mels.values()))
+    r = predict_song_mels(model, mel[..., excerpt_frames(mel.shape[-1])])
     inst, role = torch.softmax(r.instrument_logits, -1), torch.softmax(r.role_logits, -1)
     return {name: StemPrediction(dict(zip(INSTRUMENTS, inst[k].tolist())), dict(zip(ROLES, role[k].tolist())),
                                  torch.sigmoid(r.activity_logits[k]).numpy(), float(r.level_db[k]),

@@ -11,6 +11,8 @@ Per unit :func:`measure_balance` measures, from the summed audio of its stems: i
 loudness re the mix's (LU, ITU-R BS.1770-4, the scale of ``level_db``) and re the rest of the
 mix, its octave-band tonal balance (dB re its total power, as ``Features.octave_db``) and its
 stereo width; and for the mix: loudness, loudness range, true peak, tonal balance and width.
+Stems may be arrays or :class:`~mixassist.audio.signal.Signal` s: units, the mix and the rests are
+:class:`~mixassist.audio.signal.MixSignal` s, every figure measured block by block.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..audio.stems import aligned, mixdown
+from ..audio.signal import MixSignal, Signal, aligned_signals
 from ..loudness import integrated_loudness, measure_loudness
 from ..vocab import STEM_GROUPS
 from .features import spectral_balance, stereo_image
@@ -93,51 +95,57 @@ class BalanceProfile:
     duration_s: float
 
 
-def tonal_balance(audio: np.ndarray, sr: int) -> tuple[list[float], float]:
+def tonal_balance(audio: np.ndarray | Signal, sr: int) -> tuple[list[float], float]:
     """Octave-band balance (dB re total power, ``OCTAVE_CENTRES_HZ``) and stereo width of
-    ``audio`` ``(channels, samples)`` at ``sr`` Hz, over its whole length."""
+    ``audio`` ``(channels, samples)`` (or a signal) at ``sr`` Hz, over its whole length."""
     spec = band_spectrogram(audio, sr)
     every = np.ones(spec.power.shape[0], bool)
     octave = [round(float(v), 2) for v in spectral_balance(spec, every)["octave_db"]]
     return octave, round(float(stereo_image(spec)["width"]), 3)
 
 
-def measure_balance(name: str, stems: dict[str, np.ndarray], sr: int, analysis: Analysis,
-                    units: dict[str, list[str]]) -> BalanceProfile:
+def mean_square(signal: Signal) -> float:
+    """Mean square of ``signal`` over all its samples and channels (float64, block by block)."""
+    total = sum(float(np.einsum("ij,ij->", b, b, dtype=np.float64)) for _, b in signal.blocks())
+    return total / (signal.samples * signal.channels)
+
+
+def measure_balance(name: str, stems: dict[str, np.ndarray | Signal], sr: int,
+                    analysis: Analysis, units: dict[str, list[str]]) -> BalanceProfile:
     """The :class:`BalanceProfile` of a song.
 
     Parameters
     ----------
     name : the song's name (a file name), for the reasons.
-    stems : ``{name: np.ndarray [shape=(channels, samples)]}`` at ``sr`` Hz, the song's stems.
+    stems : ``{name: np.ndarray [shape=(channels, samples)] or Signal}`` at ``sr`` Hz, the
+        song's stems (stereo, as long as the longest).
     analysis : its analysis (tempo and duration are taken from it).
     units : ``{unit: [stem names]}`` from :func:`unit_groups`.
     """
-    audio = aligned(stems)
-    mix = mixdown(audio)
-    length = mix.shape[1]
-    mix_lufs = integrated_loudness(mix, sr)
-    mix_power = max(float(np.mean(mix.astype(np.float64) ** 2)), 1e-30)
+    audio = aligned_signals(stems, sr)
+    mix = MixSignal(audio)
+    loud = measure_loudness(mix, sr)
+    mix_lufs = loud["integrated_lufs"]
+    mix_power = max(mean_square(mix), 1e-30)
     out = {}
     for unit, names in units.items():
-        part = mixdown({n: audio[n] for n in names})
+        part = MixSignal({n: audio[n] for n in names})
         lufs = integrated_loudness(part, sr)
         if not np.isfinite(lufs):
             continue
-        rest = integrated_loudness(mix - part, sr)
+        rest = integrated_loudness(MixSignal(audio, gains=dict.fromkeys(names, 0.0)), sr)
         octave, width = tonal_balance(part, sr)
         out[unit] = UnitBalance(level_db=round(lufs - mix_lufs, 2),
                                 rest_db=round(lufs - rest, 2) if np.isfinite(rest) else None,
-                                power_db=round(10.0 * float(np.log10(max(float(np.mean(
-                                    part.astype(np.float64) ** 2)), 1e-30) / mix_power)), 2),
+                                power_db=round(10.0 * float(np.log10(
+                                    max(mean_square(part), 1e-30) / mix_power)), 2),
                                 octave_db=octave, width=width, stems=list(names))
-    loud = measure_loudness(mix, sr)
     octave, width = tonal_balance(mix, sr)
     return BalanceProfile(name=name, units=out, octave_db=octave,
                           loudness_lufs=round(float(loud["integrated_lufs"]), 2),
                           lra_lu=round(float(loud["lra_lu"]), 2),
                           true_peak_dbtp=round(float(loud["true_peak_dbtp"]), 2), width=width,
-                          tempo_bpm=analysis.tempo_bpm, duration_s=round(length / sr, 3))
+                          tempo_bpm=analysis.tempo_bpm, duration_s=round(mix.samples / sr, 3))
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """One short-time power spectrum per stem, reduced on the fly to the bands every feature needs.
 
-:func:`band_spectrogram` runs a single Hann-windowed STFT over a stem (in blocks of frames, so
-memory stays bounded on long songs) and keeps only what the measured features reuse:
+:func:`band_spectrogram` runs a single Hann-windowed STFT over a stem (an array or a
+:class:`~mixassist.audio.signal.Signal`, read in blocks of frames, so memory stays bounded on long
+songs) and keeps only what the measured features reuse:
 
 * power in the 24 critical bands of Zwicker (1961) ("Subdivision of the audible frequency range
   into critical bands", JASA 33(2)) — masking works on these;
@@ -11,7 +12,8 @@ memory stays bounded on long songs) and keeps only what the measured features re
 * spectral flatness per frame (Johnston 1988, for the tonality of a masker);
 * the most salient f0 and its harmonicity per frame (:mod:`.pitch`);
 * the long-term power spectrum — centroid and tilt — and the long-term left, right and cross
-  spectra — stereo width, correlation and balance.
+  spectra — stereo width, correlation and balance;
+* the sample peak — crest factor.
 
 Power is scaled so that, by Parseval, the bins of one frame sum to the mean square of the
 (windowed) frame summed over channels: a full-scale sine reads 0.5 per channel.
@@ -25,6 +27,7 @@ import numpy as np
 import scipy.fft
 from scipy import signal
 
+from ..audio.signal import Signal, as_signal
 from ..loudness import k_weighting_sos
 from .pitch import PITCH_BAND_HZ, frame_pitch, salience_matrix
 
@@ -62,6 +65,8 @@ class BandSpectrogram:
         and the real cross-spectrum Re(L R*) (stereo image); mono input counts as L = R.
     freqs_hz : np.ndarray [shape=(bins,)] — bin frequencies.
     hop_s : float — frame hop in seconds.
+    peak : float — largest absolute sample over all channels (linear).
+    channels : int — channels of the input.
     """
 
     times_s: np.ndarray
@@ -76,6 +81,8 @@ class BandSpectrogram:
     channel_power: np.ndarray
     freqs_hz: np.ndarray
     hop_s: float
+    peak: float
+    channels: int
 
 
 def frame_size(sr: int) -> int:
@@ -98,23 +105,24 @@ def k_weighting_response(freqs_hz: np.ndarray, sr: int) -> np.ndarray:
     return (np.abs(h) ** 2).astype(np.float32)
 
 
-def band_spectrogram(audio: np.ndarray, sr: int) -> BandSpectrogram:
+def band_spectrogram(audio: np.ndarray | Signal, sr: int) -> BandSpectrogram:
     """Run one STFT over ``audio`` and reduce it to band powers.
 
     Parameters
     ----------
-    audio : np.ndarray [shape=(channels, samples)] float32
+    audio : np.ndarray [shape=(channels, samples)] float32, or a
+        :class:`~mixassist.audio.signal.Signal` at ``sr`` (read block by block).
     sr : int — sample rate in Hz.
 
     Frames are centred on multiples of the hop (half a frame), the signal zero-padded at both
-    ends, so ``times_s[i] = i * hop_s``.
+    ends, so ``times_s[i] = i * hop_s``. Each block of :data:`_BLOCK_FRAMES` frames is one read
+    of its span with half a frame of context either side (zeros outside the signal).
     """
+    source = as_signal(audio, sr)
     n_fft = frame_size(sr)
     hop = n_fft // 2
-    channels, samples = audio.shape
-    padded = np.pad(audio, ((0, 0), (n_fft // 2, n_fft // 2 + hop)))
+    channels, samples = source.channels, source.samples
     n_frames = 1 + samples // hop
-    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=1)[:, ::hop][:, :n_frames]
     window = signal.get_window("hann", n_fft).astype(np.float32)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
     # One-sided Parseval weights: bins sum to the mean square of the windowed frame.
@@ -138,9 +146,13 @@ def band_spectrogram(audio: np.ndarray, sr: int) -> BandSpectrogram:
     f0 = np.empty(n_frames, np.float32)
     harmonicity = np.empty(n_frames, np.float32)
     channel_power = np.zeros((3, freqs.size), np.float64)  # |L|^2, |R|^2, Re(L R*)
+    peak = 0.0
     for start in range(0, n_frames, _BLOCK_FRAMES):
         stop = min(start + _BLOCK_FRAMES, n_frames)
-        spec = scipy.fft.rfft(frames[:, start:stop] * window, axis=-1)
+        block = source.read(start * hop - n_fft // 2, (stop - 1) * hop + n_fft // 2)
+        peak = max(peak, float(block.max()), -float(block.min()))
+        frames = np.lib.stride_tricks.sliding_window_view(block, n_fft, axis=1)[:, ::hop]
+        spec = scipy.fft.rfft(frames * window, axis=-1)
         per_channel = spec.real ** 2 + spec.imag ** 2
         p = per_channel.sum(axis=0) * scale
         bands[start:stop] = p @ reduce
@@ -161,4 +173,5 @@ def band_spectrogram(audio: np.ndarray, sr: int) -> BandSpectrogram:
         octave=bands[:, n_bark:n_bark + n_oct], k_power=bands[:, -2], power=bands[:, -1],
         flatness=flatness, f0_hz=f0, harmonicity=harmonicity,
         long_term=channel_power[0] + channel_power[1] if channels >= 2 else channel_power[0],
-        channel_power=channel_power, freqs_hz=freqs, hop_s=hop / sr)
+        channel_power=channel_power, freqs_hz=freqs, hop_s=hop / sr, peak=peak,
+        channels=channels)
