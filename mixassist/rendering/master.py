@@ -311,10 +311,10 @@ class _Material:
     def measure(self, threshold_db: float | None = None, *, true_peak: bool = False) -> dict:
         """Loudness and peaks of the signal through peak control at ``threshold_db`` (None: the
         signal itself), as :meth:`_run` gives them; measured once."""
-        key = (threshold_db, true_peak)
-        if key not in self._measured:
-            self._measured[key] = self._run(_Setting(threshold_db), full=False,
-                                            true_peak=true_peak)
+        for key in ((threshold_db, True), (threshold_db, true_peak)):
+            if key in self._measured:
+                return self._measured[key]
+        self._measured[key] = self._run(_Setting(threshold_db), full=False, true_peak=true_peak)
         return self._measured[key]
 
     def render(self, setting: _Setting) -> tuple[dict, Signal | None]:
@@ -451,8 +451,8 @@ def _gain_and_limit(material, threshold, target, spec, ceiling, max_limiting_db,
     overshoot), otherwise the ceiling is lowered by the overshoot, and the round is repeated
     (at most :data:`_ROUNDS` rounds after the switch, then plain gain down, which cannot raise a
     peak)."""
-    source_lufs = material.measure(threshold)["integrated_lufs"]
     detector_peak = _detector_peak_db(material, threshold, spec)
+    source_lufs = material.measure(threshold)["integrated_lufs"]
     gain = target.lufs - source_lufs if gain is None else gain
     passes, bias, rounds, out = 0, 0.0, 0, None
     while rounds < _ROUNDS:
