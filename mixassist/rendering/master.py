@@ -26,6 +26,19 @@ limiter after it stopped 0.2-1.2 LU short of the compressor's loudness.
 When the target needs more than both budgets, the stage stops there and says so in its reasons
 with the numbers (``"loudness: target missed: ..."``). Output is float and never clipped; its
 true peak is verified after limiting.
+
+Every pass streams: the pre-master is read block by block (an array or a file signal), through
+peak control, gain and the limiter (streamed with ``reset=False``, its latency compensated),
+into a :class:`~mixassist.loudness.LoudnessMeter` and, on the whole mix, into the output (an
+array or a WAV file), so memory does not grow with the song. A mix up to :data:`SEARCH_S` long
+is searched whole, pass for pass as before. A longer one is searched on :data:`EXCERPTS`
+excerpts of :data:`EXCERPT_S` (the highest peak, the loudest parts and a spread of the rest,
+each with a :data:`WARMUP_S` warm-up), aiming at the target shifted by their loudness
+difference from the whole mix; the attempt chosen then runs on the whole mix, which is measured
+and corrected (gain, ceiling or detector, as in the search) until it is within :data:`_AIM_LU`,
+so the result and its reasons are the whole mix's numbers. On a 3-min drum-heavy mix that
+needs peak control (``benchmarks/master_speed.py``) that is 4.3x faster than searching the
+whole mix in memory, with the same loudness within 0.01 LU.
 """
 
 from __future__ import annotations
