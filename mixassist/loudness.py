@@ -29,7 +29,7 @@ import functools
 import math
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .audio.convert import MAX_CHANNELS, as_audio, check_sample_rate
 from .audio.signal import BLOCK, ArraySignal, Signal
@@ -387,6 +387,12 @@ def _interpolation_matrix() -> tuple[np.ndarray, float]:
     return matrix, bound
 
 
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    """The process' thread pools, found once (finding them reads every loaded library)."""
+    return ThreadpoolController()
+
+
 def _true_peak_pass(channel: np.ndarray, frames: int, best: float) -> float:
     """The largest 4x-interpolated magnitude of one pass of ``frames`` frames (``best`` if none
     beats it); ``channel`` holds the pass' input from :data:`_TAPS_PER_PHASE` / 2 samples
@@ -401,7 +407,7 @@ def _true_peak_pass(channel: np.ndarray, frames: int, best: float) -> float:
         return best
     view = np.lib.stride_tricks.as_strided(
         channel, (frames, span), (_FRAME * channel.itemsize, channel.itemsize))
-    with threadpool_limits(1, user_api="blas"):  # small products: OpenBLAS threads only stall
+    with _threadpools().limit(limits=1, user_api="blas"):  # small products: threads only stall
         magnitude = np.abs(view[selected] @ matrix)
     best = max(best, float(magnitude[:, 1:-1].max()))
     return max(best, _refine_peaks(magnitude, best * _WORST_GRID_RATIO))
@@ -564,6 +570,11 @@ class LoudnessMeter:
             last = self.energy[np.searchsorted(self.positions, starts + length)]
             out.append((starts + length, np.maximum(last - first, 0.0) / length))
         return out
+
+    def integrated_lufs(self) -> float:
+        """Integrated loudness (LUFS, BS.1770-4 gating) from the first spec's windows (the
+        400 ms blocks every 100 ms of the default specs)."""
+        return _gated_integrated(self.window_powers()[0][1])
 
     def true_peak_amplitude(self) -> float:
         """Largest absolute value of the 4x-interpolated signal (linear), never below the

@@ -11,6 +11,11 @@ the inputs and outputs does not grow with the song. Plugin delay compensation: e
 is measured once (:func:`~mixassist.rendering.stream.chain_latency`); faster paths are delayed to
 match the slowest and the total delay is trimmed at the end, so an impulse in any stem comes out
 on the same sample in every processed stem and in the mix. Outputs are as long as the inputs.
+
+Stems may be arrays or :class:`~mixassist.audio.signal.Signal` s (e.g. files): every stem is read
+block by block (through :class:`~mixassist.rendering.edits.EditedSignal` when the plan has
+arrangement edits). With ``out_dir`` the processed stems, the pre-master mix (a temporary file)
+and the mastered mix stream to float32 WAV files, so memory does not grow with the song.
 """
 
 from __future__ import annotations
@@ -18,19 +23,22 @@ from __future__ import annotations
 import copy
 import math
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from ..audio.convert import validate_audio
-from ..audio.stems import aligned
+from ..audio.io import AudioWriter
+from ..audio.signal import FileSignal, Signal, aligned_signals
 from ..errors import PlanError
 from ..planning.amount import blend_plan
 from ..planning.plan import Plan, StemPlan
 from .automation import GainCurve
-from .edits import apply_edits
+from .edits import EditedSignal
 from .master import MAX_LIMITING_DB, MasterResult, is_loudness_reason, reach_target, split_limiter
 from .stream import ChainStream, Fifo
 
@@ -47,13 +55,14 @@ class RenderResult:
     """A rendered plan.
 
     ``mix`` and every ``stems_processed`` entry: np.ndarray [shape=(2, samples), dtype=float32]
-    at ``sr`` Hz, as long as the input stems. ``plan`` is the plan as rendered (its
+    at ``sr`` Hz, as long as the input stems, or, rendered with ``out_dir``, the
+    :class:`~mixassist.audio.signal.FileSignal` of its WAV file. ``plan`` is the plan as rendered (its
     ``master.reasons`` tell what the loudness stage did); ``loudness`` is
     :func:`mixassist.loudness.measure_loudness` of the mix.
     """
 
-    mix: np.ndarray
-    stems_processed: dict[str, np.ndarray]
+    mix: np.ndarray | Signal
+    stems_processed: dict[str, np.ndarray | Signal]
     sr: int
     plan: Plan
     mastering: MasterResult
@@ -62,7 +71,8 @@ class RenderResult:
     def to_dict(self) -> dict:
         """Summary without audio: the plan, the loudness figures and the mastering numbers."""
         m = self.mastering
-        return {"sample_rate": self.sr, "duration_s": self.mix.shape[1] / self.sr,
+        samples = self.mix.samples if isinstance(self.mix, Signal) else self.mix.shape[1]
+        return {"sample_rate": self.sr, "duration_s": samples / self.sr,
                 "stems": list(self.stems_processed), "loudness": self.loudness,
                 "mastering": {"gain_db": m.gain_db, "limiting_db": m.limiting_db,
                               "ceiling_db": m.ceiling_db, "reached": m.reached,
@@ -115,19 +125,17 @@ def _apply(matrix: np.ndarray, y: np.ndarray, *, in_place: bool = False) -> np.n
 class _StemPath:
     """One stem's insert chain, fader, width, pan and sends, processed block by block."""
 
-    def __init__(self, name: str, audio: np.ndarray, stem: StemPlan, sr: int):
-        self.name, self.audio, self.stem = name, audio, stem
+    def __init__(self, name: str, signal: Signal, stem: StemPlan, sr: int):
+        self.name, self.signal, self.stem = name, signal, stem
         self.chain = ChainStream(stem.chain, sr)
         self.curve = GainCurve(stem.automation, sr)
         self.matrix = stem_matrix(stem)
         self.sends = {bus: np.float32(10.0 ** (db / 20.0)) for bus, db in stem.sends.items()}
 
     def process(self, start: int, length: int) -> np.ndarray:
-        block = self.audio[:, start:start + length]
-        if block.shape[1] < length:  # past the end: flush the chain with silence
-            block = np.pad(block, ((0, 0), (0, length - block.shape[1])))
         if self.stem.mute:
             return np.zeros((2, length), np.float32)
+        block = self.signal.read(start, start + length)  # past the end: silence flushes the chain
         y = self.chain.process(block)
         y = _apply(self.matrix, y, in_place=y is not block)  # never write into the stem
         if not self.curve.constant:
@@ -136,36 +144,60 @@ class _StemPath:
         return y
 
 
-def _edited(stems: dict[str, np.ndarray], plan: Plan, sr: int) -> dict[str, np.ndarray]:
+def _edited(stems: dict[str, Signal], plan: Plan, sr: int) -> dict[str, Signal]:
     """Apply the plan's arrangement edits (radio, extended, loop, ...): source -> output timeline."""
     edits = plan.arrangement.edits
     if edits is None:
         return stems
     if edits.sr != sr:
         raise PlanError(f"arrangement.edits are for {edits.sr} Hz audio but the stems are {sr} Hz")
-    return apply_edits(stems, sr, edits)
+    return {name: EditedSignal(signal, sr, edits, name) for name, signal in stems.items()}
 
 
-def _prepare_stems(plan: Plan, stems: dict[str, np.ndarray], sr: int) -> dict[str, np.ndarray]:
-    """Validate the stems against the plan; return them stereo, float32, padded to one length."""
+def _prepare_stems(plan: Plan, stems: Mapping, sr: int) -> dict[str, Signal]:
+    """Validate the stems against the plan; return them as stereo signals of one length."""
     if plan.sample_rate != sr:
         raise PlanError(f"plan is for {plan.sample_rate} Hz audio but the stems are {sr} Hz; "
                         f"resample the stems or set the plan's sample_rate to {sr}")
     plan.check_stems(stems)
     if not stems:
         raise PlanError("plan has no stems to render")
-    return aligned({name: validate_audio(a, sr, name=f"stem {name}") for name, a in stems.items()})
+    return aligned_signals({name: a if isinstance(a, Signal) else
+                            validate_audio(a, sr, name=f"stem {name}")
+                            for name, a in stems.items()}, sr)
 
 
-def _place(out: np.ndarray, block: np.ndarray, start: int, delay: int) -> None:
-    """Write ``block`` (timeline samples ``start..``) into ``out`` shifted back by ``delay``."""
-    lo = start - delay
-    a, b = max(lo, 0), min(lo + block.shape[1], out.shape[1])
-    if b > a:
-        out[:, a:b] = block[:, a - lo:b - lo]
+class _Track:
+    """One output of the renderer (a processed stem, the pre-master mix): timeline blocks
+    placed ``delay`` samples earlier and cut to ``samples``, into an array, or (with ``path``)
+    appended to a float32 WAV (written atomically by :meth:`close`)."""
+
+    def __init__(self, samples: int, delay: int, sr: int, path: Path | None = None):
+        self.samples, self.delay, self.path = samples, delay, path
+        self.audio = np.zeros((2, samples), np.float32) if path is None else None
+        self.writer = None if path is None else AudioWriter(path, sr, 2)
+
+    def place(self, block: np.ndarray, start: int) -> None:
+        """Put ``block`` (timeline samples ``start..``; blocks come in order)."""
+        lo = start - self.delay
+        a, b = max(lo, 0), min(lo + block.shape[1], self.samples)
+        if b <= a:
+            return
+        if self.writer is None:
+            self.audio[:, a:b] = block[:, a - lo:b - lo]
+        else:
+            self.writer.write(block[:, a - lo:b - lo])
+
+    def close(self, *, discard: bool = False) -> np.ndarray | FileSignal | None:
+        """The track: its array, or the :class:`FileSignal` of its file (None if discarded)."""
+        if self.writer is None:
+            return self.audio
+        self.writer.close(discard=discard)
+        return None if discard else FileSignal(self.path)
 
 
-def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progress | None = None,
+def render(plan: Plan, stems: Mapping[str, np.ndarray | Signal], sr: int, *,
+           out_dir: str | os.PathLike | None = None, progress: Progress | None = None,
            block_s: float = BLOCK_S, max_limiting_db: float = MAX_LIMITING_DB,
            workers: int | None = None) -> RenderResult:
     """Render ``plan`` on ``stems``.
@@ -173,9 +205,12 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
     Parameters
     ----------
     plan : the mix plan; its stems must be exactly the keys of ``stems``.
-    stems : ``{name: np.ndarray [shape=(channels, samples)]}``, mono or stereo (more channels are
-        folded down), one sample rate; shorter stems are padded with silence.
+    stems : ``{name: np.ndarray [shape=(channels, samples)]}`` or
+        :class:`~mixassist.audio.signal.Signal` s, mono or stereo (more channels are folded
+        down), one sample rate; shorter stems are padded with silence.
     sr : sample rate of the stems, Hz; must equal ``plan.sample_rate``.
+    out_dir : a folder (created if missing) to stream the outputs to: ``stems/<name>.wav`` and
+        ``mix.wav`` (float32); the result then holds their :class:`FileSignal` s. None: arrays.
     progress : called as ``progress(done_s, total_s)`` (seconds of audio).
     block_s : render block length, seconds.
     max_limiting_db : most peak limiting the loudness stage may apply (:mod:`.master`).
@@ -188,8 +223,11 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
     plan = copy.deepcopy(plan).validate()
     stems = _edited(_prepare_stems(plan, stems, sr), plan, sr)
     live = blend_plan(plan, sample_rate=sr)
-    samples = next(iter(stems.values())).shape[1]
+    samples = next(iter(stems.values())).samples
     total_s = samples / sr
+    folder = None if out_dir is None else Path(out_dir)
+    if folder is not None:
+        (folder / "stems").mkdir(parents=True, exist_ok=True)
 
     paths = [_StemPath(name, stems[name], live.stems[name], sr) for name in live.stems]
     used = {bus for p in paths if not p.stem.mute for bus in p.sends}
@@ -206,10 +244,50 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
     dry = Fifo(2, bus_delay)
     total_delay = stem_delay + bus_delay + master.latency
 
-    processed = {p.name: np.zeros((2, samples), np.float32) for p in paths}
-    premaster = np.zeros((2, samples), np.float32)
-    block = max(1, int(block_s * sr))
-    end = samples + total_delay
+    processed = {p.name: _Track(samples, stem_delay, sr,
+                                None if folder is None else folder / "stems" / f"{p.name}.wav")
+                 for p in paths}
+    premaster_path = None if folder is None else _temporary_wav(folder)
+    mix = None
+    try:
+        premaster = _Track(samples, total_delay, sr, premaster_path)
+        try:
+            _mix_blocks(paths, buses, dry, master, processed, premaster, samples + total_delay,
+                        max(1, int(block_s * sr)), workers, progress, total_s)
+        except BaseException:
+            for track in (*processed.values(), premaster):
+                track.close(discard=True)
+            raise
+        stems_processed = {name: track.close() for name, track in processed.items()}
+        mix = premaster.close()
+        mastered, result = reach_target(
+            mix, sr, live.target, limiter=limiter, max_limiting_db=max_limiting_db,
+            out=None if folder is None else folder / "mix.wav")
+    finally:
+        if premaster_path is not None:
+            if isinstance(mix, FileSignal):
+                mix.close()
+            premaster_path.unlink(missing_ok=True)
+    plan.master.chain = result.rendered_chain(plan.master.chain)
+    plan.master.reasons = [r for r in plan.master.reasons if not is_loudness_reason(r)]
+    plan.master.reasons += result.reasons
+    if progress is not None:
+        progress(total_s, total_s)
+    return RenderResult(mix=mastered, stems_processed=stems_processed, sr=sr, plan=plan,
+                        mastering=result, loudness=result.loudness)
+
+
+def _temporary_wav(folder: Path) -> Path:
+    """A fresh name for a temporary WAV in ``folder``."""
+    handle, name = tempfile.mkstemp(prefix=".premaster-", suffix=".wav", dir=folder)
+    os.close(handle)
+    return Path(name)
+
+
+def _mix_blocks(paths, buses, dry, master, processed, premaster, end, block, workers, progress,
+                total_s) -> None:
+    """The block loop: every stem path, the sends into the buses, the master chain; the
+    processed stems and the pre-master mix go to their tracks."""
     starts = range(0, end, block)
     mix_buffer, scratch = np.empty((2, block), np.float32), np.empty((2, block), np.float32)
     send_buffers = {bus: np.empty((2, block), np.float32) for bus in buses}
@@ -229,7 +307,7 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
             for buffer in (mix, *sends.values()):
                 buffer.fill(0.0)
             for p, y in zip(paths, outs):
-                _place(processed[p.name], y, start, stem_delay)
+                processed[p.name].place(y, start)
                 mix += y
                 for bus, level in p.sends.items():
                     if bus in sends:
@@ -237,16 +315,6 @@ def render(plan: Plan, stems: dict[str, np.ndarray], sr: int, *, progress: Progr
             mix = dry.push_pop(mix, length)
             for bus, stream in buses.items():
                 mix += stream.process(sends[bus])
-            _place(premaster, master.process(mix), start, total_delay)
+            premaster.place(master.process(mix), start)
             if progress is not None:
                 progress(min(start + length, end) / end * total_s * _RENDER_SHARE, total_s)
-
-    mastered, result = reach_target(premaster, sr, live.target, limiter=limiter,
-                                    max_limiting_db=max_limiting_db)
-    plan.master.chain = result.rendered_chain(plan.master.chain)
-    plan.master.reasons = [r for r in plan.master.reasons if not is_loudness_reason(r)]
-    plan.master.reasons += result.reasons
-    if progress is not None:
-        progress(total_s, total_s)
-    return RenderResult(mix=mastered, stems_processed=processed, sr=sr, plan=plan,
-                        mastering=result, loudness=result.loudness)

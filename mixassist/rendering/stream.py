@@ -53,12 +53,14 @@ def chain_latency(board: pedalboard.Pedalboard, sr: int, channels: int = 2) -> i
 
 
 class _BoardStage:
-    """Consecutive pedalboard plugins as a delay line of their measured latency."""
+    """Consecutive pedalboard plugins as a delay line of their latency (measured unless
+    ``latency`` is given: a board of the same plugins and parameters has the same)."""
 
-    def __init__(self, plugins: list[pedalboard.Plugin], sr: int, channels: int):
+    def __init__(self, plugins: list[pedalboard.Plugin], sr: int, channels: int, *,
+                 latency: int | None = None):
         self.sr = sr
         self.board = pedalboard.Pedalboard(plugins)
-        self.latency = chain_latency(self.board, sr, channels)
+        self.latency = chain_latency(self.board, sr, channels) if latency is None else latency
         self._fifo = Fifo(channels, self.latency)
 
     def process(self, block: np.ndarray) -> np.ndarray:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mixassist.errors import ParameterError
-from mixassist.rendering.edits import EditList, Segment, apply_edits
+from mixassist.audio.signal import ArraySignal
+from mixassist.rendering.edits import EditList, EditedSignal, Segment, apply_edits
 
 SR = 8000
 
@@ -86,3 +87,20 @@ def test_round_trip_and_validation():
         apply_edits(noise_stems(), SR, EditList(sr=SR, segments=[Segment(0, 10 ** 9)]))
     with pytest.raises(ParameterError):
         apply_edits(noise_stems(), 44100, edits)
+
+
+def test_an_edited_signal_reads_any_span_as_its_whole():
+    """Spans read block by block (any size, across crossfades, loop wrap and end fades) equal
+    the whole output; a stem left out of a segment is silent there."""
+    stems = noise_stems()
+    edits = EditList(sr=SR, segments=[Segment(SR, 2 * SR), Segment(0, SR, ["a"]),
+                                      Segment(int(2.5 * SR), 3 * SR)],
+                     crossfade_ms=40.0, loop=True, fade_in_ms=30.0, fade_out_ms=300.0)
+    whole = apply_edits(stems, SR, edits)
+    for name, audio in stems.items():
+        signal = EditedSignal(ArraySignal(audio, SR), SR, edits, name)
+        for size in (1, 997, SR // 3):
+            blocks = np.concatenate([b for _, b in signal.blocks(size)], axis=1)
+            np.testing.assert_array_equal(blocks, whole[name])
+    quiet = whole["b"][:, SR + 2000:2 * SR - 2000]  # b does not play the second segment
+    assert np.max(np.abs(quiet)) == 0.0 and np.max(np.abs(whole["a"][:, SR + 2000:2 * SR - 2000])) > 0
