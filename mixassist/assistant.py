@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import numpy as np
 from .cache import StepCache, code_digest, content_key, file_identity
 from .errors import AudioContentError, DiskSpaceError, ParameterError, PlanError
 from .options import MixOptions
-from .utils.atomic import atomic_dir
+from .utils.atomic import atomic_dir, work_folder
 
 Progress = Callable[[str, float, float], None]
 #: Shortest reference song (s): its balance and tonal balance are measured over the whole of it.
@@ -315,10 +314,8 @@ class MixAssistant:
             check_reference(ref)
         if out_dir is None:
             return self._run(source, sr, None, plan_file, progress)
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".mixassist-work-", dir=out_dir) as work:
-            return self._run(source, sr, Path(work), plan_file, progress, out_dir=out_dir)
+        with work_folder(out_dir) as work:
+            return self._run(source, sr, work, plan_file, progress, out_dir=Path(out_dir))
 
     def _run(self, source, sr, work: Path | None, plan_file, progress,
              out_dir: Path | None = None) -> MixResult:
@@ -424,12 +421,13 @@ class MixAssistant:
         (arrays or signals) are written block by block."""
         from .audio.signal import aligned_signals, write_signal
         from .export import stems_readme, write_reaper_session, write_stems_zip
-        from .rendering.edits import edited_signals
+        from .rendering.edits import EditedSignal
 
         plan = result.plan
         edits = plan.arrangement.edits
         dry = aligned_signals(stems, result.sr)  # as the renderer takes them
-        dry = edited_signals(dry, result.sr, edits) if edits is not None else dry
+        if edits is not None:
+            dry = {n: EditedSignal(signal, result.sr, edits, n) for n, signal in dry.items()}
         (folder / "source").mkdir(exist_ok=True)
         for name, signal in dry.items():
             write_signal(folder / "source" / f"{name}.wav", signal)

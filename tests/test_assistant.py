@@ -156,3 +156,41 @@ def test_changed_analysis_code_invalidates_the_cache(tmp_path, monkeypatch):
     monkeypatch.setattr("mixassist.assistant.code_digest", lambda: "0" * 16)
     with pytest.raises(AssertionError, match="analysis ran again"):
         MixAssistant(cache=tmp_path / "cache").process(song)
+
+
+@pytest.mark.slow
+def test_streaming_through_files_gives_the_in_memory_result(tmp_path):
+    """With an output folder every stage streams through files; without one it all stays in
+    memory. On the demo both give the same plan gains and final loudness (issue 20: <= 0.05 dB),
+    and the written mix is the in-memory mix."""
+    from pathlib import Path
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo"
+    assistant = MixAssistant(cache=False)
+    streamed = assistant.process(demo, out_dir=tmp_path / "out")
+    in_memory = assistant.process(demo)
+    for name, stem in in_memory.plan.stems.items():
+        assert streamed.plan.stems[name].gain_db == pytest.approx(stem.gain_db, abs=0.05), name
+    assert streamed.output_loudness["integrated_lufs"] == pytest.approx(
+        in_memory.output_loudness["integrated_lufs"], abs=0.05)
+    assert streamed.input_loudness["integrated_lufs"] == pytest.approx(
+        in_memory.input_loudness["integrated_lufs"], abs=0.01)
+    written, _ = load_audio(streamed.folder / "mix.wav")
+    assert written.shape == in_memory.mix.shape
+    assert np.max(np.abs(written - in_memory.mix)) < 1e-3
+    assert streamed.mix.shape == in_memory.mix.shape  # the result reads the written file
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_a_full_disk_is_a_clear_error(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    from mixassist.errors import DiskSpaceError
+
+    song = _stem_folder(tmp_path / "song", seconds=2.0)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**9, 10**9, 1000))
+    with pytest.raises(DiskSpaceError, match="not enough free disk space.*GB"):
+        MixAssistant(cache=False).process(song, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out" / "song").exists()

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import AudioFileError, MixAssistWarning
 from .convert import StreamResampler, resample, to_channels
 from .io import EXTENSIONS, AudioReader, AudioWriter, check_file, load_audio, save_audio
-from .signal import FileSignal, Signal
+from .signal import FileSignal, Signal, as_signal, write_signal
 
 
 def stem_files(folder: str | os.PathLike) -> dict[str, Path]:
@@ -130,9 +130,10 @@ def stem_signals(folder: str | os.PathLike, workdir: str | os.PathLike,
     return stems, sr
 
 
-def save_mix_folder(folder: str | os.PathLike, mix: np.ndarray,
-                    stems: dict[str, np.ndarray], sr: int, plan_json: str) -> Path:
-    """Write ``folder/mix.wav``, ``folder/stems/<name>.wav`` and ``folder/plan.json``.
+def save_mix_folder(folder: str | os.PathLike, mix, stems: dict, sr: int,
+                    plan_json: str) -> Path:
+    """Write ``folder/mix.wav``, ``folder/stems/<name>.wav`` and ``folder/plan.json``; the audio
+    (arrays at ``sr`` or signals) is written block by block.
 
     Everything is written into a hidden staging folder first and moved into place (renames on
     one file system) only once all of it is written, so an error leaves the previous contents of
@@ -145,8 +146,8 @@ def save_mix_folder(folder: str | os.PathLike, mix: np.ndarray,
     try:
         (staging / "stems").mkdir()
         for name, audio in stems.items():
-            save_audio(staging / "stems" / f"{name}.wav", audio, sr)
-        save_audio(staging / "mix.wav", mix, sr)
+            write_signal(staging / "stems" / f"{name}.wav", as_signal(audio, sr, name=name))
+        write_signal(staging / "mix.wav", as_signal(mix, sr, name="mix"))
         (staging / "plan.json").write_text(plan_json + "\n", encoding="utf-8")
         old = staging / "old-stems"
         if (folder / "stems").exists():

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import typer
 
-from ..utils.atomic import write_text_atomic
+from ..utils.atomic import work_folder, write_text_atomic
 from . import options
 from .app import app, console, progress_bar
 
@@ -81,10 +80,8 @@ def analyze(
 
     _check_input(source)
     assistant = MixAssistant(MixOptions(separation_model=model, device=device))
-    out.parent.mkdir(parents=True, exist_ok=True)
     # the stems stream through a work folder beside the output, so memory stays flat
-    with progress_bar(f"analysing {source.name}") as bar, \
-            tempfile.TemporaryDirectory(prefix=".mixassist-work-", dir=out.parent) as work:
-        analysis = assistant.analysed(source, progress=_progress(bar), work=Path(work))[3]
+    with progress_bar(f"analysing {source.name}") as bar, work_folder(out.parent) as work:
+        analysis = assistant.analysed(source, progress=_progress(bar), work=work)[3]
     write_text_atomic(out, analysis.to_json() + "\n")
     console.print(f"{source.name} -> {out}", highlight=False)

@@ -21,9 +21,13 @@ def serve(
                                                      "(0: queue only)."),
     token: str = typer.Option(None, "--token", envvar="MIXASSIST_TOKEN",
                               help="Require this token (Authorization: Bearer TOKEN or ?token=)."),
-    max_upload_mb: float = typer.Option(200.0, "--max-upload-mb", help="Largest upload, MB."),
-    max_duration_s: float = typer.Option(900.0, "--max-duration-s",
-                                         help="Longest audio accepted, seconds."),
+    max_upload_mb: float = typer.Option(200.0, "--max-upload-mb", envvar="MIXASSIST_MAX_UPLOAD_MB",
+                                        help="Largest upload, MB."),
+    max_duration_s: float = typer.Option(3600.0, "--max-duration-s",
+                                         envvar="MIXASSIST_MAX_DURATION_S",
+                                         help="Longest audio accepted, seconds (a job's memory "
+                                              "does not grow with the duration; its disk use "
+                                              "does: about 8 GB per hour of audio)."),
 ) -> None:
     """Run the web service: upload a song or a zip of stems, follow the job, get the results.
 

@@ -53,7 +53,7 @@ class Settings:
     workers: int = 1
     token: str | None = None
     max_upload_mb: float = 200.0
-    max_duration_s: float = 900.0
+    max_duration_s: float = 3600.0
 
     @property
     def max_upload_bytes(self) -> int:

@@ -72,3 +72,19 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+@contextlib.contextmanager
+def work_folder(out_dir: str | os.PathLike) -> Iterator[Path]:
+    """Yield a hidden temporary folder inside ``out_dir`` for a job's intermediate files (one
+    file system with its outputs, so a disk-space check covers both), removed afterwards; an
+    ``out_dir`` the job created and left empty (it failed) is removed too."""
+    out_dir = Path(out_dir)
+    created = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=".mixassist-work-", dir=out_dir) as work:
+            yield Path(work)
+    finally:
+        if created and out_dir.is_dir() and not any(out_dir.iterdir()):
+            out_dir.rmdir()
