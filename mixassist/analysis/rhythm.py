@@ -140,7 +140,24 @@ SNARE_MIN_CENTROID_HZ = 350.0
 
 def drum_onsets(power_spec: np.ndarray, sr: int, *, n_fft: int, percussive: bool = False,
                 n_mels: int = 40, n_iter: int = 30) -> np.ndarray:
-    """Kick, snare and hi-hat onset strengths of a drum signal, [shape=(3, frames)].
+    """Kick, snare and hi-hat onset strengths of a drum signal, [shape=(3, frames)]: those of
+    :func:`drum_onsets_from_mel` of its ``n_mels``-band mel spectrogram.
+
+    Parameters
+    ----------
+    power_spec : np.ndarray [shape=(1 + n_fft // 2, frames)] power STFT of the drums.
+    sr : sample rate of the signal, Hz.
+    n_fft : FFT size of ``power_spec``.
+    percussive, n_iter : as for :func:`drum_onsets_from_mel`.
+    """
+    mel = librosa.feature.melspectrogram(S=power_spec, sr=sr, n_fft=n_fft, n_mels=n_mels)
+    return drum_onsets_from_mel(mel, sr, percussive=percussive, n_iter=n_iter)
+
+
+def drum_onsets_from_mel(mel: np.ndarray, sr: int, *, percussive: bool = False,
+                         n_iter: int = 30) -> np.ndarray:
+    """Kick, snare and hi-hat onset strengths of a drum signal from its mel power spectrogram
+    ``mel`` [shape=(n_mels, frames)] (librosa's mel bands up to ``sr / 2``), [shape=(3, frames)].
 
     The mel spectrogram (magnitude) is factorised by non-negative matrix factorisation into three
     spectral templates and their activations (Smaragdis & Brown 2003, "Non-negative matrix
@@ -154,14 +171,13 @@ def drum_onsets(power_spec: np.ndarray, sr: int, *, n_fft: int, percussive: bool
 
     Parameters
     ----------
-    power_spec : np.ndarray [shape=(1 + n_fft // 2, frames)] power STFT of the drums.
+    mel : np.ndarray [shape=(n_mels, frames)] mel power spectrogram of the drums.
     sr : sample rate of the signal, Hz.
-    n_fft : FFT size of ``power_spec``.
     percussive : factorise only the percussive part of the signal (a full mix): median-filter
         harmonic/percussive separation (Fitzgerald 2010, "Harmonic/percussive separation using
-        median filtering", DAFx) with a soft mask.
+        median filtering", DAFx) with a soft mask, on the mel bands (whole-song, frame-level).
     """
-    mel = librosa.feature.melspectrogram(S=power_spec, sr=sr, n_fft=n_fft, n_mels=n_mels)
+    n_mels = mel.shape[0]
     v = np.sqrt(mel)
     if percussive:
         harm = median_filter(v, size=(1, 17)) ** 2

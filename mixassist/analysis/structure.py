@@ -1,8 +1,9 @@
 """Song structure from stems: tempo, beats, downbeats, meter, key, sections, activity, energy.
 
-:func:`analyze_structure` is the entry point. Everything runs on mono signals at
-``ANALYSIS_SR`` (22.05 kHz) with one STFT per signal, so a 3-minute song analyses well over 20x
-faster than real time on two cores. The drum stem (any stem named like drums/kick/snare/perc)
+:func:`analyze_structure` is the entry point. Everything runs on frame-level features of mono
+streams at ``ANALYSIS_SR`` (22.05 kHz), computed block by block with one STFT per stream and
+frame size, so a 3-minute song analyses well over 20x faster than real time on two cores and an
+hour-long one (arrays or files) holds only its features in memory. The drum stem (any stem named like drums/kick/snare/perc)
 drives beat tracking and, with the chord changes, the choice between half and double tempo (without
 drums, the period of the chord changes sets the tempo, unless chords change on most beats); the
 harmonic stems (everything but drums) and their bass register drive key and harmonic change; a mix
@@ -11,14 +12,18 @@ alone works too (it plays every role).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
 
 import librosa
 import numpy as np
+from scipy import sparse
 from scipy.ndimage import maximum_filter1d
 
-from ..audio.convert import as_audio, check_sample_rate, resample
+from ..audio.convert import StreamResampler, check_sample_rate
+from ..audio.signal import BLOCK, Signal, as_signal
 from ..errors import AudioContentError, ParameterError
 from . import rhythm, segmentation, tonality
 from .activity import is_leakage
@@ -115,27 +120,267 @@ def is_drum_stem(name: str) -> bool:
     return is_drum_name(name)
 
 
-def _prepare(stems: dict[str, np.ndarray], sr: int) -> tuple[dict[str, np.ndarray], float]:
-    if not isinstance(stems, dict) or not stems:
+# --- Frame-level feature streams. Each stem is read block by block, mixed to mono and resampled
+# --- to ANALYSIS_SR on the fly; the mix, the drums and the harmonic stems are sums of those
+# --- streams, and only the per-frame features below are kept (their framing is librosa's on
+# --- the whole signal: STFT frames centred on multiples of the hop, zeros beyond both ends).
+
+#: Constant-Q chunks of the bass chroma: samples at ``CHROMA_SR`` per chunk (~48 s; a shorter
+#: song is one chunk) and the context read on either side (~0.74 s; the C1 filter spans 0.53 s).
+CQT_CHUNK = 1 << 19
+CQT_MARGIN = 1 << 13
+#: Samples (at the stems' rate) read per block: ~24 s at 44.1 kHz, a few tens of MB in flight,
+#: and few enough blocks that the per-block matrix products stay large.
+READ_BLOCK = 4 * BLOCK
+
+
+class _CentredFrames:
+    """Magnitude STFT frames of a stream of mono float32 blocks, exactly as
+    ``np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop))`` frames the whole stream: frame
+    ``t`` centred on sample ``t * hop``, zeros beyond both ends, ``1 + samples // hop`` frames."""
+
+    def __init__(self, n_fft: int, hop: int):
+        self.n_fft, self.hop = n_fft, hop
+        self._rest = np.zeros(n_fft // 2, np.float32)  # the stream from the next frame's start
+
+    def push(self, y: np.ndarray, *, last: bool = False) -> np.ndarray:
+        """The frames that ``y`` completes, float32 [shape=(1 + n_fft // 2, frames)];
+        ``last=True`` with the stream's final block (it pads the end)."""
+        pad = [np.zeros(self.n_fft // 2, np.float32)] if last else []
+        buf = np.concatenate([self._rest, y, *pad])
+        n = max(0, (len(buf) - self.n_fft) // self.hop + 1)
+        self._rest = buf[n * self.hop:]
+        if not n:
+            return np.zeros((1 + self.n_fft // 2, 0), np.float32)
+        return np.abs(librosa.stft(buf[:(n - 1) * self.hop + self.n_fft], n_fft=self.n_fft,
+                                   hop_length=self.hop, center=False))
+
+
+class _FrameLevels:
+    """:func:`.frames.frame_rms_db` of a stream in ``ACTIVITY_FRAME`` frames, block by block."""
+
+    def __init__(self):
+        self._rest = np.zeros(0, np.float32)
+        self._out: list[np.ndarray] = []
+
+    def push(self, y: np.ndarray, *, last: bool = False) -> None:
+        buf = np.concatenate([self._rest, y])
+        n = len(buf) if last else len(buf) - len(buf) % ACTIVITY_FRAME
+        if n:
+            self._out.append(frame_rms_db(buf[:n], ACTIVITY_FRAME))
+        self._rest = buf[n:]
+
+    def result(self) -> np.ndarray:
+        """Frame levels in dBFS [shape=(ceil(samples / ACTIVITY_FRAME),)]."""
+        return np.concatenate(self._out) if self._out else np.zeros(0)
+
+
+def _mel_bank(n_fft: int, n_mels: int, fmax: float | None = None) -> np.ndarray:
+    """librosa's mel filter bank at ``ANALYSIS_SR`` [shape=(n_mels, 1 + n_fft // 2)]."""
+    return librosa.filters.mel(sr=ANALYSIS_SR, n_fft=n_fft, n_mels=n_mels, fmax=fmax)
+
+
+class _BandFeatures:
+    """Per-frame reductions of a stream's centred STFT (``n_fft``, ``HOP``): the power through
+    each named filter bank (``librosa.feature.melspectrogram`` of the power STFT), float32
+    [shape=(bands, frames)], and with ``flux`` the low-band flux ``"flux"`` [shape=(frames,)]:
+    the positive change of ``log1p(100 |X|)`` summed over the bins under ``LOW_BAND_HZ``.
+
+    The mel banks are applied as sparse matrices (2-5 % of their entries are not zero): a few
+    times faster than dense products on these blocks, and free of BLAS threads, which stall
+    many small products on a busy machine; the bands agree with librosa's to float rounding.
+    """
+
+    def __init__(self, n_fft: int, banks: dict[str, np.ndarray], *, flux: bool = False):
+        self._frames = _CentredFrames(n_fft, HOP)
+        self._banks = {k: sparse.csr_array(basis) for k, basis in banks.items()}
+        self._out: dict[str, list[np.ndarray]] = {k: [] for k in [*banks, *["flux"] * flux]}
+        self._low = librosa.fft_frequencies(sr=ANALYSIS_SR, n_fft=n_fft) < LOW_BAND_HZ
+        self._prev: np.ndarray | None = None  # log magnitudes of the last frame's low bins
+
+    def push(self, y: np.ndarray, *, last: bool = False) -> None:
+        spec = self._frames.push(y, last=last)
+        if not spec.shape[1]:
+            return
+        power = spec ** 2
+        for k, basis in self._banks.items():
+            self._out[k].append(basis @ power)
+        if "flux" in self._out:
+            self._out["flux"].append(self._flux(spec))
+
+    def _flux(self, spec: np.ndarray) -> np.ndarray:
+        low = np.log1p(100 * spec[self._low])
+        first = self._prev is None
+        cols = low if first else np.concatenate([self._prev, low], axis=1)
+        flux = np.maximum(0.0, np.diff(cols, axis=1)).sum(axis=0)
+        self._prev = low[:, -1:]
+        return np.concatenate([[0.0], flux]) if first else flux
+
+    def result(self) -> dict[str, np.ndarray]:
+        return {k: np.concatenate(v, axis=-1) for k, v in self._out.items()}
+
+
+class _Chromas:
+    """Chroma of a harmonic stream at ``ANALYSIS_SR``, block by block: :meth:`result` gives
+    ``(chroma, bass_chroma)``, each [shape=(12, frames)] at ``CHROMA_SR / CHROMA_HOP`` frames
+    per second, C first.
+
+    ``chroma`` is the STFT chroma (``librosa.feature.chroma_stft``, no normalisation) of the
+    stream resampled to ``CHROMA_SR``; ``bass_chroma`` folds a constant-Q transform of the bass
+    register (``BASS_OCTAVES`` octaves from C1, 32.7-247 Hz), whose semitone resolution an STFT
+    lacks at those frequencies, computed over chunks of ``CQT_CHUNK`` samples with
+    ``CQT_MARGIN`` samples of context on either side (one chunk, as on the whole signal, for
+    songs up to ~48 s; longer ones agree with the whole-signal transform to float precision).
+    """
+
+    def __init__(self):
+        self._resampler = StreamResampler(ANALYSIS_SR, CHROMA_SR, 1)
+        self._frames = _CentredFrames(CHROMA_N_FFT, CHROMA_HOP)
+        self._basis = librosa.filters.chroma(sr=CHROMA_SR, n_fft=CHROMA_N_FFT, tuning=0.0)
+        self._chroma: list[np.ndarray] = []
+        self._bass: list[np.ndarray] = []
+        self._buf = np.zeros(0, np.float32)  # the stream at CHROMA_SR from sample _origin on
+        self._origin = 0
+        self._next = 0  # first sample (a multiple of CHROMA_HOP) of the bass frames to come
+
+    def push(self, y: np.ndarray, *, last: bool = False) -> None:
+        low = self._resampler.process(y[None], last=last)[0]
+        spec = self._frames.push(low, last=last)
+        self._chroma.append(np.einsum("cf,...ft->...ct", self._basis, spec ** 2, optimize=True))
+        self._buf = np.concatenate([self._buf, low])
+        while self._origin + len(self._buf) >= self._next + CQT_CHUNK + CQT_MARGIN:
+            self._bass_frames(self._next + CQT_CHUNK + CQT_MARGIN, CQT_CHUNK // CHROMA_HOP)
+            self._next += CQT_CHUNK
+            drop = self._next - CQT_MARGIN - self._origin
+            self._buf, self._origin = self._buf[drop:], self._origin + drop
+        if last:
+            self._bass_frames(self._origin + len(self._buf), None)
+
+    def _bass_frames(self, stop: int, frames: int | None) -> None:
+        """Append ``frames`` bass chroma frames from sample ``_next`` on (None: to the end),
+        from the constant-Q transform of the buffered stream up to sample ``stop``."""
+        cqt = np.abs(librosa.cqt(self._buf[:stop - self._origin], sr=CHROMA_SR,
+                                 hop_length=CHROMA_HOP, fmin=librosa.note_to_hz("C1"),
+                                 n_bins=12 * BASS_OCTAVES, bins_per_octave=12,
+                                 tuning=0.0)) ** 2
+        first = (self._next - self._origin) // CHROMA_HOP
+        cqt = cqt[:, first:None if frames is None else first + frames]
+        self._bass.append(cqt.reshape(BASS_OCTAVES, 12, -1).sum(axis=0))
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        chroma, bass = np.concatenate(self._chroma, axis=1), np.concatenate(self._bass, axis=1)
+        n = min(chroma.shape[1], bass.shape[1])
+        return chroma[:, :n], bass[:, :n]
+
+
+def _signals(stems: Mapping, sr: int) -> tuple[dict[str, Signal], int]:
+    """The stems (arrays or signals at ``sr``) as signals, and the longest one's length in
+    samples; raises for no stems and for a song under 0.2 s."""
+    if not isinstance(stems, Mapping) or not stems:
         raise ParameterError("stems must be a non-empty dict of name -> (channels, samples) audio")
     sr = check_sample_rate(sr)
-    monos = {}
-    for name, audio in stems.items():
-        audio = as_audio(audio, name=name)
-        if not np.isfinite(audio).all():
-            raise AudioContentError("contains NaN or infinite samples", name)
-        monos[name] = resample(audio.mean(axis=0, keepdims=True), sr, ANALYSIS_SR)[0]
-    length = max(len(y) for y in monos.values())
+    signals = {k: as_signal(v, sr, name=k) for k, v in stems.items()}
+    samples = max(s.samples for s in signals.values())
+    length = math.ceil(samples * ANALYSIS_SR / sr)  # the resampled length (soxr rounds up)
     if length < 2 * N_FFT:
         raise AudioContentError(f"is {length / ANALYSIS_SR:.2f} s long; at least 0.2 s is needed",
                                 "stems")
-    monos = {k: np.pad(y, (0, length - len(y))) for k, y in monos.items()}
-    return monos, max(a.shape[-1] for a in stems.values()) / sr
+    return signals, samples
 
 
-def _onset_env(spec: np.ndarray, *, fmax: float | None = None) -> np.ndarray:
-    """Spectral-flux onset strength of a magnitude STFT on a 64-band mel scale up to ``fmax``."""
-    mel = librosa.feature.melspectrogram(S=spec ** 2, sr=ANALYSIS_SR, n_mels=64, fmax=fmax)
+def _mono_blocks(signals: dict[str, Signal], names: list[str]
+                 ) -> Iterator[tuple[dict[str, np.ndarray], bool]]:
+    """``({name: block}, last)``: consecutive mono float32 blocks at ``ANALYSIS_SR`` of the
+    stems ``names`` (channels averaged), in step over the longest signal (shorter ones continue
+    in silence); raises for NaN or infinite samples."""
+    stop = max(s.samples for s in signals.values())
+    resamplers = {k: StreamResampler(signals[k].sr, ANALYSIS_SR, 1) for k in names}
+    for first in range(0, stop, READ_BLOCK):
+        last = first + READ_BLOCK >= stop
+        out = {}
+        for k in names:
+            block = signals[k].read(first, min(first + READ_BLOCK, stop))
+            if not np.isfinite(block).all():
+                raise AudioContentError("contains NaN or infinite samples", k)
+            out[k] = resamplers[k].process(block.mean(axis=0, keepdims=True), last=last)[0]
+        yield out, last
+
+
+def _feed(signals: dict[str, Signal], sinks: list[tuple[tuple[str, ...], object]]) -> None:
+    """Push to each sink (anything with ``push(y, last=...)``) the mono ``ANALYSIS_SR`` stream
+    of the sum of its stems, block by block; each sum is formed once per block."""
+    names = [k for k in signals if any(k in stems for stems, _ in sinks)]
+    for monos, last in _mono_blocks(signals, names):
+        sums: dict[tuple[str, ...], np.ndarray] = {}
+        for stems, sink in sinks:
+            if stems not in sums:
+                sums[stems] = np.sum([monos[k] for k in stems], axis=0)
+            sink.push(sums[stems], last=last)
+
+
+def _harmonic_names(names: list[str]) -> tuple[str, ...]:
+    """The stems that are not drums (all of them when every stem is drums)."""
+    return tuple(k for k in names if not is_drum_stem(k)) or tuple(names)
+
+
+def _drum_bands() -> _BandFeatures:
+    """The drum features (:func:`.rhythm.drum_onsets_from_mel`'s 40 mel bands, ``"drum"``, and
+    the low-band flux) of a stream."""
+    return _BandFeatures(ONSET_N_FFT, {"drum": _mel_bank(ONSET_N_FFT, 40)}, flux=True)
+
+
+@dataclass
+class _Features:
+    """The frame-level features of a song that :func:`analyze_structure` uses.
+
+    ``levels`` (per stem) and ``mix_level``: frame RMS in dBFS, ``ACTIVITY_FRAME`` frames;
+    ``timbre``: 40 mel bands of the mix (``N_FFT``, ``HOP``); ``mix``: from the mix's
+    ``ONSET_N_FFT`` STFT, ``"onset"`` (64 mel bands), ``"low"`` (64 bands up to
+    ``BEAT_FMAX_HZ``), ``"flux"`` and, for a mix given alone, ``"drum"``; ``drums``: the
+    :func:`_drum_bands` of the sum of the drum stems (None without); ``chroma`` and
+    ``bass_chroma`` of the harmonic stems (:class:`_Chromas`).
+    """
+
+    levels: dict[str, np.ndarray]
+    mix_level: np.ndarray
+    timbre: np.ndarray
+    mix: dict[str, np.ndarray]
+    drums: dict[str, np.ndarray] | None
+    chroma: np.ndarray
+    bass_chroma: np.ndarray
+
+
+def _song_features(signals: dict[str, Signal], drum_names: list[str], a_mix: bool) -> _Features:
+    """All of :class:`_Features` in one pass over the stems."""
+    names = tuple(signals)
+    levels = {k: _FrameLevels() for k in names}
+    mix_level, chromas = _FrameLevels(), _Chromas()
+    timbre = _BandFeatures(N_FFT, {"timbre": _mel_bank(N_FFT, 40)})
+    mix_banks = {"onset": _mel_bank(ONSET_N_FFT, 64),
+                 "low": _mel_bank(ONSET_N_FFT, 64, BEAT_FMAX_HZ)}
+    if a_mix:
+        mix_banks["drum"] = _mel_bank(ONSET_N_FFT, 40)
+    mix = _BandFeatures(ONSET_N_FFT, mix_banks, flux=True)
+    drums = _drum_bands() if drum_names else None
+    sinks = [((k,), levels[k]) for k in names] + [
+        (names, mix_level), (names, timbre), (names, mix), (_harmonic_names(list(names)), chromas)]
+    if drums is not None:
+        sinks.append((tuple(drum_names), drums))
+    _feed(signals, sinks)
+    return _Features({k: v.result() for k, v in levels.items()}, mix_level.result(),
+                     timbre.result()["timbre"], mix.result(),
+                     drums.result() if drums is not None else None, *chromas.result())
+
+
+def _drum_features(signals: dict[str, Signal], drum_names: list[str]) -> dict[str, np.ndarray]:
+    """:func:`_drum_bands` of the sum of the stems ``drum_names``, in a pass of their own."""
+    drums = _drum_bands()
+    _feed(signals, [(tuple(drum_names), drums)])
+    return drums.result()
+
+
+def _onset_env(mel: np.ndarray) -> np.ndarray:
+    """Spectral-flux onset strength of a mel power spectrogram [shape=(bands, frames)]."""
     # The STFT frames are already centred; librosa's extra centring shift would delay the
     # envelope by n_fft / 2 (measured: beats 40-45 ms late on the generated songs).
     return librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=ANALYSIS_SR, center=False)
@@ -152,19 +397,14 @@ def _frames(times_s: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(times_s) * ANALYSIS_SR / HOP).astype(int)
 
 
-def _harmonic_mix(monos: dict[str, np.ndarray]) -> np.ndarray:
-    """Sum of the stems that are not drums (all of them when every stem is drums)."""
-    harm = [k for k in monos if not is_drum_stem(k)] or list(monos)
-    return np.sum([monos[k] for k in harm], axis=0)
-
-
-def key_views(stems: dict[str, np.ndarray], sr: int) -> np.ndarray:
+def key_views(stems: dict, sr: int) -> np.ndarray:
     """The views of a song that the fitted key profiles score (:data:`.tonality.VIEWS`):
     z-scored pitch-class profiles of its harmonic stems and of their bass register,
     [shape=(2, 12)]. ``stems`` as for :func:`analyze_structure`."""
-    monos, _ = _prepare(stems, sr)
-    return np.stack([tonality.standardized_profile(c)
-                     for c in harmonic_chromas(_harmonic_mix(monos))])
+    signals, _ = _signals(stems, sr)
+    chromas = _Chromas()
+    _feed(signals, [(_harmonic_names(list(signals)), chromas)])
+    return np.stack([tonality.standardized_profile(c) for c in chromas.result()])
 
 
 def _peaks_at(envs: np.ndarray, times_s: np.ndarray) -> np.ndarray:
@@ -179,33 +419,16 @@ def _chord_change_at(chroma: np.ndarray, times_s: np.ndarray) -> np.ndarray:
     return rhythm.harmonic_change(chroma, frames)
 
 
-def harmonic_chromas(harmonic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Chroma of a harmonic signal at ``ANALYSIS_SR``: ``(chroma, bass_chroma)``, each
-    [shape=(12, frames)] at ``CHROMA_SR / CHROMA_HOP`` frames per second, C first.
-
-    ``chroma`` is the STFT chroma of the whole signal; ``bass_chroma`` folds a constant-Q
-    transform of the bass register (``BASS_OCTAVES`` octaves from C1, 32.7-247 Hz), whose
-    semitone resolution an STFT lacks at those frequencies.
-    """
-    low = resample(harmonic[None, :], ANALYSIS_SR, CHROMA_SR)[0]
-    chroma = librosa.feature.chroma_stft(y=low, sr=CHROMA_SR, n_fft=CHROMA_N_FFT,
-                                         hop_length=CHROMA_HOP, tuning=0.0, norm=None)
-    cqt = np.abs(librosa.cqt(low, sr=CHROMA_SR, hop_length=CHROMA_HOP,
-                             fmin=librosa.note_to_hz("C1"), n_bins=12 * BASS_OCTAVES,
-                             bins_per_octave=12, tuning=0.0)) ** 2
-    bass = cqt.reshape(BASS_OCTAVES, 12, -1).sum(axis=0)
-    n = min(chroma.shape[1], bass.shape[1])
-    return chroma[:, :n], bass[:, :n]
-
-
-def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str = "fitted",
+def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
+                      key_profile: str = "fitted",
                       start_bpm: float = 120.0, separated: bool = False) -> SongStructure:
     """Analyse the structure of one song from its stems.
 
     Parameters
     ----------
-    stems : dict of name -> np.ndarray [shape=(channels, samples)] float32; their sum is the mix.
-        A single entry (a mix alone) works.
+    stems : dict of name -> np.ndarray [shape=(channels, samples)] float32 or
+        :class:`~mixassist.audio.signal.Signal` at ``sr``; their sum is the mix (shorter stems
+        continue in silence). A single entry (a mix alone) works.
     sr : sample rate in Hz.
     key_profile : ``"fitted"``, ``"krumhansl"`` or ``"temperley"`` (see :mod:`.tonality`).
     start_bpm : centre of the tempo prior, BPM.
@@ -217,14 +440,23 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     Returns
     -------
     SongStructure
+
+    The stems are read block by block and only frame-level features are kept
+    (:class:`_Features`, about 1/50 of the stems' samples at 44.1 kHz stereo), so memory grows
+    with the song by those alone; a pass of its own reads the drum stems again when some of
+    several rest throughout.
     """
-    monos, duration = _prepare(stems, sr)
-    names = list(monos)
-    mix = np.sum([monos[k] for k in names], axis=0)
+    signals, samples = _signals(stems, sr)
+    duration = samples / sr
+    names = list(signals)
+    drum_names = [k for k in names if is_drum_stem(k)]
+    # Kick, snare and hi-hat: from the drum stems, or from the percussive part of a mix given
+    # alone (see rhythm.drum_onsets_from_mel).
+    a_mix = len(names) == 1 and not drum_names
+    feats = _song_features(signals, drum_names, a_mix)
+    levels, mix_level = feats.levels, feats.mix_level
     frame_s = ACTIVITY_FRAME / ANALYSIS_SR
-    levels = {k: frame_rms_db(monos[k], ACTIVITY_FRAME) for k in names}
     masks = {k: level_mask(levels[k], frame_s=frame_s) for k in names}
-    mix_level = frame_rms_db(mix, ACTIVITY_FRAME)
     # A stem far under the mix wherever it plays is separation leakage (a drumless song through
     # the separator leaves a faint drum stem): it plays nowhere, and its onsets, normalised,
     # would drive the beat tracker with noise.
@@ -233,21 +465,15 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
         for k in names:
             if is_leakage(10 ** (levels[k] / 10), mix_power, masks[k]):
                 masks[k] = np.zeros_like(masks[k])
-    drum_names = [k for k in names if is_drum_stem(k)]
     playing_drums = [k for k in drum_names if masks[k].any()]
-    drums = np.sum([monos[k] for k in playing_drums], axis=0) if playing_drums else None
-    harmonic = _harmonic_mix(monos)
-
-    spec_mix = np.abs(librosa.stft(mix, n_fft=N_FFT, hop_length=HOP))
-    onset_mix = _onset_env(np.abs(librosa.stft(mix, n_fft=ONSET_N_FFT, hop_length=HOP)))
-    has_drums = drums is not None
-    spec_rhythm = (np.abs(librosa.stft(drums, n_fft=ONSET_N_FFT, hop_length=HOP)) if has_drums
-                   else np.abs(librosa.stft(mix, n_fft=ONSET_N_FFT, hop_length=HOP)))
-    # Kick, snare and hi-hat: from the drum stem, or from the percussive part of a mix given
-    # alone (see rhythm.drum_onsets).
-    a_mix = len(names) == 1 and not drum_names
-    drum_parts = (rhythm.drum_onsets(spec_rhythm ** 2, ANALYSIS_SR, n_fft=ONSET_N_FFT,
-                                     percussive=a_mix) if has_drums or a_mix else None)
+    has_drums = bool(playing_drums)
+    if has_drums and playing_drums != drum_names:
+        feats.drums = _drum_features(signals, playing_drums)
+    # The rhythm features: of the playing drums' STFT, else of the mix's.
+    spec_rhythm = feats.drums if has_drums else feats.mix
+    onset_mix = _onset_env(feats.mix["onset"])
+    drum_parts = (rhythm.drum_onsets_from_mel(spec_rhythm["drum"], ANALYSIS_SR, percussive=a_mix)
+                  if has_drums or a_mix else None)
     # Beats follow kick and snare more than hats and shakers, which often sit on the off-beats:
     # the kick and snare activations of the drum stem, else the onsets below BEAT_FMAX_HZ; the
     # full-band mix onset fills in where the drums rest.
@@ -255,7 +481,7 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
         kick_snare = drum_parts[0] / (drum_parts[0].max() + 1e-9) \
             + drum_parts[1] / (drum_parts[1].max() + 1e-9)
     else:
-        kick_snare = _onset_env(spec_rhythm, fmax=BEAT_FMAX_HZ)
+        kick_snare = _onset_env(feats.mix["low"])
     n = min(len(kick_snare), len(onset_mix))
     onset = (kick_snare[:n] / (kick_snare.max() + 1e-9)
              + 0.3 * onset_mix[:n] / (onset_mix.max() + 1e-9))
@@ -264,7 +490,7 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     beats_s = librosa.frames_to_time(beat_frames, sr=ANALYSIS_SR, hop_length=HOP)
 
     # Chroma of the harmonic stems (key, harmonic change, section features).
-    chroma, bass_chroma = harmonic_chromas(harmonic)
+    chroma, bass_chroma = feats.chroma, feats.bass_chroma
     key, key_conf = tonality.estimate_key(chroma, bass_chroma=bass_chroma, profile=key_profile)
 
     pitched = len(drum_names) < len(names)  # chords need stems other than drums
@@ -306,9 +532,7 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     beat_frames = _frames(beats_s)
 
     # Downbeats and meter.
-    low_bins = librosa.fft_frequencies(sr=ANALYSIS_SR, n_fft=ONSET_N_FFT) < LOW_BAND_HZ
-    low_flux = np.maximum(0.0, np.diff(np.log1p(100 * spec_rhythm[low_bins]), axis=1)).sum(axis=0)
-    low_flux = np.concatenate([[0.0], low_flux])
+    low_flux = spec_rhythm["flux"]
     change = _chord_change_at(chroma, beats_s)
     scores = rhythm.downbeat_scores(rhythm.beat_sync_peak(low_flux, beat_frames), change)
     subdivision = rhythm.subdivision_strength(onset_mix, beat_frames)
@@ -330,7 +554,7 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
     energy = {"times_s": np.round(times, 4).tolist(), "level_db": np.round(mix_level, 2).tolist(),
               "density": np.round(onset_density(onsets_s, times), 3).tolist()}
 
-    sections = _sections(downbeats_s, duration, spec_mix, chroma, levels, masks, mix_level,
+    sections = _sections(downbeats_s, duration, feats.timbre, chroma, levels, masks, mix_level,
                          names, drum_names)
     return SongStructure(sample_rate=sr, duration_s=duration, tempo_bpm=round(tempo, 3),
                          beats_per_bar=int(beats_per_bar), beat_division=beat_division,
@@ -343,7 +567,7 @@ def analyze_structure(stems: dict[str, np.ndarray], sr: int, *, key_profile: str
                          activity=activity, energy=energy)
 
 
-def _sections(downbeats_s, duration, spec_mix, chroma, levels, masks, mix_level, names,
+def _sections(downbeats_s, duration, timbre, chroma, levels, masks, mix_level, names,
               drum_names) -> list[Section]:
     """Segment the song at bar resolution and label the segments (see :mod:`.segmentation`)."""
     # Bars run from downbeat to downbeat; a pickup or tail shorter than half a bar joins its
@@ -355,8 +579,7 @@ def _sections(downbeats_s, duration, spec_mix, chroma, levels, masks, mix_level,
         return [Section(0.0, round(duration, 4), "verse", _playing(masks, names, 0, duration), 0.0,
                         max(len(bar_times) - 1, 1))]
     frame_s = ACTIVITY_FRAME / ANALYSIS_SR
-    mel = librosa.feature.melspectrogram(S=spec_mix ** 2, sr=ANALYSIS_SR, n_mels=40)
-    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(mel), n_mfcc=13)[1:]
+    mfcc = librosa.feature.mfcc(S=librosa.power_to_db(timbre), n_mfcc=13)[1:]
     chroma_n = librosa.util.normalize(chroma, axis=0)
     stem_levels = np.stack([np.maximum(levels[k], -80.0) for k in names])
     activity_frac = np.stack([masks[k].astype(float) for k in names])
