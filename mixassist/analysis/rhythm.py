@@ -51,11 +51,38 @@ def track_beats(onset_env: np.ndarray, sr: int, *, hop_length: int,
     """
     if not np.any(onset_env > 0):
         return 0.0, np.zeros(0, dtype=int)
+    win_length = int(librosa.time_to_frames(TEMPO_AC_S, sr=sr, hop_length=hop_length))
     tempo = float(bpm) if bpm else float(librosa.feature.tempo(
-        onset_envelope=onset_env, sr=sr, hop_length=hop_length, start_bpm=start_bpm)[0])
+        tg=mean_tempogram(onset_env, win_length=win_length), sr=sr, hop_length=hop_length,
+        start_bpm=start_bpm)[0])
     _, beat_frames = librosa.beat.beat_track(onset_envelope=onset_env, sr=sr,
                                              hop_length=hop_length, bpm=tempo, units="frames")
     return refine_tempo(beat_frames * hop_length / sr, fallback_bpm=tempo), beat_frames
+
+
+#: Autocorrelation window of the tempo estimate, seconds (librosa's ``ac_size``).
+TEMPO_AC_S = 8.0
+#: Envelope frames per block of :func:`mean_tempogram` (~11 MB per block at 344 lags).
+TEMPOGRAM_BLOCK = 1 << 12
+
+
+def mean_tempogram(onset_env: np.ndarray, *, win_length: int) -> np.ndarray:
+    """The time average of ``librosa.feature.tempogram(onset_envelope=onset_env,
+    win_length=win_length)`` (centred, Hann window, each frame's autocorrelation normalised to
+    its maximum), [shape=(win_length, 1)]: what ``librosa.feature.tempo`` scores. Computed over
+    blocks of ``TEMPOGRAM_BLOCK`` frames, so an hour-long envelope needs no
+    ``(win_length, frames)`` array."""
+    n, half = len(onset_env), win_length // 2
+    padded = np.pad(onset_env, (half, half), mode="linear_ramp", end_values=[0, 0])
+    window = librosa.filters.get_window("hann", win_length, fftbins=True)[:, None]
+    total = np.zeros(win_length)
+    for a in range(0, n, TEMPOGRAM_BLOCK):
+        b = min(a + TEMPOGRAM_BLOCK, n)
+        frames = librosa.util.frame(padded[a:b + win_length - 1], frame_length=win_length,
+                                    hop_length=1)
+        ac = librosa.autocorrelate(frames * window, axis=-2)
+        total += librosa.util.normalize(ac, norm=np.inf, axis=-2).sum(axis=-1)
+    return (total / max(n, 1))[:, None]
 
 
 def refine_tempo(beats_s: np.ndarray, *, fallback_bpm: float) -> float:

@@ -156,12 +156,42 @@ class _CentredFrames:
                                    hop_length=self.hop, center=False))
 
 
-class _FrameLevels:
-    """:func:`.frames.frame_rms_db` of a stream in ``ACTIVITY_FRAME`` frames, block by block."""
+class _Columns:
+    """Frames [shape=(rows, n)] appended block by block to one array allocated for the
+    ``expected`` frames at the start (grown should more come): no long-lived block-sized
+    pieces are left between the blocks' temporaries, which would pin the freed memory."""
 
-    def __init__(self):
+    def __init__(self, rows: int, expected: int, dtype=np.float32):
+        self._data = np.empty((rows, expected), dtype)
+        self._n = 0
+
+    def append(self, frames: np.ndarray) -> None:
+        frames = frames.reshape(self._data.shape[0], -1)
+        end = self._n + frames.shape[1]
+        if end > self._data.shape[1]:
+            grown = np.empty((self._data.shape[0], max(end, 2 * self._data.shape[1])),
+                             self._data.dtype)
+            grown[:, :self._n] = self._data[:, :self._n]
+            self._data = grown
+        self._data[:, self._n:end] = frames
+        self._n = end
+
+    def result(self) -> np.ndarray:
+        return self._data[:, :self._n]
+
+
+def _stft_frames(length: int, hop: int = HOP) -> int:
+    """Frames of a centred STFT of ``length`` samples."""
+    return 1 + length // hop
+
+
+class _FrameLevels:
+    """:func:`.frames.frame_rms_db` of a stream of ``length`` samples in ``ACTIVITY_FRAME``
+    frames, block by block."""
+
+    def __init__(self, length: int):
         self._rest = np.zeros(0, np.float32)
-        self._out: list[np.ndarray] = []
+        self._out = _Columns(1, -(-length // ACTIVITY_FRAME), np.float64)
 
     def push(self, y: np.ndarray, *, last: bool = False) -> None:
         buf = np.concatenate([self._rest, y])
@@ -172,7 +202,7 @@ class _FrameLevels:
 
     def result(self) -> np.ndarray:
         """Frame levels in dBFS [shape=(ceil(samples / ACTIVITY_FRAME),)]."""
-        return np.concatenate(self._out) if self._out else np.zeros(0)
+        return self._out.result()[0]
 
 
 def _mel_bank(n_fft: int, n_mels: int, fmax: float | None = None) -> np.ndarray:
@@ -191,10 +221,14 @@ class _BandFeatures:
     many small products on a busy machine; the bands agree with librosa's to float rounding.
     """
 
-    def __init__(self, n_fft: int, banks: dict[str, np.ndarray], *, flux: bool = False):
+    def __init__(self, n_fft: int, banks: dict[str, np.ndarray], length: int, *,
+                 flux: bool = False):
         self._frames = _CentredFrames(n_fft, HOP)
         self._banks = {k: sparse.csr_array(basis) for k, basis in banks.items()}
-        self._out: dict[str, list[np.ndarray]] = {k: [] for k in [*banks, *["flux"] * flux]}
+        frames = _stft_frames(length)
+        self._out = {k: _Columns(len(basis), frames) for k, basis in banks.items()}
+        if flux:
+            self._out["flux"] = _Columns(1, frames, np.float64)
         self._low = librosa.fft_frequencies(sr=ANALYSIS_SR, n_fft=n_fft) < LOW_BAND_HZ
         self._prev: np.ndarray | None = None  # log magnitudes of the last frame's low bins
 
@@ -217,7 +251,8 @@ class _BandFeatures:
         return np.concatenate([[0.0], flux]) if first else flux
 
     def result(self) -> dict[str, np.ndarray]:
-        return {k: np.concatenate(v, axis=-1) for k, v in self._out.items()}
+        out = {k: v.result() for k, v in self._out.items()}
+        return out | ({"flux": out["flux"][0]} if "flux" in out else {})
 
 
 class _Chromas:
@@ -233,12 +268,12 @@ class _Chromas:
     songs up to ~48 s; longer ones agree with the whole-signal transform to float precision).
     """
 
-    def __init__(self):
+    def __init__(self, length: int):
         self._resampler = StreamResampler(ANALYSIS_SR, CHROMA_SR, 1)
         self._frames = _CentredFrames(CHROMA_N_FFT, CHROMA_HOP)
         self._basis = librosa.filters.chroma(sr=CHROMA_SR, n_fft=CHROMA_N_FFT, tuning=0.0)
-        self._chroma: list[np.ndarray] = []
-        self._bass: list[np.ndarray] = []
+        frames = _stft_frames(-(-length * CHROMA_SR // ANALYSIS_SR), CHROMA_HOP)
+        self._chroma, self._bass = _Columns(12, frames), _Columns(12, frames)
         self._buf = np.zeros(0, np.float32)  # the stream at CHROMA_SR from sample _origin on
         self._origin = 0
         self._next = 0  # first sample (a multiple of CHROMA_HOP) of the bass frames to come
@@ -268,7 +303,7 @@ class _Chromas:
         self._bass.append(cqt.reshape(BASS_OCTAVES, 12, -1).sum(axis=0))
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
-        chroma, bass = np.concatenate(self._chroma, axis=1), np.concatenate(self._bass, axis=1)
+        chroma, bass = self._chroma.result(), self._bass.result()
         n = min(chroma.shape[1], bass.shape[1])
         return chroma[:, :n], bass[:, :n]
 
@@ -281,11 +316,17 @@ def _signals(stems: Mapping, sr: int) -> tuple[dict[str, Signal], int]:
     sr = check_sample_rate(sr)
     signals = {k: as_signal(v, sr, name=k) for k, v in stems.items()}
     samples = max(s.samples for s in signals.values())
-    length = math.ceil(samples * ANALYSIS_SR / sr)  # the resampled length (soxr rounds up)
+    length = _stream_length(signals)
     if length < 2 * N_FFT:
         raise AudioContentError(f"is {length / ANALYSIS_SR:.2f} s long; at least 0.2 s is needed",
                                 "stems")
     return signals, samples
+
+
+def _stream_length(signals: dict[str, Signal]) -> int:
+    """Samples of the stems' mono streams at ``ANALYSIS_SR`` (soxr rounds the length up)."""
+    first = next(iter(signals.values()))
+    return math.ceil(max(s.samples for s in signals.values()) * ANALYSIS_SR / first.sr)
 
 
 def _mono_blocks(signals: dict[str, Signal], names: list[str]
@@ -323,10 +364,10 @@ def _harmonic_names(names: list[str]) -> tuple[str, ...]:
     return tuple(k for k in names if not is_drum_stem(k)) or tuple(names)
 
 
-def _drum_bands() -> _BandFeatures:
+def _drum_bands(length: int) -> _BandFeatures:
     """The drum features (:func:`.rhythm.drum_onsets_from_mel`'s 40 mel bands, ``"drum"``, and
-    the low-band flux) of a stream."""
-    return _BandFeatures(ONSET_N_FFT, {"drum": _mel_bank(ONSET_N_FFT, 40)}, flux=True)
+    the low-band flux) of a stream of ``length`` samples."""
+    return _BandFeatures(ONSET_N_FFT, {"drum": _mel_bank(ONSET_N_FFT, 40)}, length, flux=True)
 
 
 @dataclass
@@ -352,16 +393,16 @@ class _Features:
 
 def _song_features(signals: dict[str, Signal], drum_names: list[str], a_mix: bool) -> _Features:
     """All of :class:`_Features` in one pass over the stems."""
-    names = tuple(signals)
-    levels = {k: _FrameLevels() for k in names}
-    mix_level, chromas = _FrameLevels(), _Chromas()
-    timbre = _BandFeatures(N_FFT, {"timbre": _mel_bank(N_FFT, 40)})
+    names, length = tuple(signals), _stream_length(signals)
+    levels = {k: _FrameLevels(length) for k in names}
+    mix_level, chromas = _FrameLevels(length), _Chromas(length)
+    timbre = _BandFeatures(N_FFT, {"timbre": _mel_bank(N_FFT, 40)}, length)
     mix_banks = {"onset": _mel_bank(ONSET_N_FFT, 64),
                  "low": _mel_bank(ONSET_N_FFT, 64, BEAT_FMAX_HZ)}
     if a_mix:
         mix_banks["drum"] = _mel_bank(ONSET_N_FFT, 40)
-    mix = _BandFeatures(ONSET_N_FFT, mix_banks, flux=True)
-    drums = _drum_bands() if drum_names else None
+    mix = _BandFeatures(ONSET_N_FFT, mix_banks, length, flux=True)
+    drums = _drum_bands(length) if drum_names else None
     sinks = [((k,), levels[k]) for k in names] + [
         (names, mix_level), (names, timbre), (names, mix), (_harmonic_names(list(names)), chromas)]
     if drums is not None:
@@ -374,16 +415,28 @@ def _song_features(signals: dict[str, Signal], drum_names: list[str], a_mix: boo
 
 def _drum_features(signals: dict[str, Signal], drum_names: list[str]) -> dict[str, np.ndarray]:
     """:func:`_drum_bands` of the sum of the stems ``drum_names``, in a pass of their own."""
-    drums = _drum_bands()
+    drums = _drum_bands(_stream_length(signals))
     _feed(signals, [(tuple(drum_names), drums)])
     return drums.result()
 
 
+#: Frames per block of :func:`_onset_env` (a few MB of temporaries whatever the song's length).
+ONSET_BLOCK = 1 << 14
+
+
 def _onset_env(mel: np.ndarray) -> np.ndarray:
-    """Spectral-flux onset strength of a mel power spectrogram [shape=(bands, frames)]."""
-    # The STFT frames are already centred; librosa's extra centring shift would delay the
-    # envelope by n_fft / 2 (measured: beats 40-45 ms late on the generated songs).
-    return librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=ANALYSIS_SR, center=False)
+    """Spectral-flux onset strength of a mel power spectrogram [shape=(bands, frames)]:
+    ``librosa.onset.onset_strength`` of ``librosa.power_to_db(mel)`` (floored 80 dB under the
+    song's maximum), over blocks of ``ONSET_BLOCK`` frames, [shape=(frames,)]."""
+    floor = librosa.power_to_db(mel.max(keepdims=True), top_db=None)[0, 0] - 80.0
+    out = []
+    for a in range(0, mel.shape[1], ONSET_BLOCK):
+        start = max(a - 1, 0)  # the frame before the block: its first difference
+        db = np.maximum(librosa.power_to_db(mel[:, start:a + ONSET_BLOCK], top_db=None), floor)
+        # The STFT frames are already centred; librosa's extra centring shift would delay the
+        # envelope by n_fft / 2 (measured: beats 40-45 ms late on the generated songs).
+        out.append(librosa.onset.onset_strength(S=db, sr=ANALYSIS_SR, center=False)[a - start:])
+    return np.concatenate(out)
 
 
 def _bar_means(x: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -402,7 +455,7 @@ def key_views(stems: dict, sr: int) -> np.ndarray:
     z-scored pitch-class profiles of its harmonic stems and of their bass register,
     [shape=(2, 12)]. ``stems`` as for :func:`analyze_structure`."""
     signals, _ = _signals(stems, sr)
-    chromas = _Chromas()
+    chromas = _Chromas(_stream_length(signals))
     _feed(signals, [(_harmonic_names(list(signals)), chromas)])
     return np.stack([tonality.standardized_profile(c) for c in chromas.result()])
 

@@ -7,7 +7,7 @@ import librosa
 import numpy as np
 import pytest
 
-from mixassist.analysis import structure
+from mixassist.analysis import rhythm, structure
 from mixassist.analysis.frames import frame_rms_db
 from mixassist.analysis.structure import analyze_structure
 from mixassist.analysis.synthetic import synthetic_song
@@ -43,8 +43,9 @@ def test_centred_frames_are_librosa_stft_frames_whatever_the_blocks(noise, n_fft
 
 def test_band_features_and_levels_match_the_whole_signal(noise):
     bank = structure._mel_bank(1024, 64, structure.BEAT_FMAX_HZ)
-    bands, levels = structure._BandFeatures(1024, {"low": bank}, flux=True), \
-        structure._FrameLevels()
+    # Told too short a length, the outputs grow.
+    bands = structure._BandFeatures(1024, {"low": bank}, 1000, flux=True)
+    levels = structure._FrameLevels(len(noise))
     _pushed(bands, noise, [5000, 7, 40_000])
     _pushed(levels, noise, [5000, 7, 40_000])
     got = bands.result()
@@ -61,7 +62,7 @@ def test_band_features_and_levels_match_the_whole_signal(noise):
 
 def test_bass_chroma_in_chunks_matches_the_whole_signal_transform(noise, monkeypatch):
     monkeypatch.setattr(structure, "CQT_CHUNK", 1 << 14)  # 4 chunks of the 3.2 s signal
-    chromas = structure._Chromas()
+    chromas = structure._Chromas(len(noise))
     _pushed(chromas, noise, [20_000, 20_000])
     chroma, bass = chromas.result()
     low = librosa.resample(noise, orig_sr=structure.ANALYSIS_SR, target_sr=structure.CHROMA_SR,
@@ -96,3 +97,21 @@ def test_a_stem_with_nan_is_refused():
     bad["bass"][0, 1000] = np.nan
     with pytest.raises(Exception, match="NaN or infinite"):
         analyze_structure(bad, song.sr)
+
+
+def test_onset_envelope_in_blocks_is_librosas(monkeypatch):
+    rng = np.random.default_rng(5)
+    mel = (rng.random((64, 5000)) ** 8 * (rng.random((64, 5000)) > 0.3)).astype(np.float32)
+    monkeypatch.setattr(structure, "ONSET_BLOCK", 700)
+    want = librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=structure.ANALYSIS_SR,
+                                        center=False)
+    np.testing.assert_array_equal(structure._onset_env(mel), want)
+
+
+def test_mean_tempogram_in_blocks_is_librosas(monkeypatch):
+    rng = np.random.default_rng(6)
+    env = (rng.random(5000) * (rng.random(5000) > 0.7)).astype(np.float32)
+    monkeypatch.setattr(rhythm, "TEMPOGRAM_BLOCK", 700)
+    want = librosa.feature.tempogram(onset_envelope=env, sr=22050, hop_length=512,
+                                     win_length=344).mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(rhythm.mean_tempogram(env, win_length=344), want, atol=1e-12)
