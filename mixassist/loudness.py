@@ -325,6 +325,18 @@ def short_term_loudness(audio, sr: int, *,
     return _loudness_curve(audio, sr, SHORT_TERM_WINDOW_S, hop_s)
 
 
+def loudness_profile(audio, sr: int, *, hop_s: float = BLOCK_HOP_S) -> dict:
+    """Integrated loudness (LUFS), loudness range (LU) and the short-term curve (LUFS every
+    ``hop_s`` s, ``np.ndarray``) of one signal from one K-weighting pass: what
+    :func:`integrated_loudness`, :func:`loudness_range` and :func:`short_term_loudness` give."""
+    meter = LoudnessMeter.of(audio, sr, peaks=False, specs=[
+        (MOMENTARY_WINDOW_S, BLOCK_HOP_S), (SHORT_TERM_WINDOW_S, BLOCK_HOP_S),
+        (SHORT_TERM_WINDOW_S, hop_s)])
+    (_, momentary), (_, short_term), (_, curve) = meter.window_powers()
+    return {"integrated_lufs": _gated_integrated(momentary),
+            "lra_lu": _loudness_range(short_term), "short_term_lufs": _lufs(curve)}
+
+
 def _to_db(amplitude: float) -> float:
     return 20 * math.log10(amplitude) if amplitude > 0 else float("-inf")
 
@@ -443,8 +455,7 @@ def true_peak_dbtp(audio, sr: int) -> float:
 
 def _blocks(signal: Signal):
     """An array signal in one block (the whole array, no copy), a file or a mix in blocks."""
-    if isinstance(signal, ArraySignal) and signal.channels == signal.own_channels \
-            and signal.samples == signal.audio.shape[1]:
+    if isinstance(signal, ArraySignal):
         return iter([(0, signal.audio)])
     return signal.blocks(BLOCK)
 
@@ -499,6 +510,11 @@ class LoudnessMeter:
         if self.done + n > self.samples:
             raise ValueError(f"fed {self.done + n} samples to a meter of {self.samples}")
         end = self.done + n
+        if not self.layouts:  # peaks only: no K-weighting
+            self.done = end
+            self._moments(block)
+            self._true_peak(block)
+            return
         stop = int(np.searchsorted(self.positions, end, side="right"))
         relative = np.append(self.positions[self._next:stop] - self.done, n)
         energy = _energy_kernel()(block, k_weighting_sos(self.sr), self._weights, relative,

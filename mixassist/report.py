@@ -89,9 +89,11 @@ def octave_balance(audio, sr: int) -> np.ndarray:
 def mix_check(audio, sr: int, loudness: dict, analysis) -> list[tuple[str, str, str]]:
     """Findings on the input mix (an array or a signal, read once in blocks):
     ``[(status, finding, suggestion)]``, status ok/warn/problem."""
+    return _check(_mix_stats(audio, sr), loudness, analysis)
 
+
+def _check(stats: _MixStats, loudness: dict, analysis) -> list[tuple[str, str, str]]:
     rows = []
-    stats = _mix_stats(audio, sr)
     clipped = stats.clipped
     rows.append(("problem" if clipped else "ok",
                  f"{clipped} samples at or above full scale" if clipped else "no clipped samples",
@@ -492,7 +494,8 @@ def render_report(result, *, input_mix: np.ndarray, previews: list[Preview] | No
 
     analysis, plan, sr = result.analysis, result.plan, result.sr
     before, after = result.input_loudness, result.output_loudness
-    check = mix_check(input_mix, sr, before, analysis)
+    input_stats = _mix_stats(input_mix, sr)  # one pass serves the check and the tonal plot
+    check = _check(input_stats, before, analysis)
     platforms = [[t.name, f"{t.lufs:g} / {t.true_peak_dbtp:g}",
                   f"{before['integrated_lufs']:.1f} / {before['true_peak_dbtp']:+.1f}",
                   f"{after['integrated_lufs']:.1f} / {after['true_peak_dbtp']:+.1f}",
@@ -500,7 +503,7 @@ def render_report(result, *, input_mix: np.ndarray, previews: list[Preview] | No
     levels = [[s.name, s.instrument, s.role, s.source, _fmt(s.level_db), _fmt(s.target_level_db),
                _fmt(plan.stems[s.name].gain_db) if s.name in plan.stems else "-"]
               for s in analysis.stems]
-    band_before, band_after = octave_balance(input_mix, sr), octave_balance(result.mix, sr)
+    band_before, band_after = _octave_levels(input_stats), octave_balance(result.mix, sr)
 
     def tonal(ax):
         x = np.arange(len(OCTAVES_HZ))

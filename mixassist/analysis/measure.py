@@ -29,8 +29,7 @@ import numpy as np
 from ..audio.convert import MAX_CHANNELS, SILENCE_DBFS, check_sample_rate, validate_audio
 from ..audio.signal import ArraySignal, MixSignal, Signal, aligned_signals
 from ..errors import AudioContentError, AudioError, MixAssistWarning, ParameterError
-from ..loudness import (integrated_loudness, loudness_range, short_term_loudness,
-                        true_peak_dbtp)
+from ..loudness import integrated_loudness, loudness_profile, true_peak_dbtp
 from .activity import activity_mask, is_leakage, mask_to_regions, playing_stems
 from .features import FLOOR_DB, dynamics, spectral_balance, stereo_image
 from .labels import label_stem, reference_levels
@@ -109,10 +108,9 @@ def _section(data, index: int) -> Section:
 
 
 def _loudness(audio: Signal, sr: int, short_term_hop_s: float) -> dict:
-    """Integrated loudness (LUFS), loudness range (LU) and the short-term curve of a signal."""
-    return {"integrated_lufs": integrated_loudness(audio, sr),
-            "lra_lu": loudness_range(audio, sr),
-            "short_term_lufs": short_term_loudness(audio, sr, hop_s=short_term_hop_s)[1]}
+    """Integrated loudness (LUFS), loudness range (LU) and the short-term curve of a signal,
+    from one pass (:func:`~mixassist.loudness.loudness_profile`)."""
+    return loudness_profile(audio, sr, hop_s=short_term_hop_s)
 
 
 def _features(spec, active: np.ndarray, short_term_hop_s: float, loud: dict) -> Features:

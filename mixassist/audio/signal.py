@@ -11,7 +11,8 @@ are arrays (:class:`ArraySignal`) or files (:class:`FileSignal`, e.g. the separa
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -78,39 +79,26 @@ class Signal:
 
 
 class ArraySignal(Signal):
-    """A ``(channels, samples)`` array as a signal, optionally shown with another channel count
-    (:func:`~.convert.to_channels`) or padded with silence to ``samples``."""
+    """A ``(channels, samples)`` array as a signal; reads are views of it."""
 
-    def __init__(self, audio: np.ndarray, sr: int, *, channels: int | None = None,
-                 samples: int | None = None, name: str | None = None):
+    def __init__(self, audio: np.ndarray, sr: int, *, name: str | None = None):
         self.audio = as_audio(audio, name=name)
         self.sr = check_sample_rate(sr, name=name)
-        self.own_channels = self.audio.shape[0]
-        self.channels = self.own_channels if channels is None else int(channels)
-        self.samples = self.audio.shape[1] if samples is None else int(samples)
+        self.channels, self.samples = self.audio.shape
 
     def _read(self, start: int, stop: int) -> np.ndarray:
-        real = min(stop, self.audio.shape[1])
-        block = self.audio[:, start:real] if real > start else self.audio[:, :0]
-        if self.channels != self.own_channels:
-            block = to_channels(block, self.channels)
-        if real < stop:
-            block = np.pad(block, ((0, 0), (0, stop - max(real, start))))
-        return block
+        return self.audio[:, start:stop]
 
     def to_array(self) -> np.ndarray:
-        if self.channels == self.own_channels and self.samples == self.audio.shape[1]:
-            return self.audio
-        return super().to_array()
+        return self.audio
 
 
 class FileSignal(Signal):
     """An audio file (any format libsndfile reads; our stems are float32 WAV) read by seeking,
-    so only the span asked for is in memory. ``channels``/``samples`` as for
-    :class:`ArraySignal`. Reads check that the samples are finite."""
+    so only the span asked for is in memory. Reads check that the samples are finite and are
+    safe from several threads (one handle, locked)."""
 
-    def __init__(self, path: str | os.PathLike, *, channels: int | None = None,
-                 samples: int | None = None):
+    def __init__(self, path: str | os.PathLike):
         import soundfile as sf
 
         self.path = Path(path)
@@ -120,45 +108,54 @@ class FileSignal(Signal):
             raise AudioFileError(f"cannot be read block by block ({str(exc).splitlines()[0]})",
                                  self.path) from None
         self.sr = check_sample_rate(int(info.samplerate), name=str(self.path))
-        self.own_channels, self.frames = int(info.channels), int(info.frames)
-        self.channels = self.own_channels if channels is None else int(channels)
-        self.samples = self.frames if samples is None else int(samples)
+        self.channels, self.samples = int(info.channels), int(info.frames)
         self._file = None
-
-    def _open(self):
-        import soundfile as sf
-
-        if self._file is None or self._file.closed:
-            self._file = sf.SoundFile(str(self.path))
-        return self._file
+        self._lock = threading.Lock()
 
     def _read(self, start: int, stop: int) -> np.ndarray:
-        real = min(stop, self.frames)
-        if real > start:
-            f = self._open()
-            f.seek(start)
-            block = f.read(real - start, dtype="float32", always_2d=True).T
-            if block.shape[1] < real - start:
-                raise AudioFileError(f"is truncated: it ends at {block.shape[1] + start} of "
-                                     f"{self.frames} samples", self.path)
-            if not np.isfinite(block).all():
-                raise AudioContentError(f"contains NaN or infinite samples near "
-                                        f"{start / self.sr:.2f} s", self.path)
-            block = np.ascontiguousarray(block)
-        else:
-            block = np.zeros((self.own_channels, 0), np.float32)
-        if self.channels != self.own_channels:
-            block = to_channels(block, self.channels)
-        if real < stop:
-            block = np.pad(block, ((0, 0), (0, stop - max(real, start))))
-        return block
+        import soundfile as sf
+
+        with self._lock:
+            try:
+                if self._file is None or self._file.closed:
+                    self._file = sf.SoundFile(str(self.path))
+                if self._file.tell() != start:
+                    self._file.seek(start)
+                block = self._file.read(stop - start, dtype="float32", always_2d=True).T
+            except (RuntimeError, sf.LibsndfileError) as exc:
+                raise AudioFileError(f"cannot be read at {start / self.sr:.2f} s "
+                                     f"({str(exc).splitlines()[0]})", self.path) from None
+        if block.shape[1] < stop - start:
+            raise AudioFileError(f"is truncated: it ends at {block.shape[1] + start} of "
+                                 f"{self.samples} samples", self.path)
+        if not np.isfinite(block).all():
+            raise AudioContentError(f"contains NaN or infinite samples near "
+                                    f"{start / self.sr:.2f} s", self.path)
+        return np.ascontiguousarray(block)
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
 
     def __getstate__(self) -> dict:  # picklable for process pools: the handle reopens
-        return self.__dict__ | {"_file": None}
+        return self.__dict__ | {"_file": None, "_lock": None}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
+
+
+class LayoutSignal(Signal):
+    """``signal`` shown with ``channels`` channels (:func:`~.convert.to_channels`: mono
+    duplicated, more folded down) and ``samples`` long (silence past its end)."""
+
+    def __init__(self, signal: Signal, channels: int, samples: int):
+        self.base, self.sr = signal, signal.sr
+        self.channels, self.samples = int(channels), int(samples)
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        block = self.base.read(start, stop)
+        return block if block.shape[0] == self.channels else to_channels(block, self.channels)
 
 
 class MixSignal(Signal):
@@ -215,16 +212,8 @@ def aligned_signals(stems: Mapping, sr: int | None = None, *,
     length = max((s.samples for s in signals.values()), default=0)
     layout = channels if channels is not None else max(
         (s.channels for s in signals.values()), default=1)
-    out = {}
-    for k, s in signals.items():
-        if s.samples == length and s.channels == layout:
-            out[k] = s
-        elif isinstance(s, FileSignal):
-            out[k] = FileSignal(s.path, channels=layout, samples=length)
-        else:
-            base = s.audio if isinstance(s, ArraySignal) else s.to_array()
-            out[k] = ArraySignal(base, s.sr, channels=layout, samples=length)
-    return out
+    return {k: s if (s.samples, s.channels) == (length, layout) else LayoutSignal(s, layout, length)
+            for k, s in signals.items()}
 
 
 def write_signal(path: str | os.PathLike, signal: Signal, *, block: int = BLOCK,
@@ -239,17 +228,25 @@ def write_signal(path: str | os.PathLike, signal: Signal, *, block: int = BLOCK,
     return Path(path)
 
 
-def resample_to_file(signal: Signal, sr: int, path: str | os.PathLike) -> Signal:
-    """``signal`` resampled to ``sr`` Hz (soxr HQ, :class:`~.convert.StreamResampler`) into the
-    float32 WAV ``path``, block by block; the signal itself when it is at ``sr`` already."""
+def write_resampled(blocks: Iterable[np.ndarray], sr_in: int, sr: int, channels: int,
+                    path: str | os.PathLike) -> FileSignal:
+    """``(channels, n)`` blocks at ``sr_in`` Hz resampled to ``sr`` (soxr HQ,
+    :class:`~.convert.StreamResampler`) into the float32 WAV ``path``; constant memory."""
     from .convert import StreamResampler
     from .io import AudioWriter
 
-    if signal.sr == sr:
-        return signal
-    resampler = StreamResampler(signal.sr, sr, signal.channels)
-    with AudioWriter(path, sr, signal.channels) as writer:
-        for _, block in signal.blocks():
+    resampler = StreamResampler(sr_in, sr, channels)
+    with AudioWriter(path, sr, channels) as writer:
+        for block in blocks:
             writer.write(resampler.process(block))
         writer.write(resampler.flush())
     return FileSignal(path)
+
+
+def resample_to_file(signal: Signal, sr: int, path: str | os.PathLike) -> Signal:
+    """``signal`` resampled to ``sr`` Hz into the float32 WAV ``path`` (:func:`write_resampled`);
+    the signal itself when it is at ``sr`` already."""
+    if signal.sr == sr:
+        return signal
+    return write_resampled((block for _, block in signal.blocks()), signal.sr, sr,
+                           signal.channels, path)

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioFileError, MixAssistWarning
-from .convert import StreamResampler, resample, to_channels
-from .io import EXTENSIONS, AudioReader, AudioWriter, check_file, load_audio, save_audio
-from .signal import FileSignal, Signal, as_signal, write_signal
+from .convert import resample, to_channels
+from .io import EXTENSIONS, AudioReader, load_audio
+from .signal import FileSignal, Signal, as_signal, write_resampled, write_signal
 
 
 def stem_files(folder: str | os.PathLike) -> dict[str, Path]:
@@ -89,15 +89,11 @@ def load_stems(folder: str | os.PathLike, *, sr: int | None = None,
 SEEKABLE = ("WAV", "FLAC", "AIFF")
 
 
-def convert_to_wav(path: str | os.PathLike, out: str | os.PathLike, sr: int) -> Path:
-    """Decode ``path`` block by block into the float32 WAV ``out`` at ``sr`` Hz (resampled with
-    :class:`~.convert.StreamResampler` when its rate differs); constant memory."""
-    with AudioReader(path) as reader, AudioWriter(out, sr, reader.channels) as writer:
-        resampler = StreamResampler(reader.sr, sr, reader.channels)
-        for block in reader.blocks(1 << 18):
-            writer.write(resampler.process(block))
-        writer.write(resampler.flush())
-    return Path(out)
+def convert_to_wav(path: str | os.PathLike, out: str | os.PathLike, sr: int) -> FileSignal:
+    """Decode ``path`` block by block into the float32 WAV ``out`` at ``sr`` Hz (resampled when
+    its rate differs, :func:`~.signal.write_resampled`); constant memory."""
+    with AudioReader(path) as reader:
+        return write_resampled(reader.blocks(1 << 18), reader.sr, sr, reader.channels, out)
 
 
 def stem_signals(folder: str | os.PathLike, workdir: str | os.PathLike,
@@ -110,9 +106,10 @@ def stem_signals(folder: str | os.PathLike, workdir: str | os.PathLike,
     The stems keep their own channels and lengths (see
     :func:`~.signal.aligned_signals`). Returns ``(stems, sr)``."""
     files = stem_files(folder)
-    infos = {name: AudioReader(path) for name, path in files.items()}
-    for reader in infos.values():
-        reader.close()
+    infos = {}
+    for name, path in files.items():
+        with AudioReader(path) as reader:  # checks the file; its rate and container
+            infos[name] = reader
     rates = {reader.sr for reader in infos.values()}
     sr = max(rates)
     if len(rates) > 1:
@@ -126,7 +123,7 @@ def stem_signals(folder: str | os.PathLike, workdir: str | os.PathLike,
             stems[name] = FileSignal(path)
         else:
             Path(workdir).mkdir(parents=True, exist_ok=True)
-            stems[name] = FileSignal(convert_to_wav(path, Path(workdir) / f"{name}.wav", sr))
+            stems[name] = convert_to_wav(path, Path(workdir) / f"{name}.wav", sr)
     return stems, sr
 
 

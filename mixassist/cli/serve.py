@@ -27,7 +27,7 @@ def serve(
                                          envvar="MIXASSIST_MAX_DURATION_S",
                                          help="Longest audio accepted, seconds (a job's memory "
                                               "does not grow with the duration; its disk use "
-                                              "does: about 8 GB per hour of audio)."),
+                                              "does: about 18 GB per hour of audio)."),
 ) -> None:
     """Run the web service: upload a song or a zip of stems, follow the job, get the results.
 

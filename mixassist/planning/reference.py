@@ -36,6 +36,7 @@ from ..analysis.reference import (BalanceProfile, ReferenceComparison, measure_b
                                   tonal_balance)
 from ..analysis.result import Analysis
 from ..analysis.spectrum import OCTAVE_CENTRES_HZ, k_weighting_response
+from ..audio.signal import MixSignal, as_signal
 from .filters import OCTAVE_Q, band_response_db, matching_eq
 from .mastering import is_peak_control
 from .plan import Plan, PluginSpec
@@ -265,12 +266,13 @@ def reference_moves(song: BalanceProfile, references: list[BalanceProfile], *, s
 
 
 def calibrate(plan: Plan, comparison: ReferenceComparison, analysis: Analysis,
-              processed: dict[str, np.ndarray], mix: np.ndarray, sr: int) -> Plan:
+              processed: dict, mix, sr: int) -> Plan:
     """Correct ``plan``'s moves by what a trial render of it measured (in place, and returned).
 
     The plan cannot know beforehand what its EQ and compression do to each unit's loudness, nor
     what its bus returns and the loudness stage do to the mix's tonal balance: ``processed``
-    (the trial's processed stems, ``(channels, samples)`` at ``sr`` Hz) give each unit's level
+    (the trial's processed stems, arrays ``(channels, samples)`` at ``sr`` Hz or signals) give
+    each unit's level
     re their sum, whose distance from the references' (less its mean: only the balance counts)
     is taken off its stems' gains; ``mix`` (the trial's mastered mix) gives what is left of the
     tonal distance to the references, added to the master's tonal match.
@@ -279,8 +281,10 @@ def calibrate(plan: Plan, comparison: ReferenceComparison, analysis: Analysis,
     n = len(comparison.references)
     targets = unit_targets(comparison.references)
     units = {u: b.stems for u, b in comparison.song.units.items()}
-    unboosted = {name: audio * np.float32(10.0 ** (-summary["focus_db"].get(name, 0.0) / 20.0))
-                 for name, audio in processed.items()}  # the focus boost stays on top
+    # the focus boost stays on top; each stem scaled as it is read (MixSignal of one part)
+    unboosted = {name: MixSignal({name: as_signal(audio, sr)}, gains={
+        name: 10.0 ** (-summary["focus_db"].get(name, 0.0) / 20.0)})
+        for name, audio in processed.items()}
     trial = measure_balance("trial", unboosted, sr, analysis, units)
     shared = [u for u in summary["units"] if u in trial.units]
     errors = {u: trial.units[u].level_db - targets[u].level_db for u in shared}

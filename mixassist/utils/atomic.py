@@ -74,16 +74,42 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+#: Name prefix of work folders: ``.mixassist-work-<pid>-<random>``.
+WORK_PREFIX = ".mixassist-work-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_work(out_dir: str | os.PathLike) -> None:
+    """Remove the work folders in ``out_dir`` of processes that no longer run (a job killed
+    half-way, by a signal or a power cut, leaves its temporary stems behind)."""
+    for path in Path(out_dir).glob(f"{WORK_PREFIX}*"):
+        pid = path.name[len(WORK_PREFIX):].partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 @contextlib.contextmanager
 def work_folder(out_dir: str | os.PathLike) -> Iterator[Path]:
     """Yield a hidden temporary folder inside ``out_dir`` for a job's intermediate files (one
-    file system with its outputs, so a disk-space check covers both), removed afterwards; an
-    ``out_dir`` the job created and left empty (it failed) is removed too."""
+    file system with its outputs, so a disk-space check covers both), removed afterwards
+    (work folders that killed jobs left there are removed first, :func:`remove_stale_work`);
+    an ``out_dir`` the job created and left empty (it failed) is removed too."""
     out_dir = Path(out_dir)
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_work(out_dir)
     try:
-        with tempfile.TemporaryDirectory(prefix=".mixassist-work-", dir=out_dir) as work:
+        with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}{os.getpid()}-",
+                                         dir=out_dir) as work:
             yield Path(work)
     finally:
         if created and out_dir.is_dir() and not any(out_dir.iterdir()):

@@ -36,12 +36,41 @@ def test_blocks_cover_the_signal_once():
 def test_file_signal_reads_like_the_array(tmp_path):
     audio = _noise(samples=3000)
     sf.write(tmp_path / "a.wav", audio.T, SR, subtype="FLOAT")
-    f = FileSignal(tmp_path / "a.wav", samples=3500)
-    assert (f.sr, f.channels, f.samples) == (SR, 2, 3500)
+    f = FileSignal(tmp_path / "a.wav")
+    assert (f.sr, f.channels, f.samples) == (SR, 2, 3000)
     np.testing.assert_array_equal(f.read(100, 2900), audio[:, 100:2900])
+    np.testing.assert_array_equal(f.read(2900, 3000), audio[:, 2900:])  # sequential: no seek
     assert not f.read(3000, 3500).any()
-    mono = FileSignal(tmp_path / "a.wav", channels=1)
+    mono = aligned_signals({"a": f, "b": np.zeros((1, 3500), np.float32)}, SR, channels=1)["a"]
+    assert mono.samples == 3500
     np.testing.assert_allclose(mono.read(0, 10)[0], audio[:, :10].mean(axis=0), atol=1e-6)
+    assert not mono.read(3000, 3500).any()
+
+
+def test_file_signal_reads_from_threads(tmp_path):
+    """One handle, locked: concurrent random reads each get their own span."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    audio = _noise(samples=200_000)
+    sf.write(tmp_path / "a.wav", audio.T, SR, subtype="FLOAT")
+    f = FileSignal(tmp_path / "a.wav")
+    starts = np.random.default_rng(1).integers(0, 199_000, 400)
+
+    def check(start):
+        return np.array_equal(f.read(start, start + 512), audio[:, start:start + 512])
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(check, starts))
+
+
+def test_file_signal_names_a_vanished_file(tmp_path):
+    from mixassist.errors import AudioFileError
+
+    sf.write(tmp_path / "gone.wav", _noise(samples=100).T, SR, subtype="FLOAT")
+    f = FileSignal(tmp_path / "gone.wav")
+    (tmp_path / "gone.wav").unlink()
+    with pytest.raises(AudioFileError, match="gone.wav"):
+        f.read(0, 10)
 
 
 def test_file_signal_names_a_file_with_nan(tmp_path):
