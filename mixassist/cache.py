@@ -16,7 +16,6 @@ import json
 import os
 from pathlib import Path
 
-
 from .audio.signal import FileSignal, as_signal, write_signal
 from .audio.stems import stem_files
 from .utils.atomic import atomic_dir

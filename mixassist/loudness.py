@@ -567,6 +567,8 @@ class LoudnessMeter:
             keep = max(self._pass_start - context - self._pending_start, 0)
             self._pending = self._pending[:, keep:]
             self._pending_start += keep
+        if self._pending.base is not None:  # keep no view of the caller's (reusable) buffer
+            self._pending = self._pending.copy()
 
     def finish(self) -> LoudnessMeter:
         """Say the signal has ended (after the last :meth:`add`); returns the meter."""

@@ -157,28 +157,12 @@ def bar_tempo(bar_s: float, *, bpm_range=BPM_RANGE, beats_per_bar: int = 4) -> f
     return tempo if 0 < tempo <= bpm_range[1] else 0.0
 
 
-#: Drum templates of :func:`drum_onsets`: centre frequency (Hz) and width (octaves, one standard
+#: Drum templates of :func:`drum_onsets_from_mel`: centre frequency (Hz) and width (octaves, one standard
 #: deviation) of a log-frequency Gaussian bump, in the order kick, snare, hi-hat.
 DRUM_TEMPLATES = ((70.0, 0.8), (1200.0, 1.6), (9000.0, 0.7))
 #: A snare template that adapted below this spectral centroid (Hz) has taken over part of the
 #: kick: the drums have no snare, and its onsets are dropped.
 SNARE_MIN_CENTROID_HZ = 350.0
-
-
-def drum_onsets(power_spec: np.ndarray, sr: int, *, n_fft: int, percussive: bool = False,
-                n_mels: int = 40, n_iter: int = 30) -> np.ndarray:
-    """Kick, snare and hi-hat onset strengths of a drum signal, [shape=(3, frames)]: those of
-    :func:`drum_onsets_from_mel` of its ``n_mels``-band mel spectrogram.
-
-    Parameters
-    ----------
-    power_spec : np.ndarray [shape=(1 + n_fft // 2, frames)] power STFT of the drums.
-    sr : sample rate of the signal, Hz.
-    n_fft : FFT size of ``power_spec``.
-    percussive, n_iter : as for :func:`drum_onsets_from_mel`.
-    """
-    mel = librosa.feature.melspectrogram(S=power_spec, sr=sr, n_fft=n_fft, n_mels=n_mels)
-    return drum_onsets_from_mel(mel, sr, percussive=percussive, n_iter=n_iter)
 
 
 def drum_onsets_from_mel(mel: np.ndarray, sr: int, *, percussive: bool = False,

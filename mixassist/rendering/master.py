@@ -147,11 +147,6 @@ class MasterResult:
         return before + [PluginSpec(limiter.plugin, limiter.params | {"true_peak": used})]
 
 
-def _peak_db(audio: np.ndarray) -> float:
-    peak = max(float(audio.max()), -float(audio.min())) if audio.size else 0.0
-    return 20.0 * math.log10(peak) if peak > 0 else -math.inf
-
-
 @dataclass(frozen=True)
 class _Setting:
     """One way through the loudness stage: peak control at ``threshold_db`` (None: none), then
