@@ -66,13 +66,20 @@ def analyze(stems: dict[str, np.ndarray | Signal], sr: int, *, labels: dict[str,
         (labels, name hints and the reference table only, reported in ``sources``).
     separated : the stems came from a separator, so a stem of separation leakage plays
         nowhere (:func:`.measure.measure_stems`).
-    progress : ``callback(done, total)`` as each signal is measured.
+    progress : ``callback(done, total)``: 0 at the start, then one step for the structure and
+        one as each signal (every stem, the mix) is measured.
     """
     from .structure import analyze_structure
 
+    total = len(stems) + 2  # the structure, every stem and the mix
+    if progress is not None:
+        progress(0, total)
     structure = analyze_structure(stems, sr, separated=separated)
+    if progress is not None:
+        progress(1, total)
     analysis = measure_stems(stems, sr, labels=labels, structure=structure, separated=separated,
-                             progress=progress)
+                             progress=None if progress is None
+                             else (lambda done, _: progress(1 + done, total)))
     if model is None:
         model = default_model()
     if model not in (None, False):
