@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mixassist.analysis.analyze import drum_stems
+from mixassist.analysis.network import predict_stems
 from mixassist.analysis.structure import analyze_structure
 from mixassist.analysis.structure_eval import TARGETS, dataset_songs, score_song, summarize
 from mixassist.analysis.synthetic import PITCH_CLASSES, synthetic_song
@@ -87,7 +89,15 @@ def main() -> None:
     parser.add_argument("--separated", action="store_true",
                         help="also analyse the stems the default separator (offline: the bundled compact "
                              "model) makes from the mix, as `mixassist mix` does for a stereo file")
+    parser.add_argument("--names-only", action="store_true",
+                        help="drum stems by their names alone (without the analysis network's "
+                             "ear for stems whose names say nothing, as `analyze` has it)")
     args = parser.parse_args()
+    net = None
+    if not args.names_only:
+        from mixassist.analysis.analyze import default_model
+        from mixassist.analysis.network import load_model
+        net = load_model(default_model())
     separator = None
     if args.separated:
         from mixassist.separation import Separator
@@ -102,7 +112,8 @@ def main() -> None:
         # a key estimated from their notes (Krumhansl-Kessler), so they are also summarised apart.
         kinds.append(ref.get("source", "procedural"))
         meters.append(ref.get("time_signature") or "?")
-        est = analyze_structure(stems, sr)
+        est = analyze_structure(stems, sr, drums=None if net is None else drum_stems(
+            list(stems), {}, predict_stems(net, stems, sr)))
         scores = score_song(ref, est)
         results["stems"].append(scores)
         check = mir_eval_check(ref, est)

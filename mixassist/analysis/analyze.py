@@ -69,24 +69,52 @@ def analyze(stems: dict[str, np.ndarray | Signal], sr: int, *, labels: dict[str,
     progress : ``callback(done, total)``: 0 at the start, then one step for the structure and
         one as each signal (every stem, the mix) is measured.
     """
+    from .network import predict_stems
     from .structure import analyze_structure
 
     total = len(stems) + 2  # the structure, every stem and the mix
     if progress is not None:
         progress(0, total)
-    structure = analyze_structure(stems, sr, separated=separated)
+    if model is None:
+        model = default_model()
+    preds = None if model in (None, False) else predict_stems(_load(str(model)), stems, sr)
+    # a separator names its stems; a session's names may say nothing ("Audio 01")
+    structure = analyze_structure(stems, sr, separated=separated, drums=drum_stems(
+        list(stems), labels or {}, None if separated else preds))
     if progress is not None:
         progress(1, total)
     analysis = measure_stems(stems, sr, labels=labels, structure=structure, separated=separated,
                              progress=None if progress is None
                              else (lambda done, _: progress(1 + done, total)))
-    if model is None:
-        model = default_model()
-    if model not in (None, False):
-        apply_network(analysis, stems, sr, _load(str(model)), given=set(labels or {}))
+    if preds is not None:
+        apply_network(analysis, preds, given=set(labels or {}))
     for stem in analysis.stems:
         stem.target_range_db = target_range(stem.target_level_db)
     return analysis
+
+
+#: A stem whose name says nothing of its instrument is taken for drums when the network gives
+#: drums and percussion together at least this probability.
+DRUM_PROBABILITY = 0.5
+
+
+def drum_stems(names: list[str], labels: dict[str, str], preds: dict | None) -> list[str]:
+    """The drum and percussion stems for the structure analysis: by the given label, else by
+    the name (``Kick In``, ``OH``, ``drums``: :func:`.structure.is_drum_stem`), else, for a
+    name that says nothing of its instrument (``Audio 01``, ``Track 3``), by the network
+    (:data:`DRUM_PROBABILITY`)."""
+    from .names import name_instrument
+    from .structure import is_drum_stem
+
+    def is_drums(name: str) -> bool:
+        if name in labels:
+            return labels[name] in ("drums", "percussion")
+        if is_drum_stem(name) or name_instrument(name) is not None or preds is None:
+            return is_drum_stem(name)
+        probs = preds[name].instrument_probs
+        return probs.get("drums", 0.0) + probs.get("percussion", 0.0) >= DRUM_PROBABILITY
+
+    return [name for name in names if is_drums(name)]
 
 
 def default_model() -> Path:
@@ -98,17 +126,14 @@ def default_model() -> Path:
     return DEFAULT_MODEL
 
 
-def apply_network(analysis: Analysis, stems: dict[str, np.ndarray | Signal], sr: int, net, *,
-                  given: set[str] = frozenset()) -> None:
-    """Fill instrument, role, confidence and target level of ``analysis``' stems from ``net``
-    (an :class:`~.network.AnalysisNet`); stems named in ``given`` keep their given labels.
+def apply_network(analysis: Analysis, preds: dict, *, given: set[str] = frozenset()) -> None:
+    """Fill instrument, role, confidence and target level of ``analysis``' stems from the
+    network's predictions ``preds`` (:func:`.network.predict_stems`); stems named in ``given``
+    keep their given labels.
 
     Target levels are shifted together so their powers add up to the mix (0 dB), the scale of
     ``level_db``; ``extra["target_level_std_db"]`` holds the network's level uncertainty.
     """
-    from .network import predict_stems
-
-    preds = predict_stems(net, stems, sr)
     total = sum(10.0 ** (p.target_level_db / 10.0) for p in preds.values())
     offset = 10.0 * math.log10(total)
     for stem in analysis.stems:

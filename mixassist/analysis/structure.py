@@ -13,7 +13,7 @@ alone works too (it plays every role).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
 
@@ -359,9 +359,11 @@ def _feed(signals: dict[str, Signal], sinks: list[tuple[tuple[str, ...], object]
             sink.push(sums[stems], last=last)
 
 
-def _harmonic_names(names: list[str]) -> tuple[str, ...]:
-    """The stems that are not drums (all of them when every stem is drums)."""
-    return tuple(k for k in names if not is_drum_stem(k)) or tuple(names)
+def _harmonic_names(names: list[str], drum_names: list[str] | None = None) -> tuple[str, ...]:
+    """The stems that are not drums (``drum_names``; None: by name), all of them when every
+    stem is drums."""
+    drums = set(drum_names) if drum_names is not None else {k for k in names if is_drum_stem(k)}
+    return tuple(k for k in names if k not in drums) or tuple(names)
 
 
 def _drum_bands(length: int) -> _BandFeatures:
@@ -404,7 +406,8 @@ def _song_features(signals: dict[str, Signal], drum_names: list[str], a_mix: boo
     mix = _BandFeatures(ONSET_N_FFT, mix_banks, length, flux=True)
     drums = _drum_bands(length) if drum_names else None
     sinks = [((k,), levels[k]) for k in names] + [
-        (names, mix_level), (names, timbre), (names, mix), (_harmonic_names(list(names)), chromas)]
+        (names, mix_level), (names, timbre), (names, mix),
+        (_harmonic_names(list(names), drum_names), chromas)]
     if drums is not None:
         sinks.append((tuple(drum_names), drums))
     _feed(signals, sinks)
@@ -474,7 +477,8 @@ def _chord_change_at(chroma: np.ndarray, times_s: np.ndarray) -> np.ndarray:
 
 def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
                       key_profile: str = "fitted",
-                      start_bpm: float = 120.0, separated: bool = False) -> SongStructure:
+                      start_bpm: float = 120.0, separated: bool = False,
+                      drums: Collection[str] | None = None) -> SongStructure:
     """Analyse the structure of one song from its stems.
 
     Parameters
@@ -489,6 +493,9 @@ def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
         (:func:`~mixassist.analysis.activity.is_leakage`) then plays nowhere, and a drum stem of
         leakage leaves the song drumless for the beat tracker. Given stems are never leakage: a
         part far under the mix is buried.
+    drums : the names of the drum and percussion stems, whose onsets drive the beat tracker
+        and whose notes stay out of the chords; None: the stems whose names say so
+        (:func:`is_drum_stem`). ``analyze`` adds those its network hears as drums.
 
     Returns
     -------
@@ -506,7 +513,10 @@ def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
     signals, samples = _signals(stems, sr)
     duration = samples / sr
     names = list(signals)
-    drum_names = [k for k in names if is_drum_stem(k)]
+    if drums is not None and (unknown := set(drums) - set(names)):
+        raise ParameterError(f"drums names stem(s) {', '.join(sorted(unknown))} that are not "
+                             f"among the stems ({', '.join(names)})")
+    drum_names = [k for k in names if (k in drums if drums is not None else is_drum_stem(k))]
     # Kick, snare and hi-hat: from the drum stems, or from the percussive part of a mix given
     # alone (see rhythm.drum_onsets_from_mel).
     a_mix = len(names) == 1 and not drum_names

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from mixassist.analysis.analyze import analyze, apply_network
+from mixassist.analysis.analyze import analyze, apply_network, drum_stems
 from mixassist.analysis.measure import measure_stems
-from mixassist.analysis.network import AnalysisNet, save_model
+from mixassist.analysis.network import AnalysisNet, StemPrediction, predict_stems, save_model
 from mixassist.vocab import INSTRUMENTS
 
 from .test_network import SR, song
@@ -20,7 +20,7 @@ def test_apply_network_fills_stems_and_keeps_given_labels():
     net = AnalysisNet(channels=8, hidden=16).eval()
     stems = song()
     analysis = measure_stems(stems, SR, labels={"drums": "drums"})
-    apply_network(analysis, stems, SR, net, given={"drums"})
+    apply_network(analysis, predict_stems(net, stems, SR), given={"drums"})
     drums, keys = analysis.stem("drums"), analysis.stem("keys")
     assert drums.source == "given" and drums.instrument == "drums"
     assert keys.source == "network" and keys.instrument in INSTRUMENTS
@@ -30,6 +30,22 @@ def test_apply_network_fills_stems_and_keeps_given_labels():
     total = sum(10 ** (s.target_level_db / 10) for s in analysis.stems)
     assert abs(10 * np.log10(total)) < 0.05
     assert analysis.sources["target_level"] == "network"
+
+
+def _heard(drums: float) -> StemPrediction:
+    probs = dict.fromkeys(INSTRUMENTS, (1.0 - drums) / (len(INSTRUMENTS) - 1)) | {"drums": drums}
+    return StemPrediction(probs, {"rhythm": 1.0}, np.zeros(1), -6.0, 2.0)
+
+
+def test_drum_stems_by_label_then_name_then_network():
+    """A name that says nothing ("Audio 01") is drums when the network hears drums; a name or a
+    given label that says otherwise wins over the network."""
+    preds = {"Audio 01": _heard(0.8), "Audio 02": _heard(0.2), "GTR L": _heard(0.9),
+             "Kick In": _heard(0.0), "Track 3": _heard(0.9)}
+    names = list(preds)
+    assert drum_stems(names, {}, preds) == ["Audio 01", "Kick In", "Track 3"]
+    assert drum_stems(names, {"Track 3": "keys"}, preds) == ["Audio 01", "Kick In"]
+    assert drum_stems(names, {}, None) == ["Kick In"]  # no network: names alone
 
 
 def test_analyze_with_a_network_file_uses_it(tmp_path):

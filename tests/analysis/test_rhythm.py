@@ -10,6 +10,7 @@ from mixassist.analysis import rhythm
 from mixassist.analysis.structure import analyze_structure
 from mixassist.analysis.structure_eval import beat_f_measure, tempo_acc1, tempo_acc2
 from mixassist.analysis.synthetic import drum_pattern, synthetic_song
+from mixassist.errors import ParameterError
 
 
 def kick_track(tempo_bpm: float, sr: int, seconds: float, *, accent_every: int = 4):
@@ -277,3 +278,19 @@ def test_tempo_acc2_accepts_metrical_levels_that_acc1_refuses():
     assert tempo_acc2(120, 60) and tempo_acc2(120, 241) and tempo_acc2(90, 30.5)
     assert not tempo_acc1(120, 60)
     assert not tempo_acc2(120, 80) and not tempo_acc2(120, 180)  # 2/3 and 3/2 are not Acc2
+
+
+def test_drum_stems_can_be_named_by_the_caller():
+    """A drum stem called "Audio 01" is read as drums when the caller says so (``analyze``
+    does, from its network): the same grid as the stem named "drums"."""
+    song = synthetic_song(tempo_bpm=128.0, beats_per_bar=4, key="A minor", sr=22050, seed=5,
+                          form=(("verse", 8), ("chorus", 8)))
+    named = analyze_structure(song.stems, song.sr)
+    session = {("Audio 01" if k == "drums" else k): v for k, v in song.stems.items()}
+    told = analyze_structure(session, song.sr, drums=["Audio 01"])
+    assert told.beats_s == named.beats_s and told.downbeats_s == named.downbeats_s
+    untold = analyze_structure(session, song.sr)
+    assert untold.to_dict()["energy"] == told.to_dict()["energy"]  # the same song...
+    assert (untold.beats_s, untold.sections) != (told.beats_s, told.sections)  # ...heard otherwise
+    with pytest.raises(ParameterError, match="Audio 02"):
+        analyze_structure(session, song.sr, drums=["Audio 02"])
