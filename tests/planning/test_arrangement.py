@@ -206,3 +206,28 @@ def test_vocals_by_whole_words_not_substrings(song, structure):
     named = replace(structure, activity=activity, sections=sections)
     inst = plan_arrangement(named, song.sr, version="instrumental")
     assert inst.mutes == {"Ld Vox": True}
+
+
+@pytest.mark.parametrize("meter, tempo", [("6/8", 80.0), ("12/8", 70.0), ("3/4", 110.0)])
+def test_a_compound_or_triple_loop_repeats_on_its_bar(meter, tempo):
+    """Issue 17: a 6/8 (12/8, 3/4) groove analysed and cut by the loop version spans whole bars
+    of its meter, starts and ends on its true downbeats, and repeats without a step."""
+    from mixassist.analysis.structure import analyze_structure
+    from mixassist.analysis.synthetic import GROOVE_METERS, groove
+
+    song = groove(meter, tempo_bpm=tempo, bars=16, seed=2)
+    structure = analyze_structure(song.stems, song.sr)
+    assert structure.meter == meter
+    p = plan(structure, song, "loop", loop_bars=4)
+    bar_s = GROOVE_METERS[meter][0] * 60.0 / tempo
+    assert p.length_s == pytest.approx(4 * bar_s, rel=0.01)
+    (seg,) = p.edits.segments
+    truth = np.array(song.downbeats_s) * song.sr
+    tolerance = 0.03 * song.sr  # 30 ms: a detected downbeat on the true one
+    assert all(np.min(np.abs(truth - x)) <= tolerance for x in (seg.start, seg.end))
+    out = apply_edits(song.stems, song.sr, p.edits)
+    mix = np.sum(list(out.values()), axis=0)
+    twice = np.concatenate([mix, mix], axis=1)
+    seam = mix.shape[1]
+    own = np.max(np.abs(np.diff(mix, axis=1)))
+    assert np.max(np.abs(np.diff(twice[:, seam - 2000:seam + 2000], axis=1))) <= own
