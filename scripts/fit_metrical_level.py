@@ -174,6 +174,9 @@ def main() -> None:
                         help="refit around the shipped model (rhythm.LEVEL_*): its standardisation "
                              "kept, its weights the centre of the penalty (for new data without "
                              "the songs it was fitted on)")
+    parser.add_argument("--evaluate", type=Path, action="append", default=[],
+                        help="datasets not fitted on: scored with the model fitted on every "
+                             "--data song, next to the shipped model")
     args = parser.parse_args()
     prior = (rhythm.LEVEL_MEAN, rhythm.LEVEL_STD, rhythm.LEVEL_WEIGHTS) if args.prior else None
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -206,6 +209,13 @@ def main() -> None:
     print(f"leave-one-dataset-out tempo Acc1 on {real.sum()} songs with drums: model "
           f"{model_ok[real].mean():.3f}, capture {capture_ok[real].mean():.3f}")
     mean, std, w = fit(x[known], mask[known], y[known], l2=args.l2, prior=prior)
+    shipped = (rhythm.LEVEL_MEAN, rhythm.LEVEL_STD, rhythm.LEVEL_WEIGHTS)
+    for root in args.evaluate:
+        ex, emask, etracked, eref, _, egroup, enames = load([root], args.cache, 0)
+        for label, model in (("fitted", (mean, std, w)), ("shipped", shipped)):
+            ok = np.abs(etracked * factors[predict(ex, emask, model)] / eref - 1) <= TOLERANCE
+            print(f"  evaluated on {root.name:16s} {len(ok):3d} songs with drums: {label} model "
+                  f"tempo Acc1 {ok.mean():.3f}")
 
     def row(v, indent):
         lines = [", ".join(f"{x:.4f}" for x in v[i:i + 7]) for i in range(0, len(v), 7)]
