@@ -246,18 +246,35 @@ def save_audio(path: str | os.PathLike, audio: np.ndarray, sr: int, *,
     return path
 
 
+#: Largest data chunk (bytes) a RIFF WAV holds: its sizes are 32-bit.
+WAV_MAX_BYTES = 2**32 - 2**20
+_SAMPLE_BYTES = {"FLOAT": 4, "PCM_32": 4, "PCM_24": 3, "PCM_16": 2, "DOUBLE": 8}
+
+
+def wav_format(frames: int | None, channels: int, subtype: str) -> str:
+    """``"WAV"`` (``"WAVEX"`` past two channels), or ``"RF64"`` when ``frames`` would not fit
+    the 32-bit sizes of RIFF (an hour of 192 kHz stereo float: 5.5 GB)."""
+    size = (frames or 0) * channels * _SAMPLE_BYTES.get(subtype, 4)
+    if size > WAV_MAX_BYTES:
+        return "RF64"
+    return "WAV" if channels <= 2 else "WAVEX"
+
+
 class AudioWriter:
     """Write a file block by block; it appears under ``path`` only after :meth:`close`.
 
-    Used as a context manager; an exception inside the block discards the partial file.
+    ``frames``: the length the caller will write, when known: a file too big for RIFF is then
+    written as RF64 (:func:`wav_format`). Used as a context manager; an exception inside the
+    block discards the partial file.
     """
 
-    def __init__(self, path: str | os.PathLike, sr: int, channels: int, *, subtype: str = "FLOAT"):
+    def __init__(self, path: str | os.PathLike, sr: int, channels: int, *, subtype: str = "FLOAT",
+                 frames: int | None = None):
         self.path = Path(path)
         self._ctx = atomic_path(self.path, suffix=".wav")
         tmp = self._ctx.__enter__()
         self._file = sf.SoundFile(str(tmp), "w", samplerate=int(sr), channels=channels,
-                                  format="WAV" if channels <= 2 else "WAVEX", subtype=subtype)
+                                  format=wav_format(frames, channels, subtype), subtype=subtype)
         self.frames = 0
 
     def write(self, block: np.ndarray) -> None:

@@ -222,7 +222,8 @@ def write_signal(path: str | os.PathLike, signal: Signal, *, block: int = BLOCK,
     atomically (:class:`~.io.AudioWriter`)."""
     from .io import AudioWriter
 
-    with AudioWriter(path, signal.sr, signal.channels, subtype=subtype) as writer:
+    with AudioWriter(path, signal.sr, signal.channels, subtype=subtype,
+                     frames=signal.samples) as writer:
         for _, chunk in signal.blocks(block):
             writer.write(chunk if gain == 1.0 else chunk * np.float32(gain))
     return Path(path)

@@ -220,7 +220,7 @@ class _Outputs:
             return _ArrayWriter(s.sr, s.channels, s.samples)
         self._count += 1
         path = self.folder / f"pass{self._count}.wav"
-        return _FileWriter(AudioWriter(path, s.sr, s.channels), path)
+        return _FileWriter(AudioWriter(path, s.sr, s.channels, frames=s.samples), path)
 
     def discard(self, out: Signal | None) -> None:
         if isinstance(out, FileSignal):

@@ -175,7 +175,7 @@ class _Track:
     def __init__(self, samples: int, delay: int, sr: int, path: Path | None = None):
         self.samples, self.delay, self.path = samples, delay, path
         self.audio = np.zeros((2, samples), np.float32) if path is None else None
-        self.writer = None if path is None else AudioWriter(path, sr, 2)
+        self.writer = None if path is None else AudioWriter(path, sr, 2, frames=samples)
 
     def place(self, block: np.ndarray, start: int) -> None:
         """Put ``block`` (timeline samples ``start..``; blocks come in order)."""

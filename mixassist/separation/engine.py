@@ -270,7 +270,8 @@ class Separator:
 
         out_dir = Path(out_dir)
         out_channels = 1 if channels == 1 else 2
-        writers = {s: AudioWriter(out_dir / f"{s}.wav", sr, out_channels) for s in self.stem_names}
+        writers = {s: AudioWriter(out_dir / f"{s}.wav", sr, out_channels, frames=frames)
+                   for s in self.stem_names}
         try:
             peak = self._run(_Input(blocks, sr, channels, frames, str(path)),
                              lambda stems: [writers[k].write(v) for k, v in stems.items()], progress)

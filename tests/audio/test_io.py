@@ -145,3 +145,19 @@ def test_unreadable_file_message(tmp_path, monkeypatch):
     monkeypatch.setattr(io_mod.os, "access", lambda p, mode: False)
     with pytest.raises(AudioFileError, match="permission denied"):
         load_audio(path)
+
+
+def test_a_file_too_big_for_riff_is_written_as_rf64(tmp_path):
+    from mixassist.audio.io import AudioWriter, wav_format
+    from mixassist.audio.signal import FileSignal
+
+    hour = 3600
+    assert wav_format(hour * 44_100, 2, "FLOAT") == "WAV"  # 1.27 GB
+    assert wav_format(hour * 192_000, 2, "FLOAT") == "RF64"  # 5.5 GB
+    assert wav_format(hour * 192_000, 2, "PCM_16") == "WAV"  # 2.8 GB
+    assert wav_format(None, 6, "FLOAT") == "WAVEX"
+    block = np.linspace(-0.5, 0.5, 200, dtype=np.float32).reshape(2, 100)
+    with AudioWriter(tmp_path / "big.wav", 192_000, 2, frames=hour * 192_000) as writer:
+        writer.write(block)  # announced an hour, wrote a little: still RF64 and readable
+    assert sf.info(str(tmp_path / "big.wav")).format == "RF64"
+    np.testing.assert_array_equal(FileSignal(tmp_path / "big.wav").to_array(), block)
