@@ -1,5 +1,6 @@
 """Histograms of a built data set as Markdown (for docs/datasets.md): sound sources, meters, tempi,
-stems per song, drum layouts, feels, track names and processing, with the licence of each source.
+stems per song, drum, vocal and strings layouts, feels, track names and processing, with the
+licence of each source.
 
     .venv/bin/python scripts/dataset_report.py DIR
 """
@@ -60,6 +61,25 @@ def main() -> None:
         return "pieces" if any(st.get("piece") for st in drums) else "one drum stem"
 
     print(table("Drum layouts (songs)", Counter(layout(s) for s in songs), len(songs)))
+
+    def vocal_layout(song: dict) -> str:
+        vocals = [st for st in song["stems"] if st["instrument"] == "vocals"]
+        if not vocals:
+            return "no vocals"
+        backing = sum(st["role"] == "harmony" for st in vocals)
+        return f"lead + {backing} backing" if backing else "lead only"
+
+    def strings_layout(song: dict) -> str:
+        strings = [st for st in song["stems"] if st["instrument"] == "strings"]
+        if not strings:
+            return "no strings"
+        return "sections" if any(st.get("piece") for st in strings) else "whole strings stems"
+
+    print(table("Vocal layouts (songs)", Counter(vocal_layout(s) for s in songs), len(songs)))
+    print(table("Backing vocal lines (stems)", Counter(st["harmony"] for st in stems
+                                                       if st.get("harmony")),
+                max(1, sum(bool(st.get("harmony")) for st in stems))))
+    print(table("Strings layouts (songs)", Counter(strings_layout(s) for s in songs), len(songs)))
     feels = Counter()
     for s in songs:
         feel = s.get("feel") or {}

@@ -46,6 +46,8 @@ GENRE_SLOT_OFFSETS_LU = {
 #: The sung lead over the rest (LU), per genre.
 VOCAL_OVER_REST_LU = {"pop": -2.0, "rock": -3.5, "edm": -3.0, "hiphop": -1.5, "funk": -3.0, "ballad": -1.5,
                       "metal": -4.5, "ambient": -4.0, "reggae": -2.5}
+#: Backing vocals (generator v3 sessions) under the sung lead (LU), in any genre, before taste.
+BACKING_UNDER_LEAD_LU = -6.0
 #: Spread (LU, standard deviation) of the engineer's per-song taste around every target; clipped at 2 SD.
 TASTE_SD_LU = 1.0
 #: Loudness given to silence (-inf: nothing passes the BS.1770-4 absolute gate).
@@ -79,19 +81,21 @@ def draw_targets(slots: list[str], genre: str, rng: np.random.Generator) -> dict
 
 def balance(stems: dict[str, np.ndarray], sr: int, *, rng: np.random.Generator | None,
             loudness: dict[str, float], genre: str = "pop", vocal_names: tuple[str, ...] = ("vocals",),
-            slots: dict[str, str] | None = None,
+            slots: dict[str, str] | None = None, backing_names: tuple[str, ...] = (),
             ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Scale ``stems`` to a drawn reference balance (``rng``), or keep their levels (``rng=None``,
     MIDI corpora keep their authors' balance). ``loudness`` is each stem's integrated loudness (LUFS).
     ``slots`` names each stem's slot (default: its name); the stems of one slot (drum pieces, a
-    double) are scaled together, their sum to the slot's level. Returns the scaled stems and the
+    double) are scaled together, their sum to the slot's level. ``backing_names`` (backing vocals)
+    are each placed :data:`BACKING_UNDER_LEAD_LU` (+ taste) under the first of ``vocal_names``
+    present (or where a lead would sit without one), after the leads. Returns the scaled stems and the
     gain (dB) applied to each."""
     if rng is None:
         return stems, {name: 0.0 for name in stems}
     slots = slots or {}
     members: dict[str, list[str]] = {}
     for n in stems:
-        if n not in vocal_names:
+        if n not in vocal_names and n not in backing_names:
             members.setdefault(slots.get(n, n), []).append(n)
     targets = draw_targets(list(members), genre, rng)
     gains = {}
@@ -105,5 +109,15 @@ def balance(stems: dict[str, np.ndarray], sr: int, *, rng: np.random.Generator |
             bed = sum(out.values()) if out else np.zeros_like(stems[name])
             offset = vocal_over_rest_lu(genre) + _taste(rng)
             gains[name] = loudness_lufs(bed, sr) + offset - loudness[name]
+            out[name] = stems[name] * np.float32(10 ** (gains[name] / 20))
+    leads = [n for n in vocal_names if n in stems]
+    for name in backing_names:
+        if name in stems:
+            if leads:  # loudness scales exactly with gain (BS.1770 gating is relative)
+                lead_lufs = loudness[leads[0]] + gains[leads[0]]
+            else:
+                bed = sum(out[n] for n in bed_names) if bed_names else np.zeros_like(stems[name])
+                lead_lufs = loudness_lufs(bed, sr) + vocal_over_rest_lu(genre)
+            gains[name] = lead_lufs + BACKING_UNDER_LEAD_LU + _taste(rng) - loudness[name]
             out[name] = stems[name] * np.float32(10 ** (gains[name] / 20))
     return {n: out[n] for n in stems}, gains

@@ -126,7 +126,9 @@ def make_song(plan: SongPlan) -> Song:
         if plan.generator >= 3:  # the parts as the tracks of a session, from their own stream
             used = {p.channel for p in song.parts}
             song.parts = arrange_session(song.parts, np.random.default_rng([plan.seed, 4]),
-                                         free_channels=[c for c in range(16) if c not in used])
+                                         free_channels=[c for c in range(16) if c not in used],
+                                         key=song.key, sections=song.sections,
+                                         downbeats_s=song.downbeats_s)
         return song
     return load_corpus_song(plan.corpus_item, seed=plan.seed, song_id=plan.song_id,
                             max_duration_s=plan.target_duration_s, sources=sources)
@@ -164,9 +166,13 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE,
                         "source": _source(p), "soundfont": _source(p),
                         "bank": p.setup.bank if p.setup else None, "program": p.setup.program if p.setup else None,
                         "program_name": p.program_name, "chain": chain,
-                        **{k: getattr(p, k) for k in ("slot", "piece", "side") if getattr(p, k)}}
+                        **{k: getattr(p, k) for k in ("slot", "piece", "side", "harmony", "sings")
+                           if getattr(p, k)}}
     stems, gains = balance(stems, sr, rng=rng if song.source == "procedural" else None, loudness=lufs,
-                           genre=song.genre, vocal_names=tuple(n for n in stems if info[n]["kind"] == "vocal"),
+                           genre=song.genre, vocal_names=tuple(n for n in stems if info[n]["kind"] == "vocal"
+                                                               and info[n]["role"] != "harmony"),
+                           backing_names=tuple(n for n in stems if info[n]["kind"] == "vocal"
+                                               and info[n]["role"] == "harmony"),
                            slots={p.name: p.slot for p in song.parts if p.slot})
     for name in stems:
         info[name]["balance_gain_db"] = round(gains[name], 3)

@@ -11,19 +11,34 @@ the song seed's stream 4, so the music is the same whatever the session; procedu
 - **doubles** (:data:`DOUBLE` of the comping guitar, keys and synth parts): the part played
   twice, each take humanised on its own (onsets +-:data:`DOUBLE_JITTER_S`, velocity +-6), as a
   left and a right track of one slot;
+- **backing vocals** (:data:`BACKING` of the songs with a sung lead, when the key is known): one
+  or two (:data:`BACKING_COUNT`) backing singers who sing the lead's syllables with it in the
+  choruses, in the second bar of every two-bar phrase or throughout (:data:`BACKING_WHERE`), a
+  diatonic third or sixth from the melody in the song's key or an octave double
+  (:data:`HARMONIES`; a note that would leave :data:`BACKING_RANGE` moves by an octave), sung by
+  the lead's singer (kind ``vocal``, instrument ``vocals``, role ``harmony``), each its own track;
+  the balance puts each :data:`.balance.BACKING_UNDER_LEAD_LU` under the lead;
+- **string sections** (:data:`SPLIT_STRINGS` of the strings parts a soundfont or synthesis voice
+  plays): the part played by violins, violas, cellos and (when it goes low) basses, each its own
+  track of the part's slot on its own channel: a chord (notes starting within 30 ms) is spread top
+  down, its top note to the highest section whose range (:data:`STRING_SECTIONS`) holds it, each
+  next note to the next section down that holds it (or the lowest one above that does); a lone note
+  goes to the highest section that holds it;
 - **names** (:data:`NAMES`): the slot names as today, names as engineers write them (``Kick
-  In``, ``GTR L``, ``Bass DI``, ``Lead Vox``), or tracks numbered by the recorder (``Audio 03``,
-  ``Track 7``) that say nothing of their content.
+  In``, ``GTR L``, ``Bass DI``, ``Lead Vox``, ``BV 1``, ``Vln 1``), or tracks numbered by the
+  recorder (``Audio 03``, ``Track 7``) that say nothing of their content.
 
-Lead and backing vocals and strings split by section are not drawn yet.
+Unison doubles of the lead are not drawn: one singing voice would sing the lead's very samples.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 
 import numpy as np
 
+from .compose import MODES, NOTE_NAMES
 from .song import Note, Part
 
 #: Share of songs with drums whose kit is split into pieces.
@@ -36,6 +51,24 @@ DOUBLE = 0.3
 DOUBLE_FAMILIES = ("guitar", "keys", "synth")
 #: Timing spread (s) of a double's onsets against the first take.
 DOUBLE_JITTER_S = 0.008
+#: Share of the songs with a sung lead that get backing vocals, and how many singers (count, share).
+BACKING = 0.35
+BACKING_COUNT = ((1, 0.6), (2, 0.4))
+#: Where the backing singers sing: (where, share); ``chorus`` falls back to ``phrase_ends`` in a
+#: song without a sung chorus, either to ``throughout`` when it leaves no note.
+BACKING_WHERE = (("chorus", 0.5), ("phrase_ends", 0.3), ("throughout", 0.2))
+#: The backing line against the melody: (name, scale steps in the key, share); two singers take
+#: two different ones.
+HARMONIES = (("third above", 2, 0.35), ("third below", -2, 0.15), ("sixth below", -5, 0.15),
+             ("sixth above", 5, 0.1), ("octave below", -7, 0.15), ("octave above", 7, 0.1))
+#: MIDI range of a backing line (the singer's; the lead sings 57-74).
+BACKING_RANGE = (50, 79)
+#: Share of the strings parts played as sections.
+SPLIT_STRINGS = 0.5
+#: The string sections, top down, with the MIDI range each plays.
+STRING_SECTIONS = (("violins", 55, 103), ("violas", 48, 88), ("cellos", 36, 76), ("basses", 24, 47))
+#: Notes starting this close (s) are one chord.
+CHORD_S = 0.03
 #: How tracks are named: (kind, share): slot names, engineers' names, numbered tracks.
 NAMES = (("slot", 0.4), ("engineer", 0.4), ("numbered", 0.2))
 #: Engineers' names by piece or instrument family (the first unused is taken).
@@ -48,13 +81,21 @@ ENGINEER_NAMES = {
     "strings": ("Strings", "Str", "Violins"), "brass": ("Brass", "Horns", "Tpt"),
     "woodwinds": ("Flute", "Sax", "Reeds"), "synth": ("Synth", "Lead Syn", "Pad"),
     "vocals": ("Lead Vox", "Vox", "LV"), "fx": ("FX", "Riser", "Sweep"),
+    "violins": ("Vln 1", "Violins", "VLN"), "violas": ("Vla", "Violas", "VLA"),
+    "cellos": ("Celli", "Cello", "VC"), "basses": ("Basses", "CB", "Contrabass"),
 }
+#: Engineers' names of backing vocals, one style per song (the first for the first singer, ...).
+BACKING_NAMES = (("BV 1", "BV 2"), ("Bv 1", "Bv 2"), ("Backing Vox", "Backing Vox 2"),
+                 ("Harmony", "Harmony 2"), ("BGV 1", "BGV 2"))
 
 
-def arrange_session(parts: list[Part], rng: np.random.Generator, *,
-                    free_channels: list[int]) -> list[Part]:
+def arrange_session(parts: list[Part], rng: np.random.Generator, *, free_channels: list[int],
+                    key: str | None = None, sections: list[dict] = (),
+                    downbeats_s: list[float] = ()) -> list[Part]:
     """The song's parts as the tracks of a session (module docstring); ``free_channels`` are the
-    MIDI channels no part uses (pieces and doubles take them; without one a part stays whole)."""
+    MIDI channels no part uses (pieces, doubles and sections take them; without enough a part stays
+    whole). ``key`` (the song's, ``"D dorian"``), ``sections`` and ``downbeats_s`` (the song's
+    annotations) place backing vocals; without ``key`` none are drawn."""
     free = list(free_channels)
     out: list[Part] = []
     for part in parts:
@@ -63,9 +104,113 @@ def arrange_session(parts: list[Part], rng: np.random.Generator, *,
         elif (part.kind == "midi" and part.role == "harmony" and part.instrument in DOUBLE_FAMILIES
               and rng.random() < DOUBLE and free):
             out += _double(part, rng, free.pop(0))
+        elif part.kind == "vocal" and part.role == "melody" and key and part.notes:
+            out.append(dataclasses.replace(part, slot=part.name))
+            if rng.random() < BACKING:
+                out += _backing(part, rng, key=key, sections=sections, downbeats_s=downbeats_s)
+        elif (part.instrument == "strings" and part.kind in ("midi", "synth")
+              and rng.random() < SPLIT_STRINGS):
+            out += _string_sections(part, free, taken={p.name for p in parts + out})
         else:
             out.append(dataclasses.replace(part, slot=part.name))
     return _named(out, rng)
+
+
+def _draw(rng: np.random.Generator, table) -> object:
+    return table[int(rng.choice(len(table), p=[row[-1] for row in table]))]
+
+
+def _backing(lead: Part, rng: np.random.Generator, *, key: str, sections: list[dict],
+             downbeats_s: list[float]) -> list[Part]:
+    tonic, mode = key.split(" ", 1)
+    scale = [p for p in range(128) if (p - NOTE_NAMES.index(tonic)) % 12 in MODES[mode]]
+    count = _draw(rng, BACKING_COUNT)[0]
+    where = _draw(rng, BACKING_WHERE)[0]
+    order = list(rng.choice(len(HARMONIES), size=count, replace=False,
+                            p=[h[-1] for h in HARMONIES]))
+    notes, where = _backing_notes(lead.notes, where, sections, downbeats_s)
+    out = []
+    for k, h in enumerate(order, start=1):
+        name, steps, _ = HARMONIES[int(h)]
+        line = [dataclasses.replace(n, pitch=_harmony(n.pitch, steps, scale)) for n in notes]
+        out.append(dataclasses.replace(lead, name=f"backing {k}", role="harmony", notes=line,
+                                       slot=f"backing {k}", harmony=name, sings=where))
+    return out
+
+
+def _backing_notes(notes: list[Note], where: str, sections: list[dict],
+                   downbeats_s: list[float]) -> tuple[list[Note], str]:
+    def inside(n: Note, spans) -> bool:
+        return any(a - 1e-6 <= n.start_s < b - 1e-6 for a, b in spans)
+
+    if where == "chorus":
+        choruses = [(s["start_s"], s["end_s"]) for s in sections if s["label"] == "chorus"]
+        chosen = [n for n in notes if inside(n, choruses)]
+        if chosen:
+            return chosen, where
+        where = "phrase_ends"
+    if where == "phrase_ends" and len(downbeats_s) > 1:
+        starts = sorted({bisect.bisect_right(downbeats_s, s["start_s"] + 1e-6) - 1 for s in sections} | {0})
+        chosen = []
+        for n in notes:
+            bar = bisect.bisect_right(downbeats_s, n.start_s + 1e-6) - 1
+            first = starts[bisect.bisect_right(starts, bar) - 1]
+            if (bar - first) % 2 == 1:
+                chosen.append(n)
+        if chosen:
+            return chosen, where
+    return list(notes), "throughout"
+
+
+def _harmony(pitch: int, steps: int, scale: list[int]) -> int:
+    """``pitch`` moved ``steps`` degrees of ``scale`` (from its nearest degree), kept in range."""
+    i = min(range(len(scale)), key=lambda j: abs(scale[j] - pitch))
+    out = scale[int(np.clip(i + steps, 0, len(scale) - 1))]
+    low, high = BACKING_RANGE
+    while out > high:
+        out -= 12
+    while out < low:
+        out += 12
+    return out
+
+
+def string_section(pitches: list[int]) -> list[str]:
+    """The section (:data:`STRING_SECTIONS`) playing each of a chord's ``pitches`` (module
+    docstring); in the order given."""
+    ranges = STRING_SECTIONS
+    holds = lambda i, p: ranges[i][1] <= p <= ranges[i][2]  # noqa: E731
+    out, k = {}, 0
+    for idx in sorted(range(len(pitches)), key=lambda j: -pitches[j]):
+        p = pitches[idx]
+        j = next((i for i in range(k, len(ranges)) if holds(i, p)), None)
+        if j is None:  # no section from here down holds it: the lowest above that does
+            j = max((i for i in range(len(ranges)) if holds(i, p)),
+                    default=0 if p > ranges[0][2] else len(ranges) - 1)
+        out[idx] = ranges[j][0]
+        k = j + 1
+    return [out[i] for i in range(len(pitches))]
+
+
+def _string_sections(part: Part, free: list[int], *, taken: set[str]) -> list[Part]:
+    by_section: dict[str, list[Note]] = {}
+    notes = sorted(part.notes, key=lambda n: (n.start_s, -n.pitch))
+    k = 0
+    while k < len(notes):
+        j = k + 1
+        while j < len(notes) and notes[j].start_s - notes[k].start_s < CHORD_S:
+            j += 1
+        chord = notes[k:j]
+        for note, section in zip(chord, string_section([n.pitch for n in chord])):
+            by_section.setdefault(section, []).append(note)
+        k = j
+    sections = [s for s, _, _ in STRING_SECTIONS if s in by_section]
+    midi = part.kind == "midi"
+    if len(sections) < 2 or (midi and len(free) < len(sections) - 1):
+        return [dataclasses.replace(part, slot=part.name)]
+    channels = [part.channel] + [free.pop(0) if midi else None for _ in sections[1:]]
+    return [dataclasses.replace(part, name=s if s not in taken else f"{part.name} {s}",
+                                channel=ch, notes=by_section[s], slot=part.name, piece=s)
+            for s, ch in zip(sections, channels)]
 
 
 def _pieces(drums: Part, free: list[int]) -> list[Part]:
@@ -107,10 +252,12 @@ def _named(parts: list[Part], rng: np.random.Generator) -> list[Part]:
         order = rng.permutation(len(parts))
         return [dataclasses.replace(p, name=f"{word} {start + int(k):02d}")
                 for p, k in zip(parts, order)]
+    backing = iter(BACKING_NAMES[int(rng.integers(len(BACKING_NAMES)))]
+                   if any(p.harmony for p in parts) else ())
     used: set[str] = set()
     out = []
     for part in parts:
-        choices = ENGINEER_NAMES[part.piece or part.instrument]
+        choices = (next(backing),) if part.harmony else ENGINEER_NAMES[part.piece or part.instrument]
         name = next((c for c in choices if c not in used), choices[0])
         if part.side:
             name = f"{name} {part.side}"

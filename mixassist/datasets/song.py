@@ -44,11 +44,15 @@ class Part:
     #: kind ``sampled``: the kit's source name ``hydrogen:<Kit>`` (:data:`.sources.DRUMKITS`).
     sample_kit: str | None = None
     #: Generator v3 sessions (:mod:`.session`): the composer's part (slot) a track plays, the
-    #: drum piece it is (``kick``, ...) and the side of a double (``L``/``R``); None: the track is
-    #: the whole part, named by its slot.
+    #: drum piece or string section it is (``kick``, ``violins``, ...) and the side of a double
+    #: (``L``/``R``); None: the track is the whole part, named by its slot.
     slot: str | None = None
     piece: str | None = None
     side: str | None = None
+    #: Backing vocals (v3 sessions): the line against the lead (``third above``, ...) and where
+    #: it sings (``chorus``, ``phrase_ends``, ``throughout``); None otherwise.
+    harmony: str | None = None
+    sings: str | None = None
 
     @property
     def group(self) -> str:

@@ -82,3 +82,130 @@ def test_the_tracks_of_one_slot_are_balanced_as_one():
     assert gains["kick"] == gains["snare"]  # the kit's own balance inside the slot is kept
     targets = draw_targets(["drums", "bass"], "pop", np.random.default_rng(4))
     assert loudness_lufs(out["kick"] + out["snare"], sr) == pytest.approx(targets["drums"] - 20, abs=0.05)
+
+
+# ---- backing vocals and string sections -------------------------------------------------------
+
+KEY = "D dorian"
+SCALE_PCS = {(2 + d) % 12 for d in (0, 2, 3, 5, 7, 9, 10)}
+SECTIONS = [{"start_s": 0.0, "end_s": 4.0, "label": "verse"},
+            {"start_s": 4.0, "end_s": 8.0, "label": "chorus"}]
+DOWNBEATS = [0.0, 2.0, 4.0, 6.0, 8.0]
+
+
+def _lead() -> Part:
+    pitches = [62, 64, 65, 67, 69, 71, 72, 74] * 2  # D dorian, 57-74 like the composer's
+    notes = [Note(0.5 * i, 0.5 * i + 0.45, p, 90, lyric="ら") for i, p in enumerate(pitches)]
+    return Part("vocals", "vocals", "melody", None, None, notes, kind="vocal")
+
+
+def _arrange(parts, seed, free=(3, 4, 5, 6, 7, 8)):
+    return arrange_session(parts, np.random.default_rng(seed), free_channels=list(free), key=KEY,
+                           sections=SECTIONS, downbeats_s=DOWNBEATS)
+
+
+def test_backing_vocals_are_drawn_at_their_rate_and_sing_in_key():
+    drawn = 0
+    for seed in range(400):
+        parts = _arrange([_lead()], seed)
+        assert parts[0].role == "melody" and parts[0].notes == _lead().notes
+        backing = parts[1:]
+        drawn += bool(backing)
+        assert len(backing) in (0, 1, 2)
+        for bv in backing:
+            assert (bv.kind, bv.instrument, bv.role) == ("vocal", "vocals", "harmony")
+            assert bv.harmony in {h[0] for h in session.HARMONIES} and bv.sings
+            lead = {n.start_s: n for n in _lead().notes}
+            assert bv.notes and all(n.start_s in lead and n.lyric == lead[n.start_s].lyric
+                                    for n in bv.notes)
+            assert all(n.pitch % 12 in SCALE_PCS for n in bv.notes)  # in the key
+            low, high = session.BACKING_RANGE
+            assert all(low <= n.pitch <= high for n in bv.notes)
+            steps = [abs(n.pitch - lead[n.start_s].pitch) % 12 for n in bv.notes]
+            wanted = {"third": {3, 4, 8, 9}, "sixth": {3, 4, 8, 9}, "octave": {0}}[bv.harmony.split()[0]]
+            assert set(steps) <= wanted, (bv.harmony, steps)
+            if bv.sings == "chorus":
+                assert all(4.0 <= n.start_s < 8.0 for n in bv.notes)
+            if bv.sings == "phrase_ends":
+                assert all(2.0 <= n.start_s < 4.0 or 6.0 <= n.start_s for n in bv.notes)
+        if len(backing) == 2:
+            assert backing[0].harmony != backing[1].harmony
+    assert drawn / 400 == pytest.approx(session.BACKING, abs=0.06)
+
+
+def test_no_key_no_backing_vocals():
+    for seed in range(50):
+        parts = arrange_session([_lead()], np.random.default_rng(seed), free_channels=[])
+        assert len(parts) == 1
+
+
+def test_a_third_above_is_diatonic():
+    scale = [p for p in range(128) if p % 12 in SCALE_PCS]
+    # D dorian: a third above D is F (minor third), above F is A (major), above C is E
+    assert [session._harmony(p, 2, scale) for p in (62, 65, 72)] == [65, 69, 76]
+    assert session._harmony(74, 7, scale) == 74  # an octave above the top: brought back in range
+
+
+@pytest.mark.parametrize("kind", ["engineer", "numbered"])
+def test_backing_vocals_are_named_as_sessions_name_them(monkeypatch, kind):
+    _only(monkeypatch, BACKING=1.0, BACKING_COUNT=((2, 1.0),), NAMES=((kind, 1.0),))
+    names = [p.name for p in _arrange([_lead(), _guitar()], 3)]
+    assert len(set(names)) == len(names) == 4
+    if kind == "engineer":
+        assert names[0] == "Lead Vox" and tuple(names[1:3]) in session.BACKING_NAMES
+    else:
+        assert all(n.split()[0] in ("Audio", "Track") for n in names)
+
+
+def test_backing_vocals_sit_under_the_lead():
+    sr = 44100
+    rng = np.random.default_rng(5)
+    noise = rng.standard_normal((2, sr * 4)).astype(np.float32)
+    stems = {"bass": 0.1 * noise, "lead": 0.01 * noise, "bv1": 0.5 * noise, "bv2": 0.3 * noise}
+    loudness = {n: loudness_lufs(a, sr) for n, a in stems.items()}
+    for seed in range(20):
+        out, gains = balance(stems, sr, rng=np.random.default_rng(seed), loudness=loudness,
+                             vocal_names=("lead",), backing_names=("bv1", "bv2"))
+        lead = loudness_lufs(out["lead"], sr)
+        for bv in ("bv1", "bv2"):
+            under = loudness_lufs(out[bv], sr) - lead
+            assert -8.05 <= under <= -3.95, under
+
+
+def _strings() -> Part:
+    chords = [(74, 67, 62, 55), (60, 52, 45, 33), (50,), (79,)]  # the last two: lone notes
+    notes = [Note(float(i), i + 0.9, p, 80) for i, chord in enumerate(chords) for p in chord]
+    return Part("pad", "strings", "harmony", 0, ChannelSetup("FluidR3_GM", 48), notes)
+
+
+def test_a_chord_is_spread_top_down_over_the_sections():
+    assert session.string_section([74, 67, 62, 55]) == ["violins", "violas", "cellos", "cellos"]
+    assert session.string_section([33, 45, 52, 60]) == ["basses", "cellos", "violas", "violins"]
+    assert session.string_section([50]) == ["violas"] and session.string_section([79]) == ["violins"]
+    assert session.string_section([30]) == ["basses"] and session.string_section([110]) == ["violins"]
+
+
+def test_strings_are_split_into_sections_by_range(monkeypatch):
+    _only(monkeypatch, SPLIT_STRINGS=1.0, NAMES=(("slot", 1.0),))
+    parts = _arrange([_strings()], 0, free=[3, 4, 5])
+    assert [p.name for p in parts] == ["violins", "violas", "cellos", "basses"]
+    assert [p.channel for p in parts] == [0, 3, 4, 5]
+    assert {p.slot for p in parts} == {"pad"} and {p.instrument for p in parts} == {"strings"}
+    for p in parts:
+        _, low, high = next(s for s in session.STRING_SECTIONS if s[0] == p.piece)
+        assert all(low <= n.pitch <= high for n in p.notes), p.piece
+    key = lambda n: (n.start_s, n.pitch)  # noqa: E731
+    assert sorted((n for p in parts for n in p.notes), key=key) == sorted(_strings().notes, key=key)
+    _only(monkeypatch, NAMES=(("engineer", 1.0),))
+    assert [p.name for p in _arrange([_strings()], 0, free=[3, 4, 5])] == ["Vln 1", "Vla", "Celli", "Basses"]
+
+
+def test_strings_stay_whole_without_channels_or_by_chance(monkeypatch):
+    _only(monkeypatch, SPLIT_STRINGS=1.0, NAMES=(("slot", 1.0),))
+    (whole,) = _arrange([_strings()], 0, free=[3])
+    assert whole.name == "pad" and whole.slot == "pad" and len(whole.notes) == 10
+    split = sum(len(_arrange([_strings()], seed, free=[3, 4, 5])) > 1 for seed in range(300))
+    assert split == 300
+    monkeypatch.undo()
+    split = sum(len(_arrange([_strings()], seed, free=[3, 4, 5])) > 1 for seed in range(2000))
+    assert split / 2000 == pytest.approx(session.SPLIT_STRINGS, abs=0.03)
