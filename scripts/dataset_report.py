@@ -54,13 +54,15 @@ def main() -> None:
     print(table("Stems per song", Counter(len(s["stems"]) for s in songs), len(songs),
                 key=lambda kv: kv[0]))
 
-    def layout(song: dict) -> str:
-        drums = [st for st in song["stems"] if st["instrument"] == "drums"]
-        if not drums:
-            return "no drums"
-        return "pieces" if any(st.get("piece") for st in drums) else "one drum stem"
+    def layout(song: dict, instrument: str, split: str, whole: str) -> str:
+        """How a song holds ``instrument``: split into pieces or sections, whole, or not."""
+        parts = [st for st in song["stems"] if st["instrument"] == instrument]
+        if not parts:
+            return f"no {instrument}"
+        return split if any(st.get("piece") for st in parts) else whole
 
-    print(table("Drum layouts (songs)", Counter(layout(s) for s in songs), len(songs)))
+    print(table("Drum layouts (songs)", Counter(layout(s, "drums", "pieces", "one drum stem")
+                                                for s in songs), len(songs)))
 
     def vocal_layout(song: dict) -> str:
         vocals = [st for st in song["stems"] if st["instrument"] == "vocals"]
@@ -69,17 +71,12 @@ def main() -> None:
         backing = sum(st["role"] == "harmony" for st in vocals)
         return f"lead + {backing} backing" if backing else "lead only"
 
-    def strings_layout(song: dict) -> str:
-        strings = [st for st in song["stems"] if st["instrument"] == "strings"]
-        if not strings:
-            return "no strings"
-        return "sections" if any(st.get("piece") for st in strings) else "whole strings stems"
-
     print(table("Vocal layouts (songs)", Counter(vocal_layout(s) for s in songs), len(songs)))
     print(table("Backing vocal lines (stems)", Counter(st["harmony"] for st in stems
                                                        if st.get("harmony")),
                 max(1, sum(bool(st.get("harmony")) for st in stems))))
-    print(table("Strings layouts (songs)", Counter(strings_layout(s) for s in songs), len(songs)))
+    print(table("Strings layouts (songs)", Counter(
+        layout(s, "strings", "sections", "whole strings stems") for s in songs), len(songs)))
     feels = Counter()
     for s in songs:
         feel = s.get("feel") or {}
