@@ -41,7 +41,8 @@ import torch
 from mixassist import MixAssistant
 from mixassist.analysis.analyze import DEFAULT_MODEL
 from mixassist.analysis.evaluate import evaluate_network
-from mixassist.analysis.network import load_model
+from mixassist.analysis.analyze import drum_stems
+from mixassist.analysis.network import load_model, predict_stems
 from mixassist.analysis.structure import analyze_structure
 from mixassist.analysis.structure_eval import dataset_songs, score_song, summarize
 from mixassist.analysis.train import cache_mels
@@ -88,8 +89,9 @@ def figures(root: Path, *, model, excerpt_s: float, trials: int) -> dict:
                          "dsp": separation_sdr(dsp_separate, [root], split=None, excerpt_s=excerpt_s)}
     t_separation, t = time.perf_counter() - t, time.perf_counter()
     scores = []
-    for _, ref, stems, sr in dataset_songs(root):
-        scores.append(score_song(ref, analyze_structure(stems, sr)))
+    for _, ref, stems, sr in dataset_songs(root):  # drum stems as `analyze` finds them
+        drums = drum_stems(list(stems), {}, predict_stems(model, stems, sr))
+        scores.append(score_song(ref, analyze_structure(stems, sr, drums=drums)))
     out["structure"] = summarize(scores) | {"songs": len(scores)}
     t_structure, t = time.perf_counter() - t, time.perf_counter()
     out["plan_restoration"] = plan_restoration(root, trials=2)
