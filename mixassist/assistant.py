@@ -324,7 +324,7 @@ class MixAssistant:
     def _run(self, source, sr, work: Path | None, plan_file, progress,
              out_dir: Path | None = None) -> MixResult:
         """:meth:`process` with its work folder (None: in memory)."""
-        from .audio.signal import FileSignal, MixSignal, aligned_signals
+        from .audio.signal import FileSignal, MixSignal, aligned_signals, write_signal
         from .audio.stems import mixdown
         from .loudness import measure_loudness
         from .rendering.render import render
@@ -350,7 +350,9 @@ class MixAssistant:
         folder = out_dir / name
         with atomic_dir(folder) as tmp:
             result = render(plan, stems, rate, progress=step("rendering"), out_dir=tmp)
-            input_mix = MixSignal(aligned_signals(stems, rate))
+            # the unprocessed mix, written once and then read as one file (not the stems again)
+            input_mix = FileSignal(write_signal(tmp / "input.wav",
+                                                MixSignal(aligned_signals(stems, rate))))
             mix_result = MixResult(name=name, sr=rate, analysis=analysis, plan=result.plan,
                                    mix=result.mix, stems=result.stems_processed,
                                    input_loudness=measure_loudness(input_mix, rate),
@@ -390,7 +392,9 @@ class MixAssistant:
                 write_signal(folder / "stems" / f"{stem}.wav", as_signal(audio, result.sr))
             write_signal(folder / "mix.wav", as_signal(result.mix, result.sr))
         # the "before" of the report, read back as one file (not the stems summed again)
-        input_mix = FileSignal(write_signal(folder / "input.wav", as_signal(input_mix, result.sr)))
+        if not (isinstance(input_mix, FileSignal) and input_mix.path == folder / "input.wav"):
+            input_mix = FileSignal(write_signal(folder / "input.wav",
+                                                as_signal(input_mix, result.sr)))
         (folder / "analysis.json").write_text(result.analysis.to_json() + "\n", encoding="utf-8")
         (folder / "plan.json").write_text(result.plan.to_json() + "\n", encoding="utf-8")
         note("writing", 1, 4)
