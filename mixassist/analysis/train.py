@@ -51,6 +51,7 @@ from ..datasets.torch_datasets import load_manifest
 from ..errors import ParameterError
 from ..utils.atomic import atomic_path
 from ..vocab import INSTRUMENTS, ROLES
+from .activity import activity_mask
 from .network import AnalysisNet, predict_song_mels, save_model, stem_mels
 
 log = logging.getLogger("mixassist.analysis.train")
@@ -85,23 +86,39 @@ def _cache_song(model: AnalysisNet, root: Path, song: dict, out: Path) -> None:
     for stem in song["stems"]:
         audio, sr = sf.read(root / song["folder"] / stem["file"], dtype="float32", always_2d=True)
         stems[stem["name"]] = np.ascontiguousarray(audio.T)
+    notes = json.loads((root / song["annotations"]).read_text(encoding="utf-8"))
+    regions = {s["name"]: s.get("activity", []) for s in notes["stems"]}
+    labels = [(s["instrument"], s["role"], s["level_db"]) for s in song["stems"]]
+    write_cached_song(out, model, stems, sr, labels, split=song["split"], song_id=song["song_id"],
+                      regions=[regions.get(s["name"], []) for s in song["stems"]])
+
+
+def write_cached_song(out: Path, model: AnalysisNet, stems: dict[str, np.ndarray], sr: int,
+                      labels: Sequence[tuple[str | None, str | None, float]], *, split: str,
+                      song_id: str, regions: Sequence[Sequence[dict]] | None = None) -> None:
+    """One song's training cache file ``out`` (see :func:`cache_mels`): ``stems`` ``{name:
+    (channels, samples)}`` at ``sr``, ``labels`` ``(instrument, role, level_db)`` per stem in
+    order (an instrument or role of None is unknown: stored as -1, left out of its loss and
+    accuracy), activity from ``regions`` (``[{"start_s", "end_s"}, ...]`` per stem) or, when
+    None, measured on each stem's mel power (:func:`.activity.activity_mask`)."""
     mels = stem_mels(model, stems, sr)
     frames = min(m.shape[-1] for m in mels.values())
     log_mel = np.stack([torch.log10(m[:, :frames] + 1e-12).numpy() for m in mels.values()])
-    notes = json.loads((root / song["annotations"]).read_text(encoding="utf-8"))
-    regions = {s["name"]: s.get("activity", []) for s in notes["stems"]}
     activity = np.zeros((len(mels), frames), dtype=np.uint8)
-    for k, name in enumerate(mels):
-        for r in regions.get(name, []):
+    for k, m in enumerate(mels.values()):
+        if regions is None:
+            activity[k] = activity_mask(m[:, :frames].sum(0).numpy(), 1.0 / model.frame_rate_hz)
+            continue
+        for r in regions[k]:
             a, b = (int(round(t * model.frame_rate_hz)) for t in (r["start_s"], r["end_s"]))
             activity[k, a:b] = 1
+    index = lambda vocab, label: -1 if label is None else vocab.index(label)  # noqa: E731
     with atomic_path(out) as tmp, open(tmp, "wb") as f:
         np.savez(f, log_mel=log_mel.astype(np.float16), activity=activity,
-                 instrument=np.array([INSTRUMENTS.index(s["instrument"]) for s in song["stems"]]),
-                 role=np.array([ROLES.index(s["role"]) for s in song["stems"]]),
-                 level_db=np.array([s["level_db"] for s in song["stems"]], dtype=np.float32),
-                 names=np.array([s["name"] for s in song["stems"]]),
-                 split=np.array(song["split"]), song_id=np.array(song["song_id"]))
+                 instrument=np.array([index(INSTRUMENTS, i) for i, _, _ in labels]),
+                 role=np.array([index(ROLES, r) for _, r, _ in labels]),
+                 level_db=np.array([lv for _, _, lv in labels], dtype=np.float32),
+                 names=np.array(list(stems)), split=np.array(split), song_id=np.array(song_id))
 
 
 def load_cache(cache: str | os.PathLike | Sequence[str | os.PathLike], split: str | None) -> list[dict]:
@@ -208,15 +225,24 @@ def offset_free_abs_error(estimate: np.ndarray, reference: np.ndarray) -> np.nda
     return np.abs((estimate - estimate.mean()) - (reference - reference.mean()))
 
 
+def known_label_ce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy over the examples whose label is known (``labels`` ``[B]``, -1 unknown: a
+    separated ``other`` stem has no one instrument); 0 when none is."""
+    known = labels >= 0
+    if not bool(known.any()):
+        return logits.sum() * 0.0
+    return nn.functional.cross_entropy(logits[known], labels[known])
+
+
 def loss_terms(model: AnalysisNet, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The loss terms of one batch (see the module docstring) and their sum ``"loss"``."""
     out = model(batch["stem"], batch["rest"])
-    ce, smooth_l1 = nn.functional.cross_entropy, nn.functional.smooth_l1_loss
+    smooth_l1 = nn.functional.smooth_l1_loss
     pred, target, song = out.level_db, batch["level_db"], batch["song"]
     relative_pred, relative_target = centred(pred, song), centred(target, song)
     terms = {
-        "instrument": ce(out.instrument_logits, batch["instrument"]),
-        "role": ce(out.role_logits, batch["role"]),
+        "instrument": known_label_ce(out.instrument_logits, batch["instrument"]),
+        "role": known_label_ce(out.role_logits, batch["role"]),
         "activity": nn.functional.binary_cross_entropy_with_logits(out.activity_logits, batch["activity"]),
         "level": smooth_l1(relative_pred, relative_target),
         "level_offset": smooth_l1(pred - relative_pred, target - relative_target),
@@ -235,19 +261,20 @@ def validate(model: AnalysisNet, songs: list[dict], *, perturb_db: float = 9.0,
     +-``perturb_db`` (one trial of the benchmark's level restoration)."""
     model.eval()
     rng = np.random.default_rng(seed)
-    hits_i = hits_r = 0
+    hits, known = np.zeros(2), np.zeros(2)
     errors = []
     for song in songs:
         gains = rng.uniform(-perturb_db, perturb_db, len(song["names"]))
         mel = 10.0 ** (song["log_mel"].astype(np.float32) + (gains[:, None, None] / 10.0).astype(np.float32))
         out = predict_song_mels(model, torch.from_numpy(mel))
-        hits_i += int((out.instrument_logits.argmax(-1).numpy() == song["instrument"]).sum())
-        hits_r += int((out.role_logits.argmax(-1).numpy() == song["role"]).sum())
+        for k, (logits, truth) in enumerate(((out.instrument_logits, song["instrument"]),
+                                             (out.role_logits, song["role"]))):
+            hits[k] += int(((logits.argmax(-1).numpy() == truth) & (truth >= 0)).sum())
+            known[k] += int((truth >= 0).sum())
         errors.append(offset_free_abs_error(out.level_db.numpy().astype(float),
                                             song["level_db"].astype(float)))
     model.train()
-    n = sum(e.size for e in errors)
-    return {"instrument_acc": hits_i / n, "role_acc": hits_r / n,
+    return {"instrument_acc": hits[0] / max(known[0], 1), "role_acc": hits[1] / max(known[1], 1),
             "level_mae_db": float(np.concatenate(errors).mean())}
 
 
