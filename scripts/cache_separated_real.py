@@ -29,6 +29,7 @@ from mixassist import load_audio
 from mixassist.analysis.activity import activity_mask, is_leakage
 from mixassist.analysis.network import AnalysisNet
 from mixassist.analysis.train import write_cached_song
+from mixassist.errors import MixAssistError
 from mixassist.loudness import integrated_loudness
 from mixassist.separation import Separator
 
@@ -91,7 +92,11 @@ def main(argv: list[str] | None = None) -> None:
         out = a.cache / (song["song_id"].replace("/", "__") + ".npz")
         if out.is_file():
             continue
-        audio, sr = load_audio(a.corpus / song["file"])
+        try:
+            audio, sr = load_audio(a.corpus / song["file"])
+        except MixAssistError as exc:  # e.g. a file whose stated length is longer than its data
+            print(f"{song['song_id']}: skipped: {exc}", flush=True)
+            continue
         audio = excerpt(audio, sr, a.excerpt_s)
         stems = song_stems(separator, audio, sr)
         if len(stems) < 2:

@@ -64,7 +64,8 @@ def confusion(truth: np.ndarray, pred: np.ndarray, n: int) -> list[list[int]]:
 def _classification(truth: dict[str, np.ndarray], pred: dict[str, np.ndarray]) -> dict:
     out = {}
     for key, vocab in (("instrument", INSTRUMENTS), ("role", ROLES)):
-        t, p = truth[key], pred[key]
+        known = truth[key] >= 0  # -1: no label (a separated ``other`` stem)
+        t, p = truth[key][known], pred[key][known]
         per_class = {v: {"n": int((t == i).sum()),
                          "recall": float((p[t == i] == i).mean()) if (t == i).any() else None}
                      for i, v in enumerate(vocab)}
@@ -118,7 +119,7 @@ def evaluate_network(model: AnalysisNet, cache: str | os.PathLike | Sequence[str
 
 # --- calibration -------------------------------------------------------------------------------
 def song_logits(model: AnalysisNet, cache: str | os.PathLike | Sequence[str | os.PathLike],
-                split: str) -> dict[str, np.ndarray]:
+                split: str | None) -> dict[str, np.ndarray]:
     """Whole-song instrument/role logits ``[stems, classes]`` and true classes ``[stems]`` of the
     cached ``split`` songs."""
     model.eval()
@@ -134,6 +135,23 @@ def song_logits(model: AnalysisNet, cache: str | os.PathLike | Sequence[str | os
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
     z = logits - logits.max(-1, keepdims=True)
     return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def fit_temperatures(model: AnalysisNet, cache: str | os.PathLike | Sequence[str | os.PathLike],
+                     split: str | None = None) -> dict[str, dict]:
+    """Fit the softmax temperature of each class head on the cached ``split`` songs (all when
+    None; development songs, never test songs) and return, per head, ``temperature`` and the
+    calibration on those songs before (``raw``) and after (``scaled``) it; stems without a label
+    are left out. Set ``model.temperature[head]`` to apply one."""
+    logits = song_logits(model, cache, split)
+    out = {}
+    for head in ("instrument", "role"):
+        known = logits[head] >= 0
+        z, truth = logits[f"{head}_logits"][known], logits[head][known]
+        t = fit_temperature(z, truth)
+        out[head] = {"temperature": t, "stems": int(known.sum()), "raw": calibration(z, truth),
+                     "scaled": calibration(z, truth, t)}
+    return out
 
 
 def fit_temperature(logits: np.ndarray, truth: np.ndarray) -> float:

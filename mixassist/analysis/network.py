@@ -145,6 +145,9 @@ class AnalysisNet(nn.Module):
         self.args = {"n_mels": n_mels, "channels": channels, "hidden": hidden,
                      "level_offset_db": level_offset_db, "dropout": dropout}
         self.level_offset_db = level_offset_db
+        #: Softmax temperatures of the class heads, fitted on development songs after training
+        #: (:func:`.evaluate.fit_temperatures`) and kept in the checkpoint's header; 1 is raw.
+        self.temperature = {"instrument": 1.0, "role": 1.0}
         self.frontend = MelFrontEnd(n_mels)
         self.cnn = nn.Sequential(_Block(2, channels // 2), _Block(channels // 2, channels),
                                  _Block(channels, channels))
@@ -282,7 +285,8 @@ def predict_stems(model: AnalysisNet, stems: dict[str, np.ndarray | Signal],
     model.eval()
     mel = torch.stack(list(mels.values()))
     r = predict_song_mels(model, mel[..., excerpt_frames(mel.shape[-1])])
-    inst, role = torch.softmax(r.instrument_logits, -1), torch.softmax(r.role_logits, -1)
+    inst = torch.softmax(r.instrument_logits / model.temperature["instrument"], -1)
+    role = torch.softmax(r.role_logits / model.temperature["role"], -1)
     return {name: StemPrediction(dict(zip(INSTRUMENTS, inst[k].tolist())), dict(zip(ROLES, role[k].tolist())),
                                  torch.sigmoid(r.activity_logits[k]).numpy(), float(r.level_db[k]),
                                  float(torch.exp(r.level_log_std_db[k])))
@@ -296,7 +300,7 @@ def save_model(path: str | os.PathLike, model: AnalysisNet, *, metadata: dict | 
 
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     header = {"format": FORMAT, "class": CLASS_NAME, "args": json.dumps(model.args),
-              "metadata": json.dumps(metadata or {})}
+              "temperature": json.dumps(model.temperature), "metadata": json.dumps(metadata or {})}
     data = save(state, metadata=header)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         f.write(data)
@@ -336,6 +340,7 @@ def load_model(path: str | os.PathLike) -> AnalysisNet:
     if missing or unexpected:
         raise ModelError(f"{path}: weights do not match the network (missing {missing[:3]}, "
                          f"unexpected {unexpected[:3]}); the file is from another version")
+    model.temperature.update(json.loads(header.get("temperature", "{}")))
     return model.eval()
 
 

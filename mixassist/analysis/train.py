@@ -51,7 +51,7 @@ from ..datasets.torch_datasets import load_manifest
 from ..errors import ParameterError
 from ..utils.atomic import atomic_path
 from ..vocab import INSTRUMENTS, ROLES
-from .activity import activity_mask
+from .activity import activity_mask, mask_to_regions
 from .network import AnalysisNet, predict_song_mels, save_model, stem_mels
 
 log = logging.getLogger("mixassist.analysis.train")
@@ -100,15 +100,17 @@ def write_cached_song(out: Path, model: AnalysisNet, stems: dict[str, np.ndarray
     (channels, samples)}`` at ``sr``, ``labels`` ``(instrument, role, level_db)`` per stem in
     order (an instrument or role of None is unknown: stored as -1, left out of its loss and
     accuracy), activity from ``regions`` (``[{"start_s", "end_s"}, ...]`` per stem) or, when
-    None, measured on each stem's mel power (:func:`.activity.activity_mask`)."""
+    None, measured on each stem's mel power (:func:`.activity.activity_mask`, gaps under 0.5 s
+    bridged as in the analysis)."""
     mels = stem_mels(model, stems, sr)
     frames = min(m.shape[-1] for m in mels.values())
     log_mel = np.stack([torch.log10(m[:, :frames] + 1e-12).numpy() for m in mels.values()])
+    hop_s = 1.0 / model.frame_rate_hz
+    if regions is None:
+        regions = [[{"start_s": a, "end_s": b} for a, b in mask_to_regions(
+            activity_mask(m[:, :frames].sum(0).numpy(), hop_s), hop_s)] for m in mels.values()]
     activity = np.zeros((len(mels), frames), dtype=np.uint8)
-    for k, m in enumerate(mels.values()):
-        if regions is None:
-            activity[k] = activity_mask(m[:, :frames].sum(0).numpy(), 1.0 / model.frame_rate_hz)
-            continue
+    for k in range(len(mels)):
         for r in regions[k]:
             a, b = (int(round(t * model.frame_rate_hz)) for t in (r["start_s"], r["end_s"]))
             activity[k, a:b] = 1
@@ -138,6 +140,12 @@ def load_cache(cache: str | os.PathLike | Sequence[str | os.PathLike], split: st
         raise ParameterError(f"{', '.join(map(str, caches))}: no cached songs in split {split!r}; "
                              "run cache_mels first")
     return songs
+
+
+def _dev_cache(path: Path) -> Path:
+    """A validation cache folder: ``path`` itself, or for a dataset folder (it has a manifest)
+    its cache ``path/analysis_cache``, filled first (:func:`cache_mels`)."""
+    return cache_mels(path, path / "analysis_cache") if (path / "manifest.json").is_file() else path
 
 
 def _paths(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
@@ -289,12 +297,18 @@ def train(dataset: str | os.PathLike | Sequence[str | os.PathLike], out_dir: str
           weight_decay: float = 0.05,
           checkpoint_every: int = 100, validate_every: int = 200, max_minutes: float | None = None,
           seed: int = 0, threads: int = 1, model_args: dict | None = None,
-          cache: str | os.PathLike | Sequence[str | os.PathLike] | None = None) -> dict:
+          cache: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+          extra_train: Sequence[str | os.PathLike] = (),
+          dev: dict[str, str | os.PathLike] | None = None) -> dict:
     """Train (or resume) the analysis network on one dataset or several; returns the final state
     summary.
 
     ``cache`` gives each dataset's feature cache folder, in the order of ``dataset`` (default
-    ``out_dir/cache/<i>``, ``i`` the dataset's position).
+    ``out_dir/cache/<i>``, ``i`` the dataset's position). ``extra_train`` adds the ``train``
+    songs of cache folders that belong to no dataset (:func:`write_cached_song`, e.g. separated
+    real masters). ``dev`` names further cache folders whose songs all validate (e.g. held-out
+    sources, separated real dev songs; never trained on): every validation reports each of them
+    and the datasets' ``valid`` songs, and the best model is the one with the best mean score.
 
     Writes under ``out_dir``: ``state.pt`` (resumable), ``best.safetensors`` (the best model on
     the validation songs, with metadata), ``train.log`` and ``history.jsonl``. Stops after
@@ -314,21 +328,23 @@ def train(dataset: str | os.PathLike | Sequence[str | os.PathLike], out_dir: str
     log.setLevel(logging.INFO)
     try:
         return _train(datasets, out_dir, steps, batch_size, segment_frames, lr, weight_decay,
-                      checkpoint_every, validate_every, max_minutes, seed, model_args or {}, caches)
+                      checkpoint_every, validate_every, max_minutes, seed, model_args or {}, caches,
+                      [Path(c) for c in extra_train], {k: _dev_cache(Path(v)) for k, v in (dev or {}).items()})
     finally:
         log.removeHandler(handler)
         handler.close()
 
 
 def _train(datasets, out_dir, steps, batch_size, segment_frames, lr, weight_decay, checkpoint_every,
-           validate_every, max_minutes, seed, model_args, caches) -> dict:
+           validate_every, max_minutes, seed, model_args, caches, extra_train, dev) -> dict:
     started = time.monotonic()
     for dataset, cache in zip(datasets, caches):
         cache_mels(dataset, cache)
     log.info("feature cache ready in %.1f s", time.monotonic() - started)
     manifests = [load_manifest(d) for d in datasets]
-    data = PerturbedStems(load_cache(caches, "train"), segment_frames=segment_frames, batch_size=batch_size)
-    valid_songs = load_cache(caches, "valid")
+    data = PerturbedStems(load_cache(caches, "train") + (load_cache(extra_train, "train") if extra_train else []),
+                          segment_frames=segment_frames, batch_size=batch_size)
+    valid_sets = {"valid": load_cache(caches, "valid"), **{k: load_cache(v, None) for k, v in dev.items()}}
     state_path = out_dir / "state.pt"
     if state_path.is_file():
         state = torch.load(state_path, weights_only=False)
@@ -343,9 +359,9 @@ def _train(datasets, out_dir, steps, batch_size, segment_frames, lr, weight_deca
         model = AnalysisNet(**model_args)
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
         step, best, seconds = 0, None, 0.0
-        log.info("new model %s, %d parameters, %d train stems, %d valid stems", model.args,
+        log.info("new model %s, %d parameters, %d train stems, validation stems %s", model.args,
                  sum(p.numel() for p in model.parameters()), data.n_stems,
-                 sum(len(s["names"]) for s in valid_songs))
+                 {k: sum(len(s["names"]) for s in v) for k, v in valid_sets.items()})
     sched = lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))  # noqa: E731
     model.train()
     loop_start = time.monotonic()
@@ -373,17 +389,22 @@ def _train(datasets, out_dir, steps, batch_size, segment_frames, lr, weight_deca
         if step % 20 == 0:
             log.info("step %d %s", step, " ".join(f"{k}={v.item():.3f}" for k, v in terms.items()))
         if step % validate_every == 0 or step == steps:
-            metrics = validate(model, valid_songs)
-            log.info("valid step %d %s", step, json.dumps(metrics))
+            sets = {k: validate(model, v) for k, v in valid_sets.items()}
+            metrics = dict(sets.pop("valid"), **({"dev": sets} if sets else {}))
+            score = float(np.mean([_score(m) for m in (metrics, *sets.values())]))
+            log.info("valid step %d score %.4f %s", step, score, json.dumps(metrics))
             with open(out_dir / "history.jsonl", "a", encoding="utf-8") as f:
-                f.write(json.dumps({"step": step, "train_seconds": round(seconds, 1), **metrics}) + "\n")
-            if best is None or _score(metrics) > best["score"]:
-                best = {"score": _score(metrics), "step": step, "metrics": metrics}
+                f.write(json.dumps({"step": step, "train_seconds": round(seconds, 1), "score": score,
+                                    **metrics}) + "\n")
+            if best is None or score > best["score"]:
+                best = {"score": score, "step": step, "metrics": metrics}
                 save_model(out_dir / "best.safetensors", model, metadata={
                     "data": [str(d) for d in datasets],
                     "data_hours": sum(m.get("hours") or 0.0 for m in manifests),
                     "data_seed": [m.get("seed") for m in manifests], "train_songs": len(data.songs),
-                    "valid_songs": len(valid_songs),
+                    "extra_train": [str(c) for c in extra_train],
+                    "valid_songs": {k: len(v) for k, v in valid_sets.items()},
+                    "dev": {k: str(v) for k, v in dev.items()},
                     "step": step, "batch_size": batch_size, "segment_s": segment_frames / model.frame_rate_hz,
                     "level_loss": "relative to the song mean",
                     "train_seconds": round(seconds, 1), "threads": torch.get_num_threads(),
@@ -408,11 +429,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--weight-decay", type=float, default=0.05)
     p.add_argument("--cache", action="append", default=None,
                    help="feature cache folder, one per --data in the same order (default OUT_DIR/cache/<i>)")
+    p.add_argument("--extra-train", action="append", default=[],
+                   help="a cache folder of no dataset whose train songs are added (repeatable)")
+    p.add_argument("--dev", action="append", default=[], metavar="NAME=CACHE",
+                   help="a cache folder whose songs all validate, reported as NAME (repeatable)")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--channels", type=int, default=16, help="conv channels of a new network")
+    p.add_argument("--hidden", type=int, default=96, help="hidden width of a new network")
     a = p.parse_args(argv)
+    dev = dict(d.split("=", 1) for d in a.dev)
     print(json.dumps(train(a.data, a.out_dir, steps=a.steps, batch_size=a.batch_size,
                            weight_decay=a.weight_decay, max_minutes=a.max_minutes,
                            checkpoint_every=a.checkpoint_every, validate_every=a.validate_every,
-                           threads=a.threads, cache=a.cache),
+                           threads=a.threads, cache=a.cache, extra_train=a.extra_train, dev=dev,
+                           lr=a.lr, model_args={"channels": a.channels, "hidden": a.hidden}),
                      default=str))
 
 

@@ -14,8 +14,8 @@ import torch
 from mixassist.analysis.evaluate import evaluate_network
 from mixassist.analysis.network import (SAMPLE_RATE, AnalysisNet, load_model, normalise_level,
                                         predict_stems, read_metadata, save_model)
-from mixassist.analysis.train import (PerturbedStems, cache_mels, load_cache, loss_terms, random_eq,
-                                      train)
+from mixassist.analysis.train import (PerturbedStems, cache_mels, known_label_ce, load_cache,
+                                      loss_terms, random_eq, train, validate, write_cached_song)
 from mixassist.errors import ModelError, ParameterError
 from mixassist.vocab import INSTRUMENTS, ROLES
 
@@ -196,10 +196,62 @@ def test_several_datasets_keep_their_splits(tiny_dataset, tmp_path):
           model_args={"channels": 8, "hidden": 16}, cache=caches)
     meta = read_metadata(out / "best.safetensors")
     assert meta["data"] == [str(tiny_dataset), str(second)]
-    assert (meta["train_songs"], meta["valid_songs"]) == (2, 2)
+    assert (meta["train_songs"], meta["valid_songs"]) == (2, {"valid": 2})
     assert meta["data_hours"] == pytest.approx(15 / 3600)
 
 
 def test_one_cache_per_dataset(tiny_dataset, tmp_path):
     with pytest.raises(ParameterError, match="one cache folder per dataset"):
         train([tiny_dataset, tiny_dataset], tmp_path / "run", steps=1, cache=[tmp_path / "c"])
+
+
+def test_unknown_labels_leave_the_loss_and_the_accuracy():
+    logits = torch.randn(4, len(INSTRUMENTS))
+    labels = torch.tensor([0, -1, 2, -1])
+    known = torch.nn.functional.cross_entropy(logits[[0, 2]], labels[[0, 2]])
+    assert torch.isclose(known_label_ce(logits, labels), known)
+    assert known_label_ce(logits, torch.full((4,), -1)).item() == 0.0
+
+
+def test_separated_songs_train_and_dev_sets_validate(tiny_dataset, tmp_path):
+    """Songs cached without a dataset (unknown labels as None, measured activity) join the
+    training songs; a dev cache is validated on its own and reported by name."""
+    extra, dev = tmp_path / "extra", tmp_path / "dev"
+    for folder, split in ((extra, "train"), (dev, "valid")):
+        folder.mkdir()
+        stems = song(seed=7)
+        write_cached_song(folder / "s.npz", tiny_model(), stems, SR,
+                          [("drums", "rhythm", -6.0), ("bass", "low_end", -8.0), (None, None, -3.0)],
+                          split=split, song_id="s")
+    cached = load_cache(extra, "train")[0]
+    assert list(cached["instrument"]) == [0, INSTRUMENTS.index("bass"), -1]
+    assert list(cached["role"]) == [0, ROLES.index("low_end"), -1]
+    assert cached["activity"].mean() > 0.9  # steady synthetic stems play throughout
+    metrics = validate(tiny_model(), load_cache(dev, None))
+    assert 0.0 <= metrics["instrument_acc"] <= 1.0 and np.isfinite(metrics["level_mae_db"])
+    out = tmp_path / "run"
+    train(tiny_dataset, out, steps=1, batch_size=4, segment_frames=50, validate_every=1,
+          model_args={"channels": 8, "hidden": 16}, cache=tmp_path / "cache",
+          extra_train=[extra], dev={"real": dev})
+    meta = read_metadata(out / "best.safetensors")
+    assert meta["train_songs"] == 2 and meta["valid_songs"] == {"valid": 1, "real": 1}
+    history = json.loads((out / "history.jsonl").read_text().splitlines()[-1])
+    assert set(history["dev"]) == {"real"} and "score" in history
+
+
+def test_temperature_is_saved_and_applied(tmp_path):
+    """A checkpoint's temperatures come back on load and soften ``predict_stems``' probabilities
+    as softmax(logits / T) does; the top class never changes."""
+    model = tiny_model()
+    raw = predict_stems(model, song(), SR)
+    model.temperature = {"instrument": 4.0, "role": 0.5}
+    save_model(tmp_path / "m.safetensors", model)
+    loaded = load_model(tmp_path / "m.safetensors")
+    assert loaded.temperature == {"instrument": 4.0, "role": 0.5}
+    scaled = predict_stems(loaded, song(), SR)
+    for name in raw:
+        logp = np.log([raw[name].instrument_probs[i] for i in INSTRUMENTS])
+        expected = np.exp(logp / 4.0) / np.exp(logp / 4.0).sum()
+        assert np.allclose([scaled[name].instrument_probs[i] for i in INSTRUMENTS], expected, atol=1e-5)
+        assert scaled[name].instrument == raw[name].instrument and scaled[name].role == raw[name].role
+        assert max(scaled[name].role_probs.values()) >= max(raw[name].role_probs.values())
