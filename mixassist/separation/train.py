@@ -55,7 +55,11 @@ class TrainConfig:
     internal rate (data are resampled to it). The learning rate rises linearly over
     ``warmup_steps``, then, with ``decay_minutes`` > 0, follows a cosine from ``lr`` to
     ``lr / 20`` over that much training time (stored with the run, so a resumed run continues the
-    curve); ``clip_grad`` > 0 clips the gradient norm."""
+    curve); ``clip_grad`` > 0 clips the gradient norm. ``master_p`` is the share of training
+    mixtures given a light mastering on the fly (:func:`~mixassist.datasets.production.master_mixture`;
+    the unmastered groups stay the targets). ``init`` names a separator file (demucs safetensors,
+    e.g. the shipped ``mixassist-compact``) whose weights a new run starts from, model and EMA;
+    its architecture must match the recipe's."""
 
     data: tuple[str, ...]
     sample_rate_hz: int = 22050
@@ -77,14 +81,17 @@ class TrainConfig:
     valid_every: int = 250
     save_every: int = 50
     seed: int = 0
+    master_p: float = 0.0
+    init: str | None = None
 
     def __post_init__(self):
         if not self.data:
             raise ParameterError("no dataset given; pass --data DATASET (a `mixassist data build` folder)")
         if self.batch_size < 1 or self.segment_s <= 0 or self.lr <= 0:
             raise ParameterError("batch_size, segment_s and lr must be positive")
-        if not 0 <= self.remix_p <= 1:
-            raise ParameterError(f"remix_p must be in [0, 1], got {self.remix_p}")
+        for name in ("remix_p", "master_p"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ParameterError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if not 0 <= self.ema_decay < 1:
             raise ParameterError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 
@@ -173,7 +180,21 @@ class _Batches:
             sources = torch.where(swap, sources.flip(2), sources)
             gain = gain * sign
         sources = sources * gain.to(self.device)
-        return sources.sum(dim=1), sources
+        mix = sources.sum(dim=1)
+        if c.master_p > 0:
+            mix = self._master(mix, step)
+        return mix, sources
+
+    def _master(self, mix: torch.Tensor, step: int) -> torch.Tensor:
+        """``mix`` ``[batch, 2, samples]`` with each item mastered with probability ``master_p``
+        (drawn from (seed, step), so resumed runs draw the same)."""
+        from ..datasets.production import master_mixture
+
+        rng = np.random.default_rng([self.config.seed, step, 7])
+        items = mix.float().cpu().numpy()
+        out = [master_mixture(item, self.config.sample_rate_hz, rng, probability=self.config.master_p)[0]
+               for item in items]
+        return torch.from_numpy(np.stack(out).astype(np.float32)).to(mix.device)
 
 
 def group_audio(root: Path, song: dict, start: int | None = None, frames: int | None = None
@@ -312,6 +333,9 @@ def _train(out: Path, config: TrainConfig, max_steps, max_time_s, threads, devic
         meta = state["meta"]
         log.info("resumed from %s at step %d (%.0f s trained)", state_path, meta["step"], meta["train_s"])
     else:
+        if config.init:
+            _load_init(model, config)
+            ema = _EMA(model, config.ema_decay)
         log.info("new run in %s: %s", out, json.dumps(config.to_json()))
 
     loaded = time.monotonic()
@@ -380,6 +404,25 @@ def _train(out: Path, config: TrainConfig, max_steps, max_time_s, threads, devic
     return summary
 
 
+def _load_init(model, config: TrainConfig) -> None:
+    """Load ``config.init``'s weights into ``model``; :class:`ParameterError` when the file's
+    architecture is not the recipe's."""
+    from .models import resolve_model
+
+    loaded = resolve_model(config.init).model
+    if getattr(loaded, "samplerate", None) != config.sample_rate_hz or list(loaded.sources) != list(STEM_GROUPS):
+        raise ParameterError(f"{config.init}: a {getattr(loaded, 'samplerate', '?')} Hz model of "
+                             f"{', '.join(loaded.sources)}; the recipe wants {config.sample_rate_hz} Hz "
+                             f"and {', '.join(STEM_GROUPS)}")
+    try:
+        model.load_state_dict(loaded.state_dict())
+    except RuntimeError as exc:
+        raise ParameterError(f"{config.init}: its weights do not fit the recipe's model (channels "
+                             f"{config.channels}, t_layers {config.t_layers}, nfft {config.nfft}, "
+                             f"{config.sample_rate_hz} Hz): {str(exc).splitlines()[0]}") from None
+    log.info("weights from %s", config.init)
+
+
 def _validate(ema: _EMA, config: TrainConfig, valid, meta: dict, export, device: torch.device) -> None:
     ema_model = build_model(config).to(device)
     ema_model.load_state_dict(ema.state)
@@ -413,7 +456,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     defaults = TrainConfig(data=("-",))
     recipe = {"channels": int, "t_layers": int, "nfft": int, "batch_size": int, "sample_rate_hz": int,
               "warmup_steps": int, "valid_every": int, "seed": int, "segment_s": float, "lr": float,
-              "decay_minutes": float, "clip_grad": float, "remix_p": float}
+              "decay_minutes": float, "clip_grad": float, "remix_p": float, "master_p": float,
+              "init": str}
     for field, kind in recipe.items():
         parser.add_argument(f"--{field.replace('_', '-')}", type=kind, default=getattr(defaults, field))
     args = parser.parse_args(argv)

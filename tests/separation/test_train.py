@@ -232,3 +232,40 @@ def test_pack_keeps_train_and_valid_excerpts(synthetic_dataset, tmp_path):
 def _source_song(root, song_id: str) -> dict:
     manifest = json.loads((root / "manifest.json").read_text())
     return next(s for s in manifest["songs"] if s["song_id"] == song_id)
+
+
+def test_mastered_batches_keep_unmastered_targets(synthetic_dataset):
+    """With ``master_p`` = 1 every mixture is mastered (louder and denser at its own peak, so no
+    longer the sum of its groups), the groups are the unmastered ones, and a step still draws the
+    same batch."""
+    from mixassist.separation.train import _Batches
+
+    config = dataclasses.replace(_config(synthetic_dataset), batch_size=4, remix_p=0.0, master_p=1.0)
+    batches = _Batches(config, torch.device("cpu"))
+    mix, sources = batches(3)
+    plain = sources.sum(dim=1)
+    _, plain_sources = _Batches(dataclasses.replace(config, master_p=0.0), torch.device("cpu"))(3)
+    torch.testing.assert_close(sources, plain_sources)
+    assert not torch.allclose(mix, plain, atol=1e-3)
+    peak = lambda x: x.abs().amax(dim=(1, 2))  # noqa: E731
+    torch.testing.assert_close(peak(mix), peak(plain), rtol=0.05, atol=1e-4)
+    rms = lambda x: x.pow(2).mean(dim=(1, 2)).sqrt()  # noqa: E731
+    assert bool((rms(mix) > rms(plain)).all())
+    torch.testing.assert_close(batches(3)[0], mix)
+
+
+def test_a_run_can_start_from_a_trained_model(synthetic_dataset, tmp_path):
+    """``init`` loads a model's weights into a new run (model and EMA); a file of another
+    architecture is refused with a message naming it."""
+    train(tmp_path / "first", _config(synthetic_dataset), max_steps=2)
+    source = tmp_path / "first" / "best.safetensors"
+    config = dataclasses.replace(_config(synthetic_dataset), init=str(source), lr=1e-12, warmup_steps=0)
+    train(tmp_path / "second", config, max_steps=1)
+    state = torch.load(tmp_path / "second" / "state.pt", weights_only=False)
+    initial = resolve_model(source).model.state_dict()
+    for key, value in initial.items():
+        torch.testing.assert_close(state["ema"][key], value, atol=1e-6, rtol=1e-5, msg=key)
+    assert "weights from" in (tmp_path / "second" / "train.log").read_text()
+    wider = dataclasses.replace(config, channels=16)
+    with pytest.raises(ParameterError, match="best.safetensors"):
+        train(tmp_path / "third", wider, max_steps=1)
