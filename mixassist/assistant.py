@@ -115,6 +115,7 @@ class MixAssistant:
         self.arrangement_options = {"target_length_s": o.radio_length_s,
                                     "loop_bars": o.loop_bars, "dj_bars": o.dj_bars}
         self.separation_model, self.device = o.separation_model, o.device
+        self.analysis_model = o.analysis_model
         self._separator = None
         self.cache = None if cache is False else StepCache(None if cache is True else cache)
 
@@ -162,7 +163,7 @@ class MixAssistant:
         folder = not isinstance(source, np.ndarray) and Path(source).is_dir()
         if self.cache is None or isinstance(source, np.ndarray):
             name, stems, rate = self.load(source, sr=sr, progress=progress, work=work)
-            analysis = analyze(stems, rate, separated=not folder, progress=step)
+            analysis = analyze(stems, rate, separated=not folder, progress=step, model=self.analysis_model)
             return name, stems, rate, self._note_separator(analysis, separated=not folder)
         path = Path(source)
         if folder:
@@ -182,8 +183,8 @@ class MixAssistant:
                     k: v.to_array() for k, v in cached_stems.items()}
             return (path.name if folder else path.stem), stems, analysis.sample_rate, analysis
         name, stems, rate = self.load(path, progress=progress, work=work)
-        analysis = self._note_separator(analyze(stems, rate, separated=not folder, progress=step),
-                                        separated=not folder)
+        analysis = self._note_separator(analyze(stems, rate, separated=not folder, progress=step,
+                                                model=self.analysis_model), separated=not folder)
         self.cache.store(key, analysis, stems=None if folder else stems, sr=rate)
         return name, stems, rate, analysis
 
@@ -200,8 +201,8 @@ class MixAssistant:
         from ._version import __version__
         from .analysis.analyze import DEFAULT_MODEL
 
-        depends = [f"mixassist {__version__}", f"code {code_digest()}",
-                   "analysis " + file_identity(DEFAULT_MODEL if DEFAULT_MODEL.is_file() else None)]
+        network = self.analysis_model or (DEFAULT_MODEL if DEFAULT_MODEL.is_file() else None)
+        depends = [f"mixassist {__version__}", f"code {code_digest()}", "analysis " + file_identity(network)]
         if separated:
             from .separation.models import (DEFAULT_BUNDLED, DEFAULT_PRETRAINED, bundled_models,
                                             cached_pretrained)

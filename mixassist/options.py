@@ -34,6 +34,7 @@ class MixOptions:
     separation_model : separation model spec for song inputs (see
         :func:`mixassist.separation.resolve_model`); None: the default.
     device : "auto", "cpu", "cuda" or "mps" for separation.
+    analysis_model : analysis network checkpoint (a path); None: the bundled network.
     references : songs (files or stem folders) to mix toward: their measured stem balance and
         tonal balance replace the predicted balance (:mod:`mixassist.planning.reference`).
     export : also write a DAW session: ``"reaper"`` (``session.rpp`` with the unprocessed stems
@@ -49,6 +50,7 @@ class MixOptions:
     dj_bars: int = 16
     separation_model: str | None = None
     device: str = "auto"
+    analysis_model: str | None = None
     references: tuple[str, ...] = ()
     export: str | None = None
 
@@ -59,6 +61,10 @@ class MixOptions:
                 isinstance(r, (str, os.PathLike)) and os.fspath(r) for r in self.references):
             raise ParameterError(f"references must be a list of paths, got {self.references!r}")
         object.__setattr__(self, "references", tuple(os.fspath(r) for r in self.references))
+        if self.analysis_model is not None:
+            if not os.path.isfile(self.analysis_model):
+                raise ParameterError(f"{self.analysis_model}: analysis model file not found")
+            object.__setattr__(self, "analysis_model", os.fspath(self.analysis_model))
         if self.export is not None and self.export not in EXPORTS:
             raise ParameterError(f"unknown export {self.export!r}; use one of {', '.join(EXPORTS)}")
         try:

@@ -194,3 +194,25 @@ def test_a_full_disk_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(DiskSpaceError, match="not enough free disk space.*GB"):
         MixAssistant(cache=False).process(song, out_dir=tmp_path / "out")
     assert not (tmp_path / "out" / "song").exists()
+
+
+def test_a_chosen_analysis_network_is_used_and_keys_the_cache(tmp_path):
+    """``analysis_model`` replaces the bundled network (its untrained, temperature-flattened
+    probabilities show in analysis.json) and is part of the cache key; a missing file is a clear
+    error when the options are made."""
+    import torch
+
+    from mixassist.analysis.network import AnalysisNet, save_model
+
+    torch.manual_seed(0)
+    net = AnalysisNet(channels=8, hidden=16)
+    net.temperature = {"instrument": 1000.0, "role": 1000.0}  # near-uniform probabilities
+    save_model(tmp_path / "net.safetensors", net)
+    song = _stem_folder(tmp_path / "song", seconds=4.0)
+    cache = tmp_path / "cache"
+    bundled = MixAssistant(cache=cache).analysed(song)[3]
+    chosen = MixAssistant(cache=cache, analysis_model=str(tmp_path / "net.safetensors")).analysed(song)[3]
+    assert max(s.confidence for s in bundled.stems) > 0.5
+    assert all(s.confidence < 1.5 / 11 for s in chosen.stems)
+    with pytest.raises(ParameterError, match="nowhere.safetensors: analysis model file not found"):
+        MixAssistant(analysis_model=str(tmp_path / "nowhere.safetensors"))

@@ -45,6 +45,7 @@ def mix(
     export: str = typer.Option(None, "--export", help="Also write a DAW session: reaper "
                                                       "(session.rpp) or stems-zip (stems.zip)."),
     model: str = options.MODEL,
+    analysis_model: str = options.ANALYSIS_MODEL,
     device: str = options.DEVICE,
 ) -> None:
     """Analyse SOURCE, predict a mix and arrangement, render and master it.
@@ -57,7 +58,7 @@ def mix(
 
     _check_input(source)
     assistant = MixAssistant(MixOptions(
-        separation_model=model, device=device, target=target, focus=focus, amount=amount,
+        separation_model=model, analysis_model=analysis_model, device=device, target=target, focus=focus, amount=amount,
         version=version, radio_length_s=length, loop_bars=bars, dj_bars=dj_bars,
         references=tuple(str(r) for r in reference or ()), export=export))
     with progress_bar(f"mixing {source.name}") as bar:
@@ -72,6 +73,7 @@ def analyze(
     source: Path = typer.Argument(..., help="A song file (separated first) or a folder of stems."),
     out: Path = typer.Option(..., "-o", "--out", help="The analysis JSON file to write."),
     model: str = options.MODEL,
+    analysis_model: str = options.ANALYSIS_MODEL,
     device: str = options.DEVICE,
 ) -> None:
     """Analyse SOURCE (tempo, beats, key, sections, loudness, every stem) into a JSON file."""
@@ -79,7 +81,8 @@ def analyze(
     from ..options import MixOptions
 
     _check_input(source)
-    assistant = MixAssistant(MixOptions(separation_model=model, device=device))
+    assistant = MixAssistant(MixOptions(separation_model=model, analysis_model=analysis_model,
+                                        device=device))
     # the stems stream through a work folder beside the output, so memory stays flat
     with progress_bar(f"analysing {source.name}") as bar, work_folder(out.parent) as work:
         analysis = assistant.analysed(source, progress=_progress(bar), work=work)[3]
