@@ -93,8 +93,10 @@ def evaluate_network(model: AnalysisNet, cache: str | os.PathLike | Sequence[str
         for key in truth:
             truth[key].append(song[key])
             pred[key].append(out[key])
-        table = np.array(reference_levels([(INSTRUMENTS[i], ROLES[r])
-                                           for i, r in zip(song["instrument"], song["role"])]))
+        labelled = bool((song["instrument"] >= 0).all() and (song["role"] >= 0).all())
+        table = (np.array(reference_levels([(INSTRUMENTS[i], ROLES[r])
+                                            for i, r in zip(song["instrument"], song["role"])]))
+                 if labelled else np.full(len(ref), np.nan))  # no table for unlabelled stems
         for _ in range(trials):
             gains = rng.uniform(-perturb_db, perturb_db, len(ref))
             perturbed = mel * torch.from_numpy(10.0 ** (gains / 10.0)).float()[:, None, None]
