@@ -16,6 +16,6 @@ def test_analysis_train_takes_several_datasets(tmp_path, cli):
     assert code == 0, err
     meta = read_metadata(out / "best.safetensors")
     assert meta["step"] == 1 and meta["data"] == [str(first), str(second)]
-    assert (meta["train_songs"], meta["valid_songs"]) == (2, 2)
+    assert (meta["train_songs"], meta["valid_songs"]) == (2, {"valid": 2})
     assert sorted(p.name for p in (tmp_path / "c2").glob("*.npz")) == ["00000.npz", "00001.npz",
                                                                        "00002.npz"]
