@@ -3,7 +3,8 @@
 It opens with a mix check of the input (clipping, true-peak overs, loudness against every
 platform, dynamics, mono compatibility, stereo balance, muddy or harsh bands, lead level), each
 with a concrete suggestion; then loudness before/after against every platform, stem levels
-(current vs target), tonal balance before/after, the sections, and every plan decision with its
+(current vs target), tonal balance before/after, the sections (named where the evidence holds,
+else lettered A, B, A' and told why), and every plan decision with its
 reason.
 
 Its "Listen" section is an A/B player: before, after and any reference, each loudness-matched
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .analysis.segmentation import SECTION_LABELS
 from .errors import AudioContentError, ParameterError
 from .planning.targets import PRESETS
 from .utils.atomic import write_text_atomic
@@ -552,8 +554,9 @@ def render_report(result, *, input_mix: np.ndarray, previews: list[Preview] | No
         ax.set_ylim(-0.6, len(names) + 0.2)
         ax.set_xlabel("time (s)")
 
-    sections = [[f"{s.start_s:.1f}", f"{s.end_s:.1f}", s.label,
-                 ", ".join(s.stems or [])] for s in analysis.sections]
+    sections = [[f"{s.start_s:.1f}", f"{s.end_s:.1f}", s.label, _extra(s).get("letter", ""),
+                 _extra(s).get("label_reason", ""), ", ".join(s.stems or [])]
+                for s in analysis.sections]
     decisions = "".join(
         f"<h3>{html.escape(name)}</h3><ul>"
         + "".join(f"<li>{html.escape(r)}</li>" for r in stem.reasons) + "</ul>"
@@ -590,11 +593,27 @@ key {html.escape(str(analysis.key))}.</p>
 masker-to-signal ratio; cuts on the masking stems are in the decisions below).</p>
 <img alt="masking map" src="{_figure_png(masking_map)}">
 <h2>Sections and arrangement</h2><img alt="timeline" src="{_figure_png(timeline)}">
-{_table(["start (s)", "end (s)", "label", "stems playing"], sections)}
+{_table(["start (s)", "end (s)", "label", "letter", "why this label", "stems playing"], sections)}
+{_naming_note(analysis.sections)}
 <h2>Decisions</h2>{decisions}<h3>master</h3><ul>{master}</ul>
 <h3>arrangement</h3><ul>{arrangement or "<li>as the song is</li>"}</ul>
 </body></html>
 """
+
+
+def _naming_note(sections) -> str:
+    """What the letters mean, when a section carries one for its label (no section name the
+    evidence supports; the table's "why this label" says why); empty when every one is named."""
+    if all(s.label in SECTION_LABELS for s in sections):
+        return ""
+    return ("<p>A section is named (verse, chorus, ...) only where the evidence supports the "
+            "name; the others carry letters: the same letter is the same material, A' a varied "
+            "repeat of A.</p>")
+
+
+def _extra(section) -> dict:
+    """A section's extension fields (``letter``, ``label_reason``; none in older files)."""
+    return getattr(section, "extra", None) or {}
 
 
 def write_report(path: str | Path, result, *, input_mix: np.ndarray,

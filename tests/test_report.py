@@ -182,6 +182,23 @@ def test_report_without_previews_keeps_the_plain_players():
         render_report(fake_result(after, before), input_mix=before, previews=[])
 
 
+def test_report_shows_section_letters_and_why():
+    """A lettered section shows its letter and the analysis' reason; a named one its name."""
+    before, after = noise_at(-30, 2, seed=1), noise_at(-12, 2, seed=2)
+    result = fake_result(after, before)
+    result.analysis.sections = [
+        NS(start_s=0.0, end_s=1.0, label="A", stems=["mix"], extra={
+            "letter": "A", "named": False, "label_reason": "no sung part: sections lettered"}),
+        NS(start_s=1.0, end_s=2.0, label="outro", stems=["mix"],
+           extra={"letter": "B", "named": True, "label_reason": "outro: heard once, unsung"})]
+    page = render_report(result, input_mix=before)
+    assert "<td>A</td><td>A</td><td>no sung part: sections lettered</td>" in page
+    assert "<td>outro</td><td>B</td><td>outro: heard once, unsung</td>" in page
+    assert "A' a varied repeat of A" in page
+    named = render_report(fake_result(after, before), input_mix=before)  # older files: no extra
+    assert "<td>verse</td><td></td><td></td>" in named and "varied repeat" not in named
+
+
 # --- in a real browser ----------------------------------------------------------------------------
 
 @pytest.fixture(params=["static", "service"])

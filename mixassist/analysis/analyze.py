@@ -79,8 +79,10 @@ def analyze(stems: dict[str, np.ndarray | Signal], sr: int, *, labels: dict[str,
         model = default_model()
     preds = None if model in (None, False) else predict_stems(_load(str(model)), stems, sr)
     # a separator names its stems; a session's names may say nothing ("Audio 01")
-    structure = analyze_structure(stems, sr, separated=separated, drums=drum_stems(
-        list(stems), labels or {}, None if separated else preds))
+    heard = None if separated else preds
+    structure = analyze_structure(stems, sr, separated=separated,
+                                  drums=drum_stems(list(stems), labels or {}, heard),
+                                  vocals=vocal_stems(list(stems), labels or {}, heard))
     if progress is not None:
         progress(1, total)
     analysis = measure_stems(stems, sr, labels=labels, structure=structure, separated=separated,
@@ -93,9 +95,10 @@ def analyze(stems: dict[str, np.ndarray | Signal], sr: int, *, labels: dict[str,
     return analysis
 
 
-#: A stem whose name says nothing of its instrument is taken for drums when the network gives
-#: drums and percussion together at least this probability.
+#: A stem whose name says nothing of its instrument is taken for drums (vocals) when the network
+#: gives drums and percussion together (vocals) at least this probability.
 DRUM_PROBABILITY = 0.5
+VOCAL_PROBABILITY = 0.5
 
 
 def drum_stems(names: list[str], labels: dict[str, str], preds: dict | None) -> list[str]:
@@ -103,18 +106,37 @@ def drum_stems(names: list[str], labels: dict[str, str], preds: dict | None) -> 
     the name (``Kick In``, ``OH``, ``drums``: :func:`.structure.is_drum_stem`), else, for a
     name that says nothing of its instrument (``Audio 01``, ``Track 3``), by the network
     (:data:`DRUM_PROBABILITY`)."""
-    from .names import name_instrument
     from .structure import is_drum_stem
 
-    def is_drums(name: str) -> bool:
-        if name in labels:
-            return labels[name] in ("drums", "percussion")
-        if is_drum_stem(name) or name_instrument(name) is not None or preds is None:
-            return is_drum_stem(name)
-        probs = preds[name].instrument_probs
-        return probs.get("drums", 0.0) + probs.get("percussion", 0.0) >= DRUM_PROBABILITY
+    return _stems_heard_as(("drums", "percussion"), is_drum_stem, DRUM_PROBABILITY, names,
+                           labels, preds)
 
-    return [name for name in names if is_drums(name)]
+
+def vocal_stems(names: list[str], labels: dict[str, str], preds: dict | None) -> list[str]:
+    """The vocal stems for the structure analysis (their activity makes a section sung, the
+    evidence for section names): as :func:`drum_stems`, for vocals (:data:`VOCAL_PROBABILITY`)."""
+    from .names import name_instrument
+
+    return _stems_heard_as(("vocals",), lambda n: name_instrument(n) == "vocals",
+                           VOCAL_PROBABILITY, names, labels, preds)
+
+
+def _stems_heard_as(instruments: tuple[str, ...], by_name: Callable[[str], bool],
+                    probability: float, names: list[str], labels: dict[str, str],
+                    preds: dict | None) -> list[str]:
+    """The stems of ``instruments``: by the given label, else by the name (``by_name``), else,
+    for a name that says nothing of its instrument, by the network's summed probability."""
+    from .names import name_instrument
+
+    def heard(name: str) -> bool:
+        if name in labels:
+            return labels[name] in instruments
+        if by_name(name) or name_instrument(name) is not None or preds is None:
+            return by_name(name)
+        probs = preds[name].instrument_probs
+        return sum(probs.get(i, 0.0) for i in instruments) >= probability
+
+    return [name for name in names if heard(name)]
 
 
 def default_model() -> Path:

@@ -44,11 +44,13 @@ class Section:
     ``stems`` are the stems that play in it: those active (``StemAnalysis.activity``, the one
     activity rule, :func:`.activity.playing_stems`) over at least half of it; None in files
     written without them. ``extra`` keeps what the structure analysis adds (``level_db``,
-    ``bars``).
+    ``bars``, ``letter``: ``A``, ``B``, ``A'``, ``named``: whether ``label`` is a section name
+    the evidence supports, else it is the letter, ``label_reason``: why; docs/structure.md,
+    "Section names and letters").
     """
 
     #: Fields the structure analysis writes into ``extra`` (no warning when they are read).
-    EXTENSIONS = ("level_db", "bars")
+    EXTENSIONS = ("level_db", "bars", "letter", "named", "label_reason")
 
     start_s: float
     end_s: float

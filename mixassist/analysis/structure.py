@@ -28,7 +28,7 @@ from ..errors import AudioContentError, ParameterError
 from . import rhythm, segmentation, tonality
 from .activity import is_leakage
 from .frames import frame_rms_db, level_mask, mask_to_intervals, onset_density
-from .names import is_drum_name
+from .names import is_drum_name, name_instrument
 from .result import TEMPO_UNSURE
 
 ANALYSIS_SR = 22050
@@ -51,7 +51,10 @@ TRIPLE_MIN = 0.03
 
 @dataclass
 class Section:
-    """One labelled section: times in seconds, the stems that play in it, its mean level."""
+    """One labelled section: times in seconds, the stems that play in it, its mean level (dB),
+    length in bars, its letter (``A``, ``B``, ``A'``: :func:`.segmentation.letter_segments`),
+    whether ``label`` is a section name the evidence supports (``named``; else ``label`` is the
+    letter) and why (``label_reason``; :func:`.segmentation.name_segments`)."""
 
     start_s: float
     end_s: float
@@ -59,6 +62,9 @@ class Section:
     stems: list[str] = field(default_factory=list)
     level_db: float = 0.0
     bars: int = 0
+    letter: str = ""
+    named: bool = False
+    label_reason: str = ""
 
 
 @dataclass
@@ -478,7 +484,8 @@ def _chord_change_at(chroma: np.ndarray, times_s: np.ndarray) -> np.ndarray:
 def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
                       key_profile: str = "fitted",
                       start_bpm: float = 120.0, separated: bool = False,
-                      drums: Collection[str] | None = None) -> SongStructure:
+                      drums: Collection[str] | None = None,
+                      vocals: Collection[str] | None = None) -> SongStructure:
     """Analyse the structure of one song from its stems.
 
     Parameters
@@ -496,6 +503,9 @@ def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
     drums : the names of the drum and percussion stems, whose onsets drive the beat tracker
         and whose notes stay out of the chords; None: the stems whose names say so
         (:func:`is_drum_stem`). ``analyze`` adds those its network hears as drums.
+    vocals : the names of the vocal stems, whose activity makes a section sung (the evidence
+        for the names chorus, verse, ...: :func:`.segmentation.name_segments`); None: the stems
+        whose names say vocals (:func:`.names.name_instrument`). A mix alone is never sung.
 
     Returns
     -------
@@ -517,6 +527,11 @@ def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
         raise ParameterError(f"drums names stem(s) {', '.join(sorted(unknown))} that are not "
                              f"among the stems ({', '.join(names)})")
     drum_names = [k for k in names if (k in drums if drums is not None else is_drum_stem(k))]
+    if vocals is not None and (unknown := set(vocals) - set(names)):
+        raise ParameterError(f"vocals names stem(s) {', '.join(sorted(unknown))} that are not "
+                             f"among the stems ({', '.join(names)})")
+    vocal_names = [k for k in names if (k in vocals if vocals is not None
+                                        else name_instrument(k) == "vocals")]
     # Kick, snare and hi-hat: from the drum stems, or from the percussive part of a mix given
     # alone (see rhythm.drum_onsets_from_mel).
     a_mix = len(names) == 1 and not drum_names
@@ -622,7 +637,7 @@ def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
               "density": np.round(onset_density(onsets_s, times), 3).tolist()}
 
     sections = _sections(downbeats_s, duration, feats.timbre, chroma, levels, masks, mix_level,
-                         names, drum_names)
+                         names, drum_names, vocal_names)
     return SongStructure(sample_rate=sr, duration_s=duration, tempo_bpm=round(tempo, 3),
                          beats_per_bar=int(beats_per_bar), beat_division=beat_division,
                          tempo_confidence=round(tempo_conf, 4),
@@ -635,7 +650,7 @@ def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
 
 
 def _sections(downbeats_s, duration, timbre, chroma, levels, masks, mix_level, names,
-              drum_names) -> list[Section]:
+              drum_names, vocal_names) -> list[Section]:
     """Segment the song at bar resolution and label the segments (see :mod:`.segmentation`)."""
     # Bars run from downbeat to downbeat; a pickup or tail shorter than half a bar joins its
     # neighbour, so no section boundary falls off the downbeat grid.
@@ -643,8 +658,9 @@ def _sections(downbeats_s, duration, timbre, chroma, levels, masks, mix_level, n
     inner = downbeats_s[(downbeats_s > half_bar) & (downbeats_s < duration - half_bar)]
     bar_times = np.concatenate([[0.0], inner, [duration]])
     if len(bar_times) < 5:  # too short for structure: one section
-        return [Section(0.0, round(duration, 4), "verse", _playing(masks, names, 0, duration), 0.0,
-                        max(len(bar_times) - 1, 1))]
+        return [Section(0.0, round(duration, 4), "A", _playing(masks, names, 0, duration), 0.0,
+                        max(len(bar_times) - 1, 1), "A", False,
+                        "too short for structure: one section, lettered")]
     frame_s = ACTIVITY_FRAME / ANALYSIS_SR
     mfcc = librosa.feature.mfcc(S=librosa.power_to_db(timbre), n_mfcc=13)[1:]
     chroma_n = librosa.util.normalize(chroma, axis=0)
@@ -669,11 +685,18 @@ def _sections(downbeats_s, duration, timbre, chroma, levels, masks, mix_level, n
     drums_active = np.array([
         np.mean([_fraction(masks[k], a, b, frame_s) for k in drum_names]) if drum_names else 1.0
         for a, b in zip(seg_bounds[:-1], seg_bounds[1:])])
+    # Sung: a vocal stem next to others plays (a mix alone, all "vocals", is no sung part).
+    singers = [k for k in vocal_names if len(vocal_names) < len(names)]
+    sung = np.array([max((_fraction(masks[k], a, b, frame_s) for k in singers), default=0.0)
+                     for a, b in zip(seg_bounds[:-1], seg_bounds[1:])])
     bars = np.diff(cuts)
-    labels = segmentation.name_segments(clusters, seg_level, bars, drums_active)
-    return [Section(round(float(a), 4), round(float(b), 4), lab, _playing(masks, names, a, b),
-                    round(float(lv), 2), int(nb))
-            for a, b, lab, lv, nb in zip(seg_bounds[:-1], seg_bounds[1:], labels, seg_level, bars)]
+    playing = [_playing(masks, names, a, b) for a, b in zip(seg_bounds[:-1], seg_bounds[1:])]
+    letters = segmentation.letter_segments(clusters, seg_level, [frozenset(p) for p in playing])
+    namings = segmentation.name_segments(clusters, seg_level, bars, drums_active, sung)
+    return [Section(round(float(a), 4), round(float(b), 4), nm.name or let, stems,
+                    round(float(lv), 2), int(nb), let, nm.name is not None, nm.reason)
+            for a, b, stems, lv, nb, let, nm in zip(seg_bounds[:-1], seg_bounds[1:], playing,
+                                                   seg_level, bars, letters, namings)]
 
 
 def _fraction(mask: np.ndarray, start_s: float, end_s: float, frame_s: float) -> float:

@@ -14,7 +14,10 @@
   and without the trivial first and last boundaries (``trim``);
 - section labels: frame-wise label accuracy, the fraction of the annotated span (sampled every
   0.1 s) where the estimated label names the annotated one (both mapped to
-  :data:`.segmentation.SECTION_LABELS`); no target in issue 7, reported for information.
+  :data:`.segmentation.SECTION_LABELS`; a lettered section, ``A``, names none and counts as
+  wrong); no target in issue 7, reported for information. Next to it, the share of the span
+  the analysis names (``named_share``) and the accuracy where it names (``label_acc_named``),
+  so that naming less cannot pass for naming better.
 
 Matching is a maximum one-to-one assignment of events within the window (Hungarian algorithm).
 """
@@ -134,11 +137,33 @@ def section_label(label: str) -> str | None:
     return name if name in SECTION_LABELS else None
 
 
-def label_accuracy(ref_sections, est_sections, *, step: float = 0.1) -> float:
+def label_accuracy(ref_sections, est_sections, *, step: float = 0.1,
+                   named_only: bool = False) -> float | None:
     """Fraction of the annotated span, sampled every ``step`` seconds, where the estimated section
     label equals the annotated one (:func:`section_label` on both; a time outside every estimated
-    section, or a label outside the vocabulary, counts as wrong). Sections as for
-    :func:`boundary_f_measure`."""
+    section, or a label outside the vocabulary, counts as wrong). ``named_only``: the same
+    fraction of only the times the estimate names (:func:`named_share`), None where it names
+    none. Sections as for :func:`boundary_f_measure`."""
+    ref_at, est_at = _labels_at(ref_sections, est_sections, step)
+    if ref_at is None:
+        return 0.0
+    right = np.array([r is not None and r == e for r, e in zip(ref_at, est_at)], dtype=bool)
+    if not named_only:
+        return float(np.mean(right))
+    named = np.array([e is not None for e in est_at], dtype=bool)
+    return float(np.mean(right[named])) if named.any() else None
+
+
+def named_share(ref_sections, est_sections, *, step: float = 0.1) -> float:
+    """Fraction of the annotated span, sampled as in :func:`label_accuracy`, that the estimate
+    names with a section name (the rest it letters, ``A``, ``B'``, or leaves uncovered)."""
+    ref_at, est_at = _labels_at(ref_sections, est_sections, step)
+    return 0.0 if ref_at is None else float(np.mean([e is not None for e in est_at]))
+
+
+def _labels_at(ref_sections, est_sections, step: float):
+    """:func:`section_label` of the reference and the estimate every ``step`` s over the
+    annotated span, ``(ref, est)`` object arrays (``(None, None)`` without a reference)."""
     def spans(secs):
         get = (lambda s, k: s[k]) if secs and isinstance(secs[0], dict) else getattr
         return [(float(get(s, "start_s")), float(get(s, "end_s")), section_label(get(s, "label")))
@@ -146,7 +171,7 @@ def label_accuracy(ref_sections, est_sections, *, step: float = 0.1) -> float:
 
     ref, est = spans(ref_sections), spans(est_sections)
     if not ref:
-        return 0.0
+        return None, None
     times = np.arange(ref[0][0], ref[-1][1], step)
 
     def labels_at(secs):
@@ -155,14 +180,14 @@ def label_accuracy(ref_sections, est_sections, *, step: float = 0.1) -> float:
             out[(times >= a) & (times < b)] = lab
         return out
 
-    ref_at, est_at = labels_at(ref), labels_at(est)
-    return float(np.mean([r is not None and r == e for r, e in zip(ref_at, est_at)]))
+    return labels_at(ref), labels_at(est)
 
 
 def score_song(reference: dict, estimate) -> dict:
     """All scores of one song. ``reference`` has ``tempo_bpm, beats_s, downbeats_s, key,
     sections`` and, optionally, ``time_signature``; ``estimate`` is a :class:`~.analysis.SongStructure`. A reference without
-    sections (songs from MIDI corpora) gets no boundary or label scores."""
+    sections (songs from MIDI corpora) gets no boundary or label scores; an estimate that names
+    no section gets no ``label_acc_named`` (its ``named_share`` is 0)."""
     scores = {
         "tempo_acc1": float(tempo_acc1(reference["tempo_bpm"], estimate.tempo_bpm)),
         "tempo_acc2": float(tempo_acc2(reference["tempo_bpm"], estimate.tempo_bpm)),
@@ -178,11 +203,14 @@ def score_song(reference: dict, estimate) -> dict:
     if "duration_s" in reference:
         ref_secs[-1]["end_s"] = min(ref_secs[-1]["end_s"], reference["duration_s"])
     est_secs = list(estimate.sections)
-    return scores | {
+    scores |= {
         "boundary_f3": boundary_f_measure(ref_secs, est_secs, window=3.0),
         "boundary_f3_trim": boundary_f_measure(ref_secs, est_secs, window=3.0, trim=True),
         "label_acc": label_accuracy(ref_secs, est_secs),
+        "named_share": named_share(ref_secs, est_secs),
     }
+    named_acc = label_accuracy(ref_secs, est_secs, named_only=True)
+    return scores if named_acc is None else scores | {"label_acc_named": named_acc}
 
 
 #: Acceptance targets of issue 7 (metric -> minimum mean score).

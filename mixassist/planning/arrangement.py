@@ -14,6 +14,13 @@ Versions (``VERSIONS``): ``full`` (the song as is), ``instrumental`` (vocals mut
 (vocals only), ``radio`` (sections dropped and intro/outro trimmed, cut on downbeats at section
 boundaries, to a target length), ``extended`` (a DJ intro and outro of 16 or 32 bars from the
 song's own drums and bass), ``loop`` (a seamless N-bar loop).
+
+Edits choose sections by their part in the song (``kind``, :func:`section_kinds`): a named
+section (``chorus``, ``verse``, ...) by its name; a lettered one (``A``, ``B'``: the structure
+analysis found no evidence for a name) by the same evidence from its letter and level, the
+loudest repeated letter taken as the chorus, other repeated letters as verses, a letter heard
+once as intro/outro at the ends and as a bridge in the middle. Edits need only a choice of what
+to keep; the rides claim a section's musical function, so they follow named sections only.
 """
 
 from __future__ import annotations
@@ -21,12 +28,14 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from ..analysis.activity import playing_stems
 from ..analysis.labels import label_stem
 from ..analysis.names import name_instrument
+from ..analysis.segmentation import SECTION_LABELS
 from ..errors import ParameterError, PlanError
 from .edits import DEFAULT_CROSSFADE_MS, EditList, Segment
 from .plan import Arrangement, GainRamp
@@ -106,7 +115,7 @@ class _Song:
     duration_s: float
     beats_s: np.ndarray
     downbeats_s: np.ndarray
-    sections: list[dict]  # start_s, end_s, label, stems
+    sections: list[dict]  # start_s, end_s, label, stems, kind (section_kinds)
     stems: list[str]
     roles: dict[str, str]
     silent: set[str]  # stems whose activity is known and empty (silence or separation leakage)
@@ -140,7 +149,7 @@ def _read_song(structure, stem_names) -> _Song:
     downbeats = np.asarray(structure.downbeats_s, dtype=float)
     sections = []
     for s in structure.sections:
-        get = s.get if isinstance(s, dict) else lambda k, d=None, s=s: getattr(s, k, d)
+        get = s.get if isinstance(s, dict) else partial(_field, s)
         a, b = float(get("start_s")), float(get("end_s"))
         a = a if a <= 0.0 else _snap(downbeats, a)
         b = b if b >= duration - 1e-3 else _snap(downbeats, b)
@@ -150,13 +159,60 @@ def _read_song(structure, stem_names) -> _Song:
         if playing is None:  # a file written without section stems: the same rule, from activity
             playing = playing_stems({n: activity[n] for n in names if n in activity}, a, b)
         sections.append({"start_s": a, "end_s": b, "label": get("label", "section"),
-                         "stems": list(playing)})
+                         "stems": list(playing), "letter": get("letter", None) or "",
+                         "level_db": get("level_db", None)})
     if not sections:
-        sections = [{"start_s": 0.0, "end_s": duration, "label": "verse", "stems": names}]
+        sections = [{"start_s": 0.0, "end_s": duration, "label": "A", "stems": names,
+                     "letter": "A", "level_db": None}]
+    for sec, kind in zip(sections, section_kinds(sections)):
+        sec["kind"] = kind
     raw_beats = getattr(structure, "beats_s", None)
     beats = np.asarray([] if raw_beats is None else raw_beats, dtype=float)
     silent = {n for n in names if n in activity and not activity[n]}
     return _Song(duration, beats, downbeats, sections, names, roles, silent, instruments)
+
+
+def _field(section, key: str, default=None):
+    """A section object's field, or what its ``extra`` holds (analysis.json's ``letter``,
+    ``level_db``), or ``default``."""
+    value = getattr(section, key, None)
+    return value if value is not None else (getattr(section, "extra", None) or {}).get(key, default)
+
+
+def section_kinds(sections: list[dict]) -> list[str]:
+    """The part each section plays in the edits, a name of :data:`SECTION_LABELS`: a named
+    section's label; for a lettered one (its label no section name), from its letter (``B'`` is
+    ``B`` varied; the label where there is no letter) and level (``level_db``; unknown levels
+    rank a letter by its total length): ``chorus`` for the loudest repeated letter (none where a
+    section is named chorus), ``verse`` for another repeated one, ``intro``/``outro`` for a
+    letter heard once at the start/end, ``bridge`` for one heard once in the middle; a song of
+    one section is a ``verse``."""
+    named = [s["label"] if s["label"] in SECTION_LABELS else None for s in sections]
+    parts = [(s.get("letter") or s["label"]).rstrip("'") for s in sections]
+    counts = {p: parts.count(p) for p in parts}
+    repeated = {p for i, p in enumerate(parts) if counts[p] > 1 and named[i] is None}
+
+    def loudness(part: str) -> tuple[float, float]:
+        levels = [s.get("level_db") for s, p in zip(sections, parts) if p == part]
+        length = sum(s["end_s"] - s["start_s"] for s, p in zip(sections, parts) if p == part)
+        known = all(isinstance(v, (int, float)) for v in levels)
+        return (float(np.mean(levels)) if known else -math.inf, length)
+
+    main = (max(sorted(repeated), key=loudness) if repeated and "chorus" not in named
+            else None)
+    out = []
+    for i, (name, part) in enumerate(zip(named, parts)):
+        if name is not None:
+            out.append(name)
+        elif len(parts) == 1:
+            out.append("verse")
+        elif part == main:
+            out.append("chorus")
+        elif counts[part] > 1:
+            out.append("verse")
+        else:
+            out.append("intro" if i == 0 else "outro" if i == len(parts) - 1 else "bridge")
+    return out
 
 
 def _vocal_stems(song: _Song) -> list[str]:
@@ -250,15 +306,15 @@ def _pieces_to_edits(pieces, sr: int, *, crossfade_ms: float, loop: bool = False
 
 def _radio(song: _Song, target_s: float, notes: list[str]):
     """Pieces of a radio edit: the cheapest set of dropped sections (never the first and last
-    chorus) that reaches ``target_s`` after bar trims of the intro and outro; ``(pieces,
-    fade_out_ms)``."""
+    chorus, by :func:`section_kinds`) that reaches ``target_s`` after bar trims of the intro and
+    outro; ``(pieces, fade_out_ms)``."""
     secs = song.sections
     total = song.duration_s
     if total <= target_s + RADIO_TOLERANCE_S:
         notes.append(f"radio: the song is {total:.1f} s, already within the {target_s:.0f} s "
                      "target; nothing cut")
         return [(s["start_s"], s["end_s"], s["label"], s["stems"]) for s in secs], 0.0
-    chorus = [i for i, s in enumerate(secs) if s["label"] == "chorus"]
+    chorus = [i for i, s in enumerate(secs) if s["kind"] == "chorus"]
     keep_always = {chorus[0], chorus[-1]} if chorus else set()
     removable = [i for i in range(len(secs)) if i not in keep_always]
     bar_s = float(np.median(np.diff(song.downbeats_s))) if len(song.downbeats_s) > 1 else 2.0
@@ -276,9 +332,9 @@ def _radio(song: _Song, target_s: float, notes: list[str]):
             if not kept:
                 continue
             length = sum(secs[i]["end_s"] - secs[i]["start_s"] for i in kept)
-            cost = sum(_DROP_COST.get(secs[i]["label"], 3.0) for i in drop)
+            cost = sum(_DROP_COST.get(secs[i]["kind"], 3.0) for i in drop)
             trim_room = sum(secs[i]["end_s"] - secs[i]["start_s"] - bar_s for i in kept
-                            if secs[i]["label"] in ("intro", "outro") and i in (kept[0], kept[-1]))
+                            if secs[i]["kind"] in ("intro", "outro") and i in (kept[0], kept[-1]))
             excess = length - target_s
             last = secs[kept[-1]]["end_s"] - secs[kept[-1]]["start_s"] - bar_s
             if -RADIO_TOLERANCE_S <= excess <= max(trim_room, 0.0) + RADIO_TOLERANCE_S:
@@ -298,19 +354,20 @@ def _radio(song: _Song, target_s: float, notes: list[str]):
     pieces = [[secs[i]["start_s"], secs[i]["end_s"], secs[i]["label"], secs[i]["stems"]]
               for i in kept]
     excess = sum(b - a for a, b, _, _ in pieces) - target_s
-    pieces, fade_ms = _trim_ends(song, pieces, excess, notes)
+    pieces, fade_ms = _trim_ends(song, pieces, [secs[i]["kind"] for i in kept], excess, notes)
     return [tuple(p) for p in pieces], fade_ms
 
 
-def _trim_ends(song: _Song, pieces, excess: float, notes):
-    """Trim whole bars off the intro start and the outro end (cuts on downbeats), then, as a
-    last resort, end early on a downbeat with a one-bar fade-out; ``(pieces, fade_out_ms)``."""
+def _trim_ends(song: _Song, pieces, kinds: list[str], excess: float, notes):
+    """Trim whole bars off the intro start and the outro end (cuts on downbeats; ``kinds``:
+    the pieces' :func:`section_kinds`), then, as a last resort, end early on a downbeat with a
+    one-bar fade-out; ``(pieces, fade_out_ms)``."""
     db = song.downbeats_s
     bar_ms = 1000.0 * float(np.median(np.diff(db))) if len(db) > 1 else 2000.0
     fade_ms = 0.0
     for end, label in ((0, "intro"), (-1, "outro"), (-1, None)):
         a, b = pieces[end][0], pieces[end][1]
-        if excess <= RADIO_TOLERANCE_S or (label and pieces[end][2] != label):
+        if excess <= RADIO_TOLERANCE_S or (label and kinds[end] != label):
             continue
         inner = db[(db > a + 0.05) & (db < b - 0.05)]  # cut points keep at least one bar
         if not len(inner):
@@ -322,12 +379,13 @@ def _trim_ends(song: _Song, pieces, excess: float, notes):
         excess -= trimmed
         if end == 0:
             pieces[0][0] = cut
-            notes.append(f"radio: the intro starts on the downbeat at {cut:.2f} s "
-                         f"({trimmed:.1f} s trimmed)")
+            notes.append(f"radio: the {_called(pieces[0][2], 'intro')} starts on the downbeat "
+                         f"at {cut:.2f} s ({trimmed:.1f} s trimmed)")
         else:
             pieces[-1][1] = cut
             fade_ms = bar_ms
-            what = "the outro ends" if label else "ends early (no section choice reached the target)"
+            what = (f"the {_called(pieces[-1][2], 'outro')} ends" if label
+                    else "ends early (no section choice reached the target)")
             notes.append(f"radio: {what} on the downbeat at {cut:.2f} s with a one-bar fade-out "
                          f"({trimmed:.1f} s trimmed)")
     if abs(excess) > RADIO_TOLERANCE_S and len(song.beats_s):
@@ -343,6 +401,14 @@ def _trim_ends(song: _Song, pieces, excess: float, notes):
                 notes.append(f"radio: ends on the beat at {end:.2f} s with a one-bar fade-out, "
                              "as no downbeat came within the target length's tolerance")
     return pieces, fade_ms
+
+
+def _called(label: str, kind: str) -> str:
+    """``"intro"``, or, for a lettered section at an end, ``"A (heard once, at the start)"``:
+    what the edit goes by, without claiming a name the analysis did not give."""
+    if label == kind:
+        return label
+    return f"{label} (heard once, at the {'start' if kind == 'intro' else 'end'})"
 
 
 def _groove_block(song: _Song, needed: list[str], bars: int, *, from_end: bool):
@@ -412,7 +478,7 @@ def _loop(song: _Song, bars: int, crossfade_ms: float, notes: list[str]):
             if j + bars >= len(db) or db[j] < xf_s:
                 continue
             fits = db[j + bars] <= s["end_s"] + 0.05
-            score = (fits, len(s["stems"]), s["label"] == "chorus")
+            score = (fits, len(s["stems"]), s["kind"] == "chorus")
             if best is None or score > best[0]:
                 best = (score, j, s)
             break

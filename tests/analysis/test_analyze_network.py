@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from mixassist.analysis.analyze import analyze, apply_network, drum_stems
+from mixassist.analysis.analyze import analyze, apply_network, drum_stems, vocal_stems
 from mixassist.analysis.measure import measure_stems
 from mixassist.analysis.network import AnalysisNet, StemPrediction, predict_stems, save_model
 from mixassist.vocab import INSTRUMENTS
@@ -46,6 +46,21 @@ def test_drum_stems_by_label_then_name_then_network():
     assert drum_stems(names, {}, preds) == ["Audio 01", "Kick In", "Track 3"]
     assert drum_stems(names, {"Track 3": "keys"}, preds) == ["Audio 01", "Kick In"]
     assert drum_stems(names, {}, None) == ["Kick In"]  # no network: names alone
+
+
+def test_vocal_stems_by_label_then_name_then_network():
+    """The stems whose activity makes a section sung (the evidence for section names)."""
+    def heard(vocals: float) -> StemPrediction:
+        probs = dict.fromkeys(INSTRUMENTS, (1.0 - vocals) / (len(INSTRUMENTS) - 1))
+        return StemPrediction(probs | {"vocals": vocals}, {"melody": 1.0}, np.zeros(1), -6.0, 2.0)
+
+    preds = {"Audio 01": heard(0.8), "Audio 02": heard(0.2), "Lead Vox": heard(0.0),
+             "GTR L": heard(0.9)}
+    names = list(preds)
+    assert vocal_stems(names, {}, preds) == ["Audio 01", "Lead Vox"]
+    assert vocal_stems(names, {"Audio 02": "vocals"}, preds) == ["Audio 01", "Audio 02",
+                                                                 "Lead Vox"]
+    assert vocal_stems(names, {}, None) == ["Lead Vox"]
 
 
 def test_analyze_with_a_network_file_uses_it(tmp_path):

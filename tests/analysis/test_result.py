@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 
@@ -92,6 +93,24 @@ def test_unknown_fields_survive_and_missing_fields_are_named(analysis):
         Analysis.from_json("{")
     with pytest.raises(ParameterError, match="version"):
         Analysis.from_dict({**analysis.to_dict(), "version": 99})
+
+
+def test_section_letters_read_back_silently_and_old_files_still_read(analysis):
+    """``letter``, ``named`` and ``label_reason`` extend a section (Section.EXTENSIONS); files
+    written before them (no such fields) read as they did."""
+    data = analysis.to_dict()
+    assert "letter" not in data["sections"][0]  # an older file
+    lettered = copy.deepcopy(data)
+    lettered["sections"][0] |= {"label": "A", "letter": "A", "named": False,
+                                "label_reason": "no sung part: sections lettered"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Analysis.from_dict(data) == analysis
+        again = Analysis.from_dict(lettered)
+    assert again.sections[0].label == "A"
+    assert again.sections[0].extra == {"bars": 2, "letter": "A", "named": False,
+                                       "label_reason": "no sung part: sections lettered"}
+    assert again.to_dict() == lettered
 
 
 def test_vocabularies_in_contract_order():

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from mixassist.analysis import segmentation
 from mixassist.analysis.structure import Section, analyze_structure
-from mixassist.analysis.structure_eval import boundary_f_measure, label_accuracy
+from mixassist.analysis.structure_eval import (boundary_f_measure, label_accuracy,
+                                               named_share)
+from mixassist.errors import ParameterError
 
 
 def aba_song(sr: int, *, tempo_bpm: float = 120.0, bars=(8, 8, 8)):
@@ -73,13 +76,85 @@ def test_novelty_peaks_at_a_block_change():
     assert segmentation.pick_boundaries(nov, min_bars=2) == [12]
 
 
+def names(namings):
+    return [n.name for n in namings]
+
+
 def test_name_segments_pop_form():
     clusters = np.array([0, 1, 2, 1, 2, 3, 2, 4])
     energy = np.array([-30, -20, -14, -20, -14, -18, -14, -30.0])
     bars = np.array([4, 8, 8, 8, 8, 4, 8, 4])
     drums = np.array([0, 1, 1, 1, 1, 1, 1, 0.0])
-    assert segmentation.name_segments(clusters, energy, bars, drums) == [
+    sung = np.array([0, 1, 1, 1, 1, 0, 1, 0.0])
+    namings = segmentation.name_segments(clusters, energy, bars, drums, sung)
+    assert names(namings) == [
         "intro", "verse", "chorus", "verse", "chorus", "bridge", "chorus", "outro"]
+    assert all(n.reason.startswith(n.name) for n in namings)
+    # a sung first part is no intro (it keeps its letter)
+    assert segmentation.name_segments(clusters, energy, bars, drums,
+                                      np.where(np.arange(8) == 0, 1.0, sung))[0].name is None
+
+
+def test_letters_give_repeats_the_same_letter_and_variants_a_prime():
+    """A B A B: the same material, the same letter; a repeat whose stems or level (3 dB) differ
+    from the first occurrence is primed."""
+    full = frozenset({"drums", "keys", "vocals"})
+    clusters = np.array([0, 1, 0, 1])
+    assert segmentation.letter_segments(clusters, np.array([-20, -16, -20, -16.0]),
+                                        [full] * 4) == ["A", "B", "A", "B"]
+    assert segmentation.letter_segments(clusters, np.array([-20, -16, -24, -16.0]),
+                                        [full, full, full, full - {"drums"}]
+                                        ) == ["A", "B", "A'", "B'"]
+    assert [segmentation.letter(c) for c in (0, 1, 25, 26)] == ["A", "B", "Z", "AA"]
+
+
+def test_chorus_named_only_where_the_evidence_holds():
+    """A B A B, B sung and 4 dB louder: B is the chorus, A (unsung) keeps its letter. B only
+    0.5 dB louder, or not sung: no chorus, every section lettered, each saying why."""
+    clusters, bars, drums = np.array([0, 1, 0, 1]), np.full(4, 8), np.ones(4)
+    sung_b = np.array([0, 1, 0, 1.0])
+    namings = segmentation.name_segments(clusters, np.array([-20, -16, -20, -16.0]), bars,
+                                         drums, sung_b)
+    assert names(namings) == [None, "chorus", None, "chorus"]
+    assert "4.0 dB" in namings[1].reason and namings[0].reason
+    close = segmentation.name_segments(clusters, np.array([-20, -19.5, -20, -19.5]), bars,
+                                       drums, sung_b)
+    assert names(close) == [None] * 4
+    assert all("no clearly louder repeated part" in n.reason for n in close)
+    unsung_b = segmentation.name_segments(clusters, np.array([-20, -16, -20, -16.0]), bars,
+                                          drums, 1.0 - sung_b)
+    assert names(unsung_b) == [None] * 4
+    assert all("(B) is not sung" in n.reason for n in unsung_b)
+    # with a sung A as well, A is the verse
+    verse = segmentation.name_segments(clusters, np.array([-20, -16, -20, -16.0]), bars,
+                                       drums, np.ones(4))
+    assert names(verse) == ["verse", "chorus", "verse", "chorus"]
+
+
+def test_an_unsung_song_without_repeats_is_lettered():
+    namings = segmentation.name_segments(np.arange(4), np.full(4, -20.0), np.full(4, 8),
+                                         np.ones(4), np.zeros(4))
+    assert names(namings) == [None] * 4
+    assert all(n.reason == "no sung part: sections lettered" for n in namings)
+    sung = segmentation.name_segments(np.arange(4), np.full(4, -20.0), np.full(4, 8),
+                                      np.ones(4), np.ones(4))
+    assert all(n.reason == "no repeated part: sections lettered" for n in sung)
+
+
+def test_an_unsung_aba_song_is_lettered_end_to_end():
+    """drums + keys, no vocal stem: A B A with letters in ``label``, nothing named."""
+    sr = 22050
+    stems, _ = aba_song(sr)
+    s = analyze_structure(stems, sr)
+    assert [x.letter.rstrip("'") for x in s.sections] == ["A", "B", "A"]
+    assert [x.label for x in s.sections] == [x.letter for x in s.sections]
+    assert not any(x.named for x in s.sections)
+    assert all("no sung part" in x.label_reason for x in s.sections)
+    # the caller names the vocal stems: keys, playing throughout, make every section sung
+    sung = analyze_structure(stems, sr, vocals=["keys"])
+    assert not any("no sung part" in x.label_reason for x in sung.sections)
+    with pytest.raises(ParameterError, match="vocals names stem"):
+        analyze_structure(stems, sr, vocals=["lead"])
 
 
 def test_label_accuracy_is_the_fraction_of_time_labelled_right():
@@ -94,3 +169,17 @@ def test_label_accuracy_is_the_fraction_of_time_labelled_right():
     # Labels outside the vocabulary and times no estimate covers count as wrong.
     est = [Section(0.0, 10.0, "dj-intro"), Section(10.0, 20.0, "verse")]
     assert abs(label_accuracy(ref, est) - 0.25) < 0.01
+
+
+def test_lettered_sections_count_as_unnamed_in_the_label_scores():
+    """A letter names no section: wrong in ``label_acc``, outside ``named_share`` and
+    ``label_acc_named``, so naming less cannot pass for naming better."""
+    ref = [{"start_s": 0.0, "end_s": 10.0, "label": "verse"},
+           {"start_s": 10.0, "end_s": 20.0, "label": "chorus"},
+           {"start_s": 20.0, "end_s": 40.0, "label": "verse"}]
+    est = [Section(0.0, 10.0, "verse"), Section(10.0, 20.0, "B"), Section(20.0, 30.0, "A'"),
+           Section(30.0, 40.0, "chorus")]
+    assert abs(label_accuracy(ref, est) - 0.25) < 0.01
+    assert abs(named_share(ref, est) - 0.5) < 0.01
+    assert abs(label_accuracy(ref, est, named_only=True) - 0.5) < 0.01
+    assert label_accuracy(ref, est[1:3], named_only=True) is None

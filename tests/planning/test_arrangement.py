@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from mixassist.errors import ParameterError, PlanError
 from mixassist.rendering.edits import apply_edits
-from mixassist.planning.arrangement import VERSIONS, plan_arrangement
+from mixassist.planning.arrangement import VERSIONS, plan_arrangement, section_kinds
 
 
 def plan(structure, song, version, **kw):
@@ -108,8 +109,18 @@ def test_acapella_and_extended_need_parts_that_play(song, structure):
         plan_arrangement(silent_drums, song.sr, version="extended")
 
 
+def named_like_the_annotation(song, structure):
+    """``structure`` with each section named as the annotation at its middle."""
+    def name_at(t):
+        return next(a["label"] for a in song.sections if a["start_s"] <= t < a["end_s"])
+
+    return replace(structure, sections=[
+        replace(s, label=name_at(0.5 * (s.start_s + s.end_s)), named=True)
+        for s in structure.sections])
+
+
 def test_full_rides_have_reasons_and_follow_sections(song, structure):
-    p = plan(structure, song, "full")
+    p = plan(named_like_the_annotation(song, structure), song, "full")
     assert p.rides and all(r.reason for r in p.rides)
     choruses = [s for s in p.sections if s["label"] == "chorus"]
     lifts = [r for r in p.rides if r.stem == "vocals" and r.gain_db > 0]
@@ -125,7 +136,7 @@ def test_apply_to_mix_plan(song, structure):
 
     mix_plan = Plan(sample_rate=song.sr, target=PRESETS["spotify"],
                     stems={k: StemPlan() for k in song.stems})
-    p = plan(structure, song, "instrumental")
+    p = plan(named_like_the_annotation(song, structure), song, "instrumental")
     p.apply_to(mix_plan)
     assert mix_plan.stems["vocals"].mute and mix_plan.arrangement.version == "instrumental"
     assert any(mix_plan.stems[k].automation for k in song.stems)
@@ -174,7 +185,8 @@ def test_plans_from_a_measured_analysis(song, structure):
     """The planner reads the mix analysis (mixassist.analysis) as well as a SongStructure."""
     from mixassist.analysis.measure import measure_stems
 
-    analysis = measure_stems(song.stems, song.sr, structure=structure)
+    analysis = measure_stems(song.stems, song.sr,
+                             structure=named_like_the_annotation(song, structure))
     p = plan_arrangement(analysis, song.sr, version="radio", target_length_s=90.0)
     assert abs(p.length_s - 90.0) <= 2.0
     assert set(p.reasons) == set(song.stems)
@@ -231,3 +243,49 @@ def test_a_compound_or_triple_loop_repeats_on_its_bar(meter, tempo):
     seam = mix.shape[1]
     own = np.max(np.abs(np.diff(mix, axis=1)))
     assert np.max(np.abs(np.diff(twice[:, seam - 2000:seam + 2000], axis=1))) <= own
+
+
+def lettered_song(b_label: str = "B"):
+    """A B A B C at 120 BPM (2 s bars): A 8 bars at -24 dB, B 8 bars at -16 dB with vocals,
+    C 4 bars at -26 dB; every section lettered, or B named ``b_label``."""
+    spans = [("A", 0, 16, -24.0), ("B", 16, 32, -16.0), ("A", 32, 48, -24.0),
+             ("B", 48, 64, -16.0), ("C", 64, 72, -26.0)]
+    band = ["drums", "bass", "keys"]
+    sections = [{"start_s": float(a), "end_s": float(b), "label": b_label if let == "B" else let,
+                 "letter": let, "level_db": lv, "stems": band + ["vocals"] * (let == "B")}
+                for let, a, b, lv in spans]
+    activity = {n: [(0.0, 72.0)] for n in band} | {"vocals": [(16.0, 32.0), (48.0, 64.0)]}
+    return SimpleNamespace(duration_s=72.0, downbeats_s=np.arange(0.0, 72.0, 2.0).tolist(),
+                           beats_s=np.arange(0.0, 72.0, 0.5).tolist(), sections=sections,
+                           activity=activity)
+
+
+def test_section_kinds_of_letters():
+    """The loudest repeated letter is what an edit keeps as the hook, other repeats as verses,
+    a letter heard once at an end as intro/outro; a named chorus leaves the letters none."""
+    secs = lettered_song().sections
+    assert section_kinds(secs) == ["verse", "chorus", "verse", "chorus", "outro"]
+    secs[2] = secs[2] | {"letter": "A'"}  # a varied repeat is the same part
+    assert section_kinds(secs) == ["verse", "chorus", "verse", "chorus", "outro"]
+    named = [s | {"label": "chorus"} if s["letter"] == "C" else s for s in secs]
+    assert section_kinds(named) == ["verse", "verse", "verse", "verse", "chorus"]
+
+
+def test_lettered_sections_get_no_rides_that_claim_a_chorus():
+    """Rides claim a section's function: none on letters; named, the chorus lifts the lead."""
+    lettered = plan_arrangement(lettered_song(), 8000, version="full")
+    assert lettered.rides == [] and not any("chorus" in n for n in lettered.notes)
+    named = plan_arrangement(lettered_song("chorus"), 8000, version="full")
+    lifts = [r for r in named.rides if r.stem == "vocals" and r.gain_db > 0]
+    assert [(r.start_s, r.end_s) for r in lifts] == [(16.0, 32.0), (48.0, 64.0)]
+
+
+def test_radio_edit_of_lettered_sections_keeps_the_loudest_repeat():
+    """38 s of A B A B C (72 s): both B kept, both A dropped, C trimmed by a bar, and the notes
+    call the sections by their letters."""
+    p = plan_arrangement(lettered_song(), 8000, version="radio", target_length_s=38.0)
+    assert [(s["label"], s["source_start_s"], s["source_end_s"]) for s in p.sections] == [
+        ("B", 16.0, 32.0), ("B", 48.0, 64.0), ("C", 64.0, 70.0)]
+    assert abs(p.length_s - 38.0) <= 0.1
+    assert any("the C (heard once, at the end) ends" in n for n in p.notes)
+    assert not any(w in n for n in p.notes for w in ("chorus", "verse", "outro"))
