@@ -76,3 +76,23 @@ def test_the_same_seed_builds_the_same_bytes(built, tmp_path):
     assert len(files) == len(data["stems"]) + 3  # stems, mixture, song.json, song.mid
     for path in files:
         assert (again / path).read_bytes() == (folder / path).read_bytes(), path
+
+
+def test_the_room_is_the_kit_as_rendered_through_its_chain(built, monkeypatch):
+    from mixassist.datasets.build import SongPlan, make_song
+    from mixassist.datasets.drumkits import render_notes
+    from mixassist.datasets.production import apply_chain
+
+    folder, data = built
+    for name, value in (("SPLIT_DRUMS", 1.0), ("ROOM", 1.0), ("BACKING", 0.0), ("LEAD_DOUBLE", 1.0)):
+        monkeypatch.setattr(session, name, value)
+    song = make_song(SongPlan(0, "00000", SEED, "train", 20.0, None, "training-v3", 3))
+    (room,) = [s for s in data["stems"] if s.get("piece") == "room"]
+    pieces = [p for p in song.parts if p.slot == "drums" and p.kind == "sampled"]
+    raw = sum(render_notes(p.notes, p.sample_kit, 44100, duration_s=song.duration_s) for p in pieces)
+    expected = apply_chain(raw, 44100, room["chain"]).astype(np.float64)
+    stored = _read(folder, room)
+    expected = expected[:, :stored.shape[1]]
+    gain = np.sum(stored * expected) / np.sum(expected ** 2)  # its level, whatever it is
+    residual = stored - gain * expected
+    assert 10 * np.log10(np.sum(residual ** 2) / np.sum(stored ** 2)) < -60
