@@ -82,20 +82,21 @@ def draw_targets(slots: list[str], genre: str, rng: np.random.Generator) -> dict
 def balance(stems: dict[str, np.ndarray], sr: int, *, rng: np.random.Generator | None,
             loudness: dict[str, float], genre: str = "pop", vocal_names: tuple[str, ...] = ("vocals",),
             slots: dict[str, str] | None = None, backing_names: tuple[str, ...] = (),
-            ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+            follow: dict[str, str] | None = None) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Scale ``stems`` to a drawn reference balance (``rng``), or keep their levels (``rng=None``,
     MIDI corpora keep their authors' balance). ``loudness`` is each stem's integrated loudness (LUFS).
     ``slots`` names each stem's slot (default: its name); the stems of one slot (drum pieces, a
     double) are scaled together, their sum to the slot's level. ``backing_names`` (backing vocals)
     are each placed :data:`BACKING_UNDER_LEAD_LU` (+ taste) under the first of ``vocal_names``
-    present (or where a lead would sit without one), after the leads. Returns the scaled stems and the
-    gain (dB) applied to each."""
+    present (or where a lead would sit without one), after the leads. ``follow`` maps a stem to the
+    one whose gain it takes (a lead's double, leveled under the lead beforehand: generator v3).
+    Returns the scaled stems and the gain (dB) applied to each."""
     if rng is None:
         return stems, {name: 0.0 for name in stems}
-    slots = slots or {}
+    slots, follow = slots or {}, follow or {}
     members: dict[str, list[str]] = {}
     for n in stems:
-        if n not in vocal_names and n not in backing_names:
+        if n not in vocal_names and n not in backing_names and n not in follow:
             members.setdefault(slots.get(n, n), []).append(n)
     targets = draw_targets(list(members), genre, rng)
     gains = {}
@@ -119,5 +120,9 @@ def balance(stems: dict[str, np.ndarray], sr: int, *, rng: np.random.Generator |
                 bed = sum(out[n] for n in bed_names) if bed_names else np.zeros_like(stems[name])
                 lead_lufs = loudness_lufs(bed, sr) + vocal_over_rest_lu(genre)
             gains[name] = lead_lufs + BACKING_UNDER_LEAD_LU + _taste(rng) - loudness[name]
+            out[name] = stems[name] * np.float32(10 ** (gains[name] / 20))
+    for name, leader in follow.items():
+        if name in stems:
+            gains[name] = gains[leader]
             out[name] = stems[name] * np.float32(10 ** (gains[name] / 20))
     return {n: out[n] for n in stems}, gains

@@ -33,20 +33,20 @@ import soundfile as sf
 
 from ..errors import CorpusError, MixAssistWarning, ParameterError
 from ..utils.atomic import atomic_dir, write_text_atomic
-from .balance import balance, loudness_lufs
+from .balance import SILENT_LUFS, balance, loudness_lufs
 from .compose import compose_song
 from .corpora import CorpusItem, available_corpora, load_corpus_song
 from .drumkits import render_notes
 from .instruments import GROUPS, INSTRUMENTS, ROLES
 from .licences import licence_markdown, licence_table
 from .midifile import write_midi
-from .production import produce
+from .production import apply_chain, produce
 from .render import render_channels
 from .session import arrange_session
 from .song import Song
 from .sources import VOICE, palette
 from .synth import patch_from_json, render_part
-from .vocals import sing
+from .vocals import double_take, sing
 
 SAMPLE_RATE = 44100
 SUBTYPE = "PCM_24"
@@ -149,14 +149,30 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE,
         if p.kind == "synth":
             raw[p.name] = render_part(p.notes, p.synth["voice"], patch_from_json(p.synth["patch"]),
                                       sr, duration_s=song.duration_s)
-        if p.kind == "vocal":
+        if p.kind == "vocal" and p.double_of:
+            raw[p.name] = double_take(raw[p.double_of], sr, p.retake)
+        elif p.kind == "vocal":
             raw[p.name] = sing(p.notes, tempo_bpm=song.tempo_bpm, t0_s=song.downbeats_s[0],
                                n_bars=len(song.downbeats_s) - 1, duration_s=song.duration_s, sr=sr,
                                time_signature=song.time_signature)
+        if p.kind == "room":  # the kit as rendered, before its pieces' production
+            raw[p.name] = sum(raw[q.name] for q in _kit_of(song, p))
     stems, info, lufs = {}, {}, {}
     for p in song.parts:
-        audio, chain = produce(raw[p.name], sr, instrument=p.instrument, role=p.role, rng=rng,
-                               variety=variety, tempo_bpm=song.tempo_bpm)
+        if p.chain is not None:  # chosen by the session (a room mic)
+            audio, chain = apply_chain(raw[p.name], sr, p.chain), p.chain
+        else:
+            audio, chain = produce(raw[p.name], sr, instrument=p.instrument, role=p.role, rng=rng,
+                                   variety=variety, tempo_bpm=song.tempo_bpm)
+        if p.under_lu is not None:  # a room under its kit, a double under its lead, as produced
+            ref = [q.name for q in _kit_of(song, p)] if p.kind == "room" else [p.double_of]
+            ref = [name for name in ref if name in stems]
+            if not ref:  # what it would be heard under is silent
+                continue
+            own = loudness_lufs(audio[:, :n], sr)
+            if own > SILENT_LUFS:  # (a silent one is left out below)
+                target = loudness_lufs(sum(stems[name] for name in ref), sr) - p.under_lu
+                audio = audio * np.float32(10 ** ((target - own) / 20))
         lufs[p.name] = loudness_lufs(audio[:, :n], sr)
         if lufs[p.name] <= -69.0:  # nothing audible (e.g. keys missing from a kit)
             continue
@@ -166,26 +182,34 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE,
                         "source": _source(p), "soundfont": _source(p),
                         "bank": p.setup.bank if p.setup else None, "program": p.setup.program if p.setup else None,
                         "program_name": p.program_name, "chain": chain,
-                        **{k: getattr(p, k) for k in ("slot", "piece", "side", "harmony", "sings")
+                        **{k: getattr(p, k) for k in ("slot", "piece", "side", "harmony", "sings",
+                                                      "double_of", "retake", "under_lu")
                            if getattr(p, k)}}
     stems, gains = balance(stems, sr, rng=rng if song.source == "procedural" else None, loudness=lufs,
                            genre=song.genre, vocal_names=tuple(n for n in stems if info[n]["kind"] == "vocal"
-                                                               and info[n]["role"] != "harmony"),
+                                                               and info[n]["role"] != "harmony"
+                                                               and "double_of" not in info[n]),
                            backing_names=tuple(n for n in stems if info[n]["kind"] == "vocal"
                                                and info[n]["role"] == "harmony"),
-                           slots={p.name: p.slot for p in song.parts if p.slot})
+                           slots={p.name: p.slot for p in song.parts if p.slot},
+                           follow={n: info[n]["double_of"] for n in stems if "double_of" in info[n]})
     for name in stems:
         info[name]["balance_gain_db"] = round(gains[name], 3)
         info[name]["loudness_lufs"] = lufs[name] + gains[name]
     return stems, info
 
 
+def _kit_of(song: Song, room) -> list:
+    """The tracks of a room mic's slot that it hears (all but itself and other rooms)."""
+    return [q for q in song.parts if q.slot == room.slot and q.kind != "room"]
+
+
 def _source(part) -> str:
     """The sound source that played ``part``: its soundfont, synthesis voice, Hydrogen kit or the
-    singer."""
+    singer (a room mic: its kit's)."""
     if part.kind == "synth":
         return part.synth["voice"]
-    if part.kind == "sampled":
+    if part.sample_kit:
         return part.sample_kit
     return part.setup.soundfont if part.setup else VOICE
 

@@ -131,7 +131,7 @@ def _chain_v3(rng: np.random.Generator, instrument: str, role: str, *, duration_
         else:
             size = round(float(np.exp(rng.uniform(np.log(3), np.log(30)))), 1)
             chain.append({"plugin": "RoomReverb", "params": {
-                "size_m": size, "decay_s": round(float(np.clip((0.25 + 0.06 * size) * rng.uniform(0.7, 1.3), 0.25, 2.0)), 2),
+                "size_m": size, "decay_s": draw_room_decay_s(size, rng),
                 "hf_damping": u(0.3, 0.9), "predelay_ms": u(0, 40), "crossover_hz": 4000.0,
                 "seed": int(rng.integers(2 ** 31)), "wet_level": wet, "dry_level": round(1 - wet, 2)}})
     if duration_s >= 8 and rng.random() < RIDE_RATE:
@@ -143,6 +143,11 @@ def _chain_v3(rng: np.random.Generator, instrument: str, role: str, *, duration_
             rides.append({"start_s": start, "end_s": round(start + length, 2), "gain_db": u(-4, 3)})
         chain.append({"plugin": "GainRides", "params": {"rides": rides, "ramp_s": RIDE_RAMP_S}})
     return chain
+
+
+def draw_room_decay_s(size_m: float, rng: np.random.Generator) -> float:
+    """A generated room's RT60 (s) for its size (m): 0.25 s + 0.06 s/m, times 0.7-1.3, in 0.25-2 s."""
+    return round(float(np.clip((0.25 + 0.06 * size_m) * rng.uniform(0.7, 1.3), 0.25, 2.0)), 2)
 
 
 def draw_chain(rng: np.random.Generator, *, instrument: str, role: str, duration_s: float,

@@ -8,6 +8,11 @@ the song seed's stream 4, so the music is the same whatever the session; procedu
   tracks, kick, snare, hats, toms, cymbals (overheads), each the notes of its GM keys on its own
   channel with the same kit (a sampled kit's pieces need no channel); every piece keeps the instrument ``drums`` and the slot ``drums``,
   so the balance moves them as one kit (their levels inside it are the kit's own);
+- **room mic** (:data:`ROOM` of the split kits): one more track of the kit's slot (piece
+  ``room``, kind ``room``): the whole kit as rendered (the sum of its pieces before their
+  production) through a generated room (:data:`ROOM_RANGES`; a fully wet ``RoomReverb``, decorrelated
+  stereo), high-passed and compressed a little (its ``chain``, drawn here, replaces a drawn
+  production chain), :data:`ROOM_UNDER_KIT_LU` under the produced pieces (``under_lu``);
 - **doubles** (:data:`DOUBLE` of the comping guitar, keys and synth parts): the part played
   twice, each take humanised on its own (onsets +-:data:`DOUBLE_JITTER_S`, velocity +-6), as a
   left and a right track of one slot;
@@ -18,6 +23,14 @@ the song seed's stream 4, so the music is the same whatever the session; procedu
   (:data:`HARMONIES`; a note that would leave :data:`BACKING_RANGE` moves by an octave), sung by
   the lead's singer (kind ``vocal``, instrument ``vocals``, role ``harmony``), each its own track;
   the balance puts each :data:`.balance.BACKING_UNDER_LEAD_LU` under the lead;
+- **a double of the lead** (:data:`LEAD_DOUBLE` of the songs with a sung lead that get no backing
+  vocals): the lead line sung again by the same voice, role ``melody``, ``double_of`` the lead's
+  track. One voice sings one score the same way every time, so the double is the lead's render
+  retaken note by note (:func:`.vocals.double_take`): each phrase (notes apart by less than
+  :data:`PHRASE_GAP_S`) comes :data:`DOUBLE_SHIFT_MS` early or late, each note a few cents off (a
+  song-wide :data:`DOUBLE_CENTS` plus a drift of up to :data:`DOUBLE_DRIFT_CENTS` per note),
+  recorded as ``retake``; its notes are the lead's moved the same way; it draws its own
+  production chain and sits :data:`DOUBLE_UNDER_LEAD_LU` under the lead (``under_lu``);
 - **string sections** (:data:`SPLIT_STRINGS` of the strings parts a soundfont or synthesis voice
   plays): the part played by violins, violas, cellos and (when it goes low) basses, each its own
   track of the part's slot on its own channel: a chord (notes starting within 30 ms) is spread top
@@ -25,10 +38,9 @@ the song seed's stream 4, so the music is the same whatever the session; procedu
   next note to the next section down that holds it (or the lowest one above that does); a lone note
   goes to the highest section that holds it;
 - **names** (:data:`NAMES`): the slot names as today, names as engineers write them (``Kick
-  In``, ``GTR L``, ``Bass DI``, ``Lead Vox``, ``BV 1``, ``Vln 1``), or tracks numbered by the
-  recorder (``Audio 03``, ``Track 7``) that say nothing of their content.
-
-Unison doubles of the lead are not drawn: one singing voice would sing the lead's very samples.
+  In``, ``GTR L``, ``Bass DI``, ``Lead Vox``, ``BV 1``, ``Vln 1``; a room mic's and a double's
+  drawn from :data:`ENGINEER_NAMES` ``room`` and ``double``), or tracks numbered by the recorder
+  (``Audio 03``, ``Track 7``) that say nothing of their content.
 """
 
 from __future__ import annotations
@@ -39,6 +51,7 @@ import dataclasses
 import numpy as np
 
 from .compose import MODES, NOTE_NAMES
+from .production import draw_room_decay_s
 from .song import Note, Part
 
 #: Share of songs with drums whose kit is split into pieces.
@@ -46,6 +59,13 @@ SPLIT_DRUMS = 0.4
 #: GM drum keys of each piece (kick, snare, hats, toms, cymbals); other keys go to the cymbals.
 DRUM_PIECES = (("kick", (35, 36)), ("snare", (37, 38, 39, 40)), ("hats", (42, 44, 46)),
                ("toms", (41, 43, 45, 47, 48, 50)))
+#: Share of the split kits that get a room mic, its level under the pieces (LU, uniform) and the
+#: rooms (size log-uniform, m; RT60 :func:`.production.draw_room_decay_s`; the rest uniform).
+ROOM = 0.5
+ROOM_UNDER_KIT_LU = (3.0, 8.0)
+ROOM_RANGES = {"size_m": (4.0, 15.0), "hf_damping": (0.4, 0.9), "predelay_ms": (3.0, 20.0),
+               "highpass_hz": (80.0, 250.0), "threshold_db": (-24.0, -14.0), "ratio": (1.5, 3.0),
+               "attack_ms": (5.0, 30.0), "release_ms": (60.0, 250.0)}
 #: Share of the comping guitar, keys and synth parts that are doubled left and right.
 DOUBLE = 0.3
 DOUBLE_FAMILIES = ("guitar", "keys", "synth")
@@ -63,6 +83,16 @@ HARMONIES = (("third above", 2, 0.35), ("third below", -2, 0.15), ("sixth below"
              ("sixth above", 5, 0.1), ("octave below", -7, 0.15), ("octave above", 7, 0.1))
 #: MIDI range of a backing line (the singer's; the lead sings 57-74).
 BACKING_RANGE = (50, 79)
+#: Share of the songs with a sung lead and no backing vocals whose lead is doubled; a phrase ends
+#: at a rest of at least PHRASE_GAP_S; each phrase's shift (ms, uniform in magnitude, either
+#: sign), the song's pitch offset (cents, uniform in magnitude, either sign) and each note's
+#: drift around it (cents, uniform); the double's level under the lead (LU, uniform).
+LEAD_DOUBLE = 0.2
+PHRASE_GAP_S = 0.1
+DOUBLE_SHIFT_MS = (10.0, 30.0)
+DOUBLE_CENTS = (3.0, 10.0)
+DOUBLE_DRIFT_CENTS = 2.0
+DOUBLE_UNDER_LEAD_LU = (3.0, 8.0)
 #: Share of the strings parts played as sections.
 SPLIT_STRINGS = 0.5
 #: The string sections, top down, with the MIDI range each plays.
@@ -83,7 +113,11 @@ ENGINEER_NAMES = {
     "vocals": ("Lead Vox", "Vox", "LV"), "fx": ("FX", "Riser", "Sweep"),
     "violins": ("Vln 1", "Violins", "VLN"), "violas": ("Vla", "Violas", "VLA"),
     "cellos": ("Celli", "Cello", "VC"), "basses": ("Basses", "CB", "Contrabass"),
+    "room": ("Room", "Rooms", "Amb", "OH Room", "Drum Room"),
+    "double": ("Vox Dbl", "Lead Dbl", "Vocal Double", "LV 2"),
 }
+#: Tracks whose engineer's name is drawn from their names (the others take the first unused).
+DRAWN_NAMES = ("room", "double")
 #: Engineers' names of backing vocals, one style per song (the first for the first singer, ...).
 BACKING_NAMES = (("BV 1", "BV 2"), ("Bv 1", "Bv 2"), ("Backing Vox", "Backing Vox 2"),
                  ("Harmony", "Harmony 2"), ("BGV 1", "BGV 2"))
@@ -100,7 +134,10 @@ def arrange_session(parts: list[Part], rng: np.random.Generator, *, free_channel
     out: list[Part] = []
     for part in parts:
         if part.name == "drums" and part.kind in ("midi", "sampled") and rng.random() < SPLIT_DRUMS:
-            out += _pieces(part, free)
+            pieces = _pieces(part, free)
+            out += pieces
+            if len(pieces) > 1 and rng.random() < ROOM:
+                out.append(_room(part, rng))
         elif (part.kind == "midi" and part.role == "harmony" and part.instrument in DOUBLE_FAMILIES
               and rng.random() < DOUBLE and free):
             out += _double(part, rng, free.pop(0))
@@ -108,12 +145,17 @@ def arrange_session(parts: list[Part], rng: np.random.Generator, *, free_channel
             out.append(dataclasses.replace(part, slot=part.name))
             if rng.random() < BACKING:
                 out += _backing(part, rng, key=key, sections=sections, downbeats_s=downbeats_s)
+            elif rng.random() < LEAD_DOUBLE:
+                out.append(_lead_double(part, rng))
         elif (part.instrument == "strings" and part.kind in ("midi", "synth")
               and rng.random() < SPLIT_STRINGS):
             out += _string_sections(part, free, taken={p.name for p in parts + out})
         else:
             out.append(dataclasses.replace(part, slot=part.name))
-    return _named(out, rng)
+    named = _named(out, rng)
+    renamed = {p.name: q.name for p, q in zip(out, named)}
+    return [dataclasses.replace(q, double_of=renamed[q.double_of]) if q.double_of else q
+            for q in named]
 
 
 def _draw(rng: np.random.Generator, table) -> object:
@@ -229,6 +271,63 @@ def _pieces(drums: Part, free: list[int]) -> list[Part]:
             for piece, channel in zip(pieces, channels)]
 
 
+def _room(drums: Part, rng: np.random.Generator) -> Part:
+    """The room mic of a split kit (module docstring): its chain and its level under the pieces."""
+    r = ROOM_RANGES
+    u = lambda key: round(float(rng.uniform(*r[key])), 2)  # noqa: E731
+    size = round(float(np.exp(rng.uniform(*np.log(r["size_m"])))), 1)
+    chain = [{"plugin": "RoomReverb", "params": {
+                 "size_m": size, "decay_s": draw_room_decay_s(size, rng), "hf_damping": u("hf_damping"),
+                 "predelay_ms": u("predelay_ms"), "crossover_hz": 4000.0,
+                 "seed": int(rng.integers(2 ** 31)), "wet_level": 1.0, "dry_level": 0.0}},
+             {"plugin": "HighpassFilter", "params": {"cutoff_frequency_hz": u("highpass_hz")}},
+             {"plugin": "Compressor", "params": {"threshold_db": u("threshold_db"), "ratio": u("ratio"),
+                                                 "attack_ms": u("attack_ms"), "release_ms": u("release_ms")}}]
+    return dataclasses.replace(drums, name="room", kind="room", channel=None, notes=[], slot="drums",
+                               piece="room", chain=chain,
+                               under_lu=round(float(rng.uniform(*ROOM_UNDER_KIT_LU)), 2))
+
+
+def phrases(notes: list[Note], gap_s: float = PHRASE_GAP_S) -> list[list[Note]]:
+    """``notes`` (sorted by start) in phrases: a phrase ends where the next note starts at least
+    ``gap_s`` after it ends."""
+    out: list[list[Note]] = []
+    for note in notes:
+        if out and note.start_s - out[-1][-1].end_s < gap_s:
+            out[-1].append(note)
+        else:
+            out.append([note])
+    return out
+
+
+def _lead_double(lead: Part, rng: np.random.Generator) -> Part:
+    """The lead sung again (module docstring): one shift per phrase, one pitch offset per note
+    (the song's plus a drift), each note's take starting halfway from the previous note (the
+    first at 0)."""
+    cents = float(rng.choice([-1.0, 1.0]) * rng.uniform(*DOUBLE_CENTS))
+    retake, notes = [], []
+    previous_end = None
+    for phrase in phrases(sorted(lead.notes, key=lambda n: n.start_s)):
+        shift = round(float(rng.choice([-1.0, 1.0]) * rng.uniform(*DOUBLE_SHIFT_MS)), 2)
+        for n in phrase:
+            start = 0.0 if previous_end is None else round(min(n.start_s, (previous_end + n.start_s) / 2), 6)
+            take = {"start_s": start, "onset_s": round(n.start_s, 6), "shift_ms": shift,
+                    "cents": round(cents + float(rng.uniform(-DOUBLE_DRIFT_CENTS, DOUBLE_DRIFT_CENTS)), 2)}
+            retake.append(take)
+            notes.append(dataclasses.replace(n, start_s=retimed(n.start_s, take), end_s=retimed(n.end_s, take)))
+            previous_end = n.end_s
+    return dataclasses.replace(lead, name=f"{lead.name} double", slot=lead.name, notes=notes,
+                               double_of=lead.name, retake=retake,
+                               under_lu=round(float(rng.uniform(*DOUBLE_UNDER_LEAD_LU)), 2))
+
+
+def retimed(t: float, take: dict) -> float:
+    """Where time ``t`` (s) of the lead falls in its double's note ``take`` (:func:`.vocals.double_take`):
+    the take plays ``2 ** (cents / 1200)`` times faster, its onset ``shift_ms`` after the lead's."""
+    ratio = 2 ** (take["cents"] / 1200)
+    return round(max(0.0, take["onset_s"] + take["shift_ms"] / 1000 + (t - take["onset_s"]) / ratio), 6)
+
+
 def _double(part: Part, rng: np.random.Generator, channel: int) -> list[Part]:
     def take() -> list[Note]:
         jitter = rng.uniform(-DOUBLE_JITTER_S, DOUBLE_JITTER_S, len(part.notes))
@@ -257,7 +356,11 @@ def _named(parts: list[Part], rng: np.random.Generator) -> list[Part]:
     used: set[str] = set()
     out = []
     for part in parts:
-        choices = (next(backing),) if part.harmony else ENGINEER_NAMES[part.piece or part.instrument]
+        key = "double" if part.double_of else part.piece or part.instrument
+        choices = (next(backing),) if part.harmony else ENGINEER_NAMES[key]
+        if key in DRAWN_NAMES:
+            k = int(rng.integers(len(choices)))
+            choices = choices[k:] + choices[:k]
         name = next((c for c in choices if c not in used), choices[0])
         if part.side:
             name = f"{name} {part.side}"

@@ -24,7 +24,9 @@ class Part:
     """One stem: ``instrument``/``role`` use CONTRACT.md vocabularies. ``kind`` is ``midi``
     (rendered by fluidsynth on ``channel`` with ``setup``), ``vocal`` (sung, see :mod:`.vocals`),
     ``synth`` (one of mixassist's synthesis voices, ``synth``; generator v3) or ``sampled`` (a
-    recorded Hydrogen kit, ``sample_kit``, played by :mod:`.drumkits`; no channel; generator v3).
+    recorded Hydrogen kit, ``sample_kit``, played by :mod:`.drumkits`; no channel; generator v3)
+    or ``room`` (a room mic: the other tracks of its slot, as rendered, through ``chain``; no
+    channel, no notes; generator v3).
     ``bends`` are (time_s, 14-bit pitch-bend value) pairs; ``controls`` (time_s, controller, value)
     MIDI CC events; ``volume`` is the initial MIDI CC7 when ``controls`` sets none."""
 
@@ -53,6 +55,14 @@ class Part:
     #: it sings (``chorus``, ``phrase_ends``, ``throughout``); None otherwise.
     harmony: str | None = None
     sings: str | None = None
+    #: A lead's double (v3 sessions): the name of the track it doubles, and how it departs from it
+    #: note by note, ``[{start_s, onset_s, shift_ms, cents}]`` (:func:`.vocals.double_take`).
+    double_of: str | None = None
+    retake: list[dict] | None = None
+    #: A room mic's or a double's level (LU) under its kit or its lead (v3 sessions).
+    under_lu: float | None = None
+    #: A production chain the session chose (a room mic's), applied instead of a drawn one.
+    chain: list[dict] | None = None
 
     @property
     def group(self) -> str:

@@ -5,6 +5,10 @@ pysinsy (PyPI, wraps Sinsy, Modified BSD) bundles one HTS singing voice, ``nitec
 is written as MusicXML on the song's 16th-note grid, in the song's meter. pysinsy's ``__init__`` imports the removed
 ``pkg_resources``; :func:`_import_pysinsy` supplies the one function it uses when setuptools no
 longer ships it.
+
+:func:`double_take` makes a lead's double (generator v3 sessions, :mod:`.session`) from the lead's
+render: the one voice sings one score the same way every time, so the double is not sung again
+but retaken note by note, moved in time and pitch.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import types
 from xml.sax.saxutils import escape
 
 import numpy as np
+from scipy import signal
 
 from ..audio.convert import resample
 from ..errors import MixAssistError
@@ -127,3 +132,44 @@ def sing(notes: list[Note], *, tempo_bpm: float, t0_s: float, n_bars: int, durat
     take = max(0, min(voice.shape[1], n - offset))
     out[:, offset:offset + take] = voice[:, :take]
     return out
+
+
+#: Crossfade (s) between a double's takes, centred on each cut (shorter between short takes).
+DOUBLE_FADE_S = 0.01
+
+
+def double_take(voice: np.ndarray, sr: int, retake: list[dict]) -> np.ndarray:
+    """A double of ``voice`` ``np.ndarray [shape=(channels, n)]`` from ``retake``
+    ``[{start_s, onset_s, shift_ms, cents}]`` (one take per note, sorted; a take runs from its
+    ``start_s`` to the next one's, the last to the end): each take, crossfaded with its neighbours
+    over :data:`DOUBLE_FADE_S` (complementary sin^2/cos^2 windows: unchanged takes add back to
+    ``voice``), is resampled (FFT, band-limited) to ``1 / 2 ** (cents / 1200)`` of its length,
+    so it sounds ``cents`` higher and plays that much faster, and added back with its
+    ``onset_s`` moved ``shift_ms`` later (``session.retimed`` maps its times: a note's end moves
+    ``shift_ms`` minus its length times ``1 - 2 ** (-cents / 1200)``, 0.6 ms per second of note
+    and 10 cents). Returns float32 of ``voice``'s shape; what moves past either end is cut."""
+    n = voice.shape[-1]
+    cuts = [min(int(round(t["start_s"] * sr)), n) for t in retake] + [n]
+    cuts[0] = 0
+    half = [0] + [max(0, min(int(round(DOUBLE_FADE_S * sr / 2)), (c - a) // 2, (b - c) // 2))
+                  for a, c, b in zip(cuts, cuts[1:-1], cuts[2:])] + [0]
+    out = np.zeros(voice.shape, dtype=np.float64)
+    for k, take in enumerate(retake):
+        lo, hi = cuts[k] - half[k], cuts[k + 1] + half[k + 1]
+        if hi - lo < 2:
+            continue
+        window = np.ones(hi - lo)
+        if half[k]:
+            window[:2 * half[k]] = np.sin(0.5 * np.pi * (np.arange(2 * half[k]) + 0.5) / (2 * half[k])) ** 2
+        if half[k + 1]:
+            window[hi - lo - 2 * half[k + 1]:] = np.cos(
+                0.5 * np.pi * (np.arange(2 * half[k + 1]) + 0.5) / (2 * half[k + 1])) ** 2
+        ratio = 2 ** (take["cents"] / 1200)
+        length = max(1, int(round((hi - lo) / ratio)))
+        seg = signal.resample(voice[:, lo:hi].astype(np.float64) * window, length, axis=-1)
+        onset = int(round(take["onset_s"] * sr))
+        at = onset + int(round(take["shift_ms"] * sr / 1000)) - int(round((onset - lo) / ratio))
+        a, b = max(0, at), min(n, at + length)
+        if b > a:
+            out[:, a:b] += seg[:, a - at:b - at]
+    return out.astype(np.float32)

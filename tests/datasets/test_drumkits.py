@@ -121,7 +121,8 @@ def test_a_tiny_v3_build_plays_its_drums_with_the_kit(tmp_path):
     data = json.loads((tmp_path / song["annotations"]).read_text())
     drums = [s for s in data["stems"] if s.get("slot") == "drums"]
     assert len(drums) >= 2 and {s.get("piece") for s in drums} >= {"kick", "snare"}  # split into pieces
-    assert all(s["source"] == KIT and s["kind"] == "sampled" and s["channel"] is None for s in drums)
+    assert all(s["source"] == KIT and s["kind"] in ("sampled", "room") and s["channel"] is None for s in drums)
+    assert [s["kind"] for s in drums].count("sampled") >= 2  # a room mic, if drawn, besides the pieces
     assert KIT in data["sound_sources"]
     mix = sf.read(tmp_path / song["mixture"], dtype="float64", always_2d=True)[0]
     total = sum(sf.read(tmp_path / song["folder"] / s["file"], dtype="float64", always_2d=True)[0]
@@ -135,6 +136,7 @@ def test_a_sampled_kit_splits_into_pieces_without_channels(monkeypatch):
     from mixassist.datasets import session
 
     monkeypatch.setattr(session, "SPLIT_DRUMS", 1.0)
+    monkeypatch.setattr(session, "ROOM", 0.0)
     monkeypatch.setattr(session, "NAMES", (("slot", 1.0),))
     notes = [Note(0.25 * i, 0.25 * i + 0.1, key, 100) for i, key in enumerate((36, 38, 42, 46, 45, 49))]
     kit = session.Part("drums", "drums", "rhythm", None, None, notes, kind="sampled", sample_kit=KIT)

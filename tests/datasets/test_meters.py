@@ -216,7 +216,8 @@ def test_the_v2_default_is_unchanged(seed, tmp_path):
         assert getattr(song, name) == getattr(explicit, name), name
     assert song.feel is None and "feel" not in song.annotations()
     parts = [{k: v for k, v in asdict(p).items()  # v3's fields, None in v2
-              if not (k in ("synth", "sample_kit", "slot", "piece", "side", "harmony", "sings")
+              if not (k in ("synth", "sample_kit", "slot", "piece", "side", "harmony", "sings",
+                            "double_of", "retake", "under_lu", "chain")
                       and v is None)}
              for p in song.parts]
     data = {"ann": song.annotations(), "parts": parts}

@@ -32,7 +32,7 @@ def _only(monkeypatch, **shares):
 
 
 def test_a_split_kit_is_its_pieces_each_on_a_free_channel(monkeypatch):
-    _only(monkeypatch, SPLIT_DRUMS=1.0, NAMES=(("slot", 1.0),))
+    _only(monkeypatch, SPLIT_DRUMS=1.0, ROOM=0.0, NAMES=(("slot", 1.0),))
     pieces = arrange_session([_drums()], np.random.default_rng(0), free_channels=[1, 2, 3, 4])
     assert [p.name for p in pieces] == ["kick", "snare", "hats", "toms", "cymbals"]
     assert {p.slot for p in pieces} == {"drums"} and {p.instrument for p in pieces} == {"drums"}
@@ -59,14 +59,15 @@ def test_a_double_is_a_second_take_left_and_right(monkeypatch):
 
 @pytest.mark.parametrize("kind", ["engineer", "numbered"])
 def test_track_names_are_unique(monkeypatch, kind):
-    _only(monkeypatch, SPLIT_DRUMS=1.0, DOUBLE=1.0, NAMES=((kind, 1.0),))
+    _only(monkeypatch, SPLIT_DRUMS=1.0, ROOM=1.0, DOUBLE=1.0, NAMES=((kind, 1.0),))
     parts = [_drums(), _guitar(), Part("bass", "bass", "low_end", 2, ChannelSetup("FluidR3_GM", 33),
                                        [Note(0, 1, 40, 90)])]
     names = [p.name for p in arrange_session(parts, np.random.default_rng(2),
                                              free_channels=[3, 4, 5, 6, 7, 8])]
-    assert len(set(names)) == len(names) == 8
+    assert len(set(names)) == len(names) == 9
     if kind == "engineer":
         assert {"Kick In", "GTR L", "GTR R", "Bass DI"} <= set(names)
+        assert names[5] in session.ENGINEER_NAMES["room"]
     else:
         assert all(n.split()[0] in ("Audio", "Track") for n in names)
 
@@ -109,7 +110,8 @@ def test_backing_vocals_are_drawn_at_their_rate_and_sing_in_key():
     for seed in range(400):
         parts = _arrange([_lead()], seed)
         assert parts[0].role == "melody" and parts[0].notes == _lead().notes
-        backing = parts[1:]
+        backing = [p for p in parts[1:] if not p.double_of]
+        assert len(parts) - 1 - len(backing) <= (not backing)  # a double only without backing
         drawn += bool(backing)
         assert len(backing) in (0, 1, 2)
         for bv in backing:
@@ -209,3 +211,91 @@ def test_strings_stay_whole_without_channels_or_by_chance(monkeypatch):
     monkeypatch.undo()
     split = sum(len(_arrange([_strings()], seed, free=[3, 4, 5])) > 1 for seed in range(2000))
     assert split / 2000 == pytest.approx(session.SPLIT_STRINGS, abs=0.03)
+
+
+# ---- room mics and doubles of the lead --------------------------------------------------------
+
+def test_a_room_mic_is_the_whole_kit_through_a_room(monkeypatch):
+    _only(monkeypatch, SPLIT_DRUMS=1.0, ROOM=1.0, NAMES=(("slot", 1.0),))
+    *pieces, room = arrange_session([_drums()], np.random.default_rng(0), free_channels=[1, 2, 3, 4])
+    assert [p.piece for p in pieces] == ["kick", "snare", "hats", "toms", "cymbals"]
+    assert (room.name, room.kind, room.piece, room.slot) == ("room", "room", "room", "drums")
+    assert (room.instrument, room.role, room.group) == ("drums", "rhythm", "drums")
+    assert room.channel is None and room.notes == [] and room.setup == KIT  # the kit's source
+    assert [s["plugin"] for s in room.chain] == ["RoomReverb", "HighpassFilter", "Compressor"]
+    verb = room.chain[0]["params"]
+    assert (verb["wet_level"], verb["dry_level"]) == (1.0, 0.0)
+    assert 4.0 <= verb["size_m"] <= 15.0 and 0.25 <= verb["decay_s"] <= 2.0
+    low, high = session.ROOM_UNDER_KIT_LU
+    assert low <= room.under_lu <= high
+    _only(monkeypatch, NAMES=(("engineer", 1.0),))
+    names = {arrange_session([_drums()], np.random.default_rng(seed), free_channels=[1, 2, 3, 4])[-1].name
+             for seed in range(60)}
+    assert names == set(session.ENGINEER_NAMES["room"])
+
+
+def test_room_mics_are_drawn_at_their_rate_for_split_kits_only(monkeypatch):
+    _only(monkeypatch, SPLIT_DRUMS=1.0)
+    rooms = sum(arrange_session([_drums()], np.random.default_rng(seed), free_channels=[1, 2, 3, 4])[-1]
+                .kind == "room" for seed in range(1000))
+    assert rooms / 1000 == pytest.approx(session.ROOM, abs=0.05)
+    _only(monkeypatch, SPLIT_DRUMS=0.0, ROOM=1.0)
+    assert all(len(arrange_session([_drums()], np.random.default_rng(seed), free_channels=[1, 2, 3, 4])) == 1
+               for seed in range(50))
+
+
+def _phrased_lead() -> Part:
+    """Three phrases of two notes (rests of 0.3 s between them)."""
+    notes = [Note(t, t + 0.45, p, 90, lyric="ら") for t, p in
+             ((0.5, 62), (1.0, 64), (2.25, 65), (2.75, 67), (4.0, 69), (4.5, 67))]
+    return Part("vocals", "vocals", "melody", None, None, notes, kind="vocal")
+
+
+def test_a_double_retakes_the_lead_phrase_by_phrase(monkeypatch):
+    _only(monkeypatch, BACKING=0.0, LEAD_DOUBLE=1.0, NAMES=(("slot", 1.0),))
+    lead, double = _arrange([_phrased_lead()], 0)
+    assert (double.name, double.kind, double.instrument, double.role) == (
+        "vocals double", "vocal", "vocals", "melody")
+    assert double.double_of == lead.name == "vocals" and not double.harmony
+    assert [t["onset_s"] for t in double.retake] == [n.start_s for n in lead.notes]
+    assert [t["start_s"] for t in double.retake] == [0.0, 0.975, 1.85, 2.725, 3.6, 4.475]  # halfway
+    shifts = [t["shift_ms"] for t in double.retake]
+    assert shifts[0::2] == shifts[1::2] and all(10.0 <= abs(s) <= 30.0 for s in shifts)  # per phrase
+    cents = [t["cents"] for t in double.retake]
+    assert len(set(cents)) == 6 and len({np.sign(c) for c in cents}) == 1  # the song's, drifting
+    assert max(cents) - min(cents) <= 2 * session.DOUBLE_DRIFT_CENTS
+    assert all(1.0 <= abs(c) <= 12.0 for c in cents)
+    low, high = session.DOUBLE_UNDER_LEAD_LU
+    assert low <= double.under_lu <= high
+    for a, b, take in zip(lead.notes, double.notes, double.retake):
+        assert b.start_s == session.retimed(a.start_s, take) and (b.pitch, b.lyric) == (a.pitch, a.lyric)
+        assert b.start_s - a.start_s == pytest.approx(take["shift_ms"] / 1000, abs=1e-6)
+        assert abs(b.end_s - a.end_s - take["shift_ms"] / 1000) < 0.004
+
+
+def test_doubles_are_drawn_at_their_rate_without_backing_vocals():
+    doubles = backed = 0
+    for seed in range(1500):
+        parts = _arrange([_phrased_lead()], seed)
+        backing = any(p.harmony for p in parts)
+        double = [p for p in parts if p.double_of]
+        assert not (backing and double) and len(double) <= 1
+        backed += backing
+        doubles += bool(double)
+        if double:
+            assert double[0].double_of == parts[0].name  # the lead's name, however tracks are named
+            if not parts[0].name.startswith(("Audio", "Track", "vocals")):
+                assert double[0].name in session.ENGINEER_NAMES["double"]
+    assert doubles / (1500 - backed) == pytest.approx(session.LEAD_DOUBLE, abs=0.04)
+
+
+def test_a_follower_takes_its_leaders_gain():
+    sr = 44100
+    noise = np.random.default_rng(6).standard_normal((2, sr * 4)).astype(np.float32)
+    stems = {"bass": 0.1 * noise, "lead": 0.02 * noise, "double": 0.004 * noise}
+    loudness = {n: loudness_lufs(a, sr) for n, a in stems.items()}
+    out, gains = balance(stems, sr, rng=np.random.default_rng(7), loudness=loudness,
+                         vocal_names=("lead",), follow={"double": "lead"})
+    assert gains["double"] == gains["lead"] and set(gains) == set(stems)
+    assert loudness_lufs(out["lead"], sr) - loudness_lufs(out["double"], sr) == pytest.approx(
+        loudness["lead"] - loudness["double"], abs=0.01)
