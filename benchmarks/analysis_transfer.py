@@ -7,7 +7,9 @@ stems carry no label and count for the level only). Every ``--model`` is scored 
 by side in one table: instrument and role accuracy (labelled stems), drums recall, level
 restoration after a seeded +-9 dB gain per stem (MAE, dB, each song's offset removed) next to "no
 change" and "equal loudness", and the expected calibration error of the probabilities the model
-reports (its own temperatures applied).
+reports (its own temperatures applied); then, per instrument family with at least
+:data:`MIN_FAMILY_STEMS` stems, the level MAE beside both baselines and the families where the
+network is not below both.
 
     .venv/bin/python benchmarks/analysis_transfer.py --model mixassist/models/mixassist-analysis.safetensors \\
         --model RUN/best.safetensors --set in-dist=/work/acache/v3_eval_in \\
@@ -27,6 +29,10 @@ from mixassist.analysis.network import load_model
 from mixassist.utils.atomic import write_text_atomic
 
 
+#: Families with at least this many stems in a set are checked one by one (level below both baselines).
+MIN_FAMILY_STEMS = 10
+
+
 def score(model, cache: Path, trials: int) -> dict:
     """One model on one cache: the table's figures."""
     net = evaluate_network(model, cache, None, trials=trials)
@@ -40,7 +46,14 @@ def score(model, cache: Path, trials: int) -> dict:
     row["drums_recall"] = net["network"]["instrument"]["per_class"]["drums"]["recall"]
     for name in ("network", "no_change", "equal_loudness"):
         row[f"level_{name}"] = net["levels"][name]["mae_db"]
-    row["per_instrument_level"] = net["levels"]["network"]["per_instrument"]
+    levels = net["levels"]
+    row["per_instrument_level"] = {
+        inst: {"stems": n, **{name: levels[name]["per_instrument"][inst]
+                              for name in ("network", "no_change", "equal_loudness")}}
+        for inst, n in net["level_stems"].items()}
+    row["families_not_below_baselines"] = sorted(
+        inst for inst, r in row["per_instrument_level"].items()
+        if r["stems"] >= MIN_FAMILY_STEMS and r["network"] >= min(r["no_change"], r["equal_loudness"]))
     row["confusion"] = net["network"]["instrument"]["confusion"]
     return row
 
@@ -67,6 +80,15 @@ def main() -> None:
             cells = [f"{r[c]:12.1%}" if c in ("instrument", "role", "drums_recall") and r[c] is not None
                      else f"{r[c]:12.2f}" if r[c] is not None else f"{'-':>12}" for c in cols]
             print(f"{name:>12} {str(path)[-40:]:>40} {r['songs']:5d} {r['stems']:5d} " + " ".join(cells))
+    print(f"\nlevel MAE per instrument family (>= {MIN_FAMILY_STEMS} stems): network / no change / equal loudness")
+    for name in sets:
+        for path, rows in results.items():
+            fam = rows[name]["per_instrument_level"]
+            cells = [f"{inst} ({f['stems']}) {f['network']:.2f}/{f['no_change']:.2f}/{f['equal_loudness']:.2f}"
+                     for inst, f in fam.items() if f["stems"] >= MIN_FAMILY_STEMS]
+            worse = rows[name]["families_not_below_baselines"]
+            print(f"{name:>12} {str(path)[-40:]:>40}: " + "; ".join(cells)
+                  + f"  | not below both: {', '.join(worse) or 'none'}")
     if args.json:
         write_text_atomic(args.json, json.dumps({"sets": sets, "results": results}, indent=1))
 

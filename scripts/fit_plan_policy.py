@@ -7,7 +7,8 @@ least 1 dB: about a just-noticeable level difference) and level-error scales
 (``mixassist.planning.predict.LEVEL_ERROR_SCALE``) with the planner's own
 :func:`~mixassist.planning.predict.balance_gains`, and prints, per pair, the balance-restoration MAE
 against "no change" and the median |stem gain| on the finished masters. The choice: the lowest
-restoration MAE whose median master gain stays within ``--max-master-gain`` (do no harm).
+restoration MAE whose median master gain stays within ``--max-master-gain`` (do no harm; by default
+0: the median finished master is left alone, every stem within the planner's MIN_GAIN_DB).
 
     .venv/bin/python scripts/fit_plan_policy.py /work/results/real_music_dev_baseline.json
 """
@@ -26,7 +27,7 @@ from mixassist.evaluation import restoration_errors, summarise_errors
 from mixassist.planning.predict import balance_gains
 
 HALF_WIDTHS_DB = (1.0, 1.5, 2.0, 2.5, 3.0)
-SCALES = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
+SCALES = (0.25, 0.5, 0.75, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
 
 
 def gains(analysis: Analysis, half_width_db: float, scale: float) -> dict[str, float]:
@@ -50,8 +51,9 @@ def score(rows: list[dict], half_width_db: float, scale: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="JSON of benchmarks/real_music.py (dev split)")
-    parser.add_argument("--max-master-gain", type=float, default=1.5,
-                        help="largest median |stem gain| on finished masters a choice may have (dB)")
+    parser.add_argument("--max-master-gain", type=float, default=0.0,
+                        help="largest median |stem gain| on finished masters a choice may have (dB; default 0: "
+                             "finished masters left alone)")
     args = parser.parse_args()
     rows = []
     for path in args.runs:

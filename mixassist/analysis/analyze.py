@@ -26,9 +26,10 @@ from .measure import measure_stems
 from .result import Analysis
 
 #: Half-width (dB) of a stem's target range around its target level: how far a stem may sit from
-#: the level the analysis predicts before the balance is called wrong. The network's targets are
-#: several dB off on recorded music (docs/evaluation.md), so the range is wide; fitted with the
-#: plan's evidence weight on the real-music dev split (scripts/fit_plan_policy.py).
+#: the level the analysis predicts before the balance is called wrong: about a just-noticeable level
+#: difference. How far the targets themselves may be off is the network's uncertainty
+#: (``target_level_std_db``), weighed by the plan; fitted with the plan's evidence weight on the
+#: real-music dev split (scripts/fit_plan_policy.py, docs/evaluation.md).
 TARGET_RANGE_DB = 1.5
 
 

@@ -116,7 +116,8 @@ def evaluate_network(model: AnalysisNet, cache: str | os.PathLike | Sequence[str
                                            for i, v in enumerate(INSTRUMENTS) if (inst == i).any()}}
     return {"split": split, "songs": [f"{Path(s['cache']).name}/{s['song_id']}" for s in songs], "stems": int(inst.size // trials),
             "perturb_db": perturb_db, "trials": trials, "network": _classification(truth, pred),
-            "levels": levels}
+            "levels": levels, "level_stems": {v: int((inst == i).sum() // trials)
+                                              for i, v in enumerate(INSTRUMENTS) if (inst == i).any()}}
 
 
 # --- calibration -------------------------------------------------------------------------------

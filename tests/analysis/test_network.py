@@ -191,6 +191,9 @@ def test_several_datasets_keep_their_splits(tiny_dataset, tmp_path):
     assert [s["cache"] for s in load_cache(caches, "test")] == [str(caches[1])]
     report = evaluate_network(tiny_model(), caches, "valid", trials=2)
     assert report["songs"] == ["c1/00001", "c2/00001"] and report["stems"] == 6
+    truth = np.concatenate([s["instrument"] for s in load_cache(caches, "valid")])
+    assert report["level_stems"] == {INSTRUMENTS[i]: int(n) for i, n in zip(*np.unique(truth, return_counts=True))}
+    assert set(report["levels"]["network"]["per_instrument"]) == set(report["level_stems"])
     out = tmp_path / "run"
     train([tiny_dataset, second], out, steps=1, batch_size=4, segment_frames=50, validate_every=1,
           model_args={"channels": 8, "hidden": 16}, cache=caches)
