@@ -16,7 +16,9 @@ evidence. Decisions, per stem:
   lowest strong octave band (with references: only the sub-sonic :data:`MIN_HIGHPASS_HZ`, as the
   tonal match to them sets the low end);
 * **masking EQ** — a ``PeakFilter`` cut on a stem where it masks the focus stem (the ``focus``
-  argument, else the lead vocal), in the critical bands :mod:`mixassist.analysis.masking` found;
+  argument, else the lead vocal, but only where the balance finds the lead under its target
+  range: a lead inside it is heard as the producer wanted), in the critical bands
+  :mod:`mixassist.analysis.masking` found;
 * **compression** — from the measured crest factor and loudness range against what is typical
   for the family (:data:`DYNAMICS`);
 * **panning** — kick/drums, bass and lead vocal stay centre; other mono-ish stems are spread
@@ -163,6 +165,22 @@ def _focus_stems(analysis: Analysis, focus: str | None) -> tuple[list[str], str]
         raise ParameterError(f"focus {focus!r} matches no stem name or instrument; "
                              f"choose one of {', '.join(have)}")
     return names, f"the focus {focus}"
+
+
+def _masked_focus(analysis: Analysis, focus: str | None, names: list[str],
+                  gains: dict[str, tuple[float, list[str]]]) -> tuple[list[str], dict[str, list[str]]]:
+    """The focus stems the others are cut for, and the reasons of the leads they are not cut for.
+
+    An explicit ``focus`` is always cut for. The implicit lead only where the balance finds it
+    under its target range (``gains`` raise it): a lead inside its range is already heard as the
+    mix's producer wanted, so cutting the others for it would re-voice a finished balance."""
+    if focus is not None:
+        return names, {}
+    kept = [n for n in names if gains[n][0] > 0.0]
+    held = {n: [f"{n}: no masking cuts on the other stems for it: the lead sits inside or above "
+                f"its target range, so the balance lets it through already"]
+            for n in names if n not in kept and analysis.masking}
+    return kept, held
 
 
 def _balanced(stem: StemAnalysis) -> bool:
@@ -417,6 +435,7 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
     focus_names, focus_why = _focus_stems(analysis, focus)
     pans = _pans(analysis)
     gains = balance_gains(analysis, tuple(focus_names) if focus is not None else ())
+    focus_names, held = _masked_focus(analysis, focus, focus_names, gains)
     stems: dict[str, StemPlan] = {}
     cutoffs: dict[str, float] = {}
     for stem in analysis.stems:
@@ -444,7 +463,7 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
         elif moves is not None:
             reasons = moves.reasons.get(stem.name, []) + reasons
         plan.gain_db = gain
-        plan.reasons[:0] = reasons
+        plan.reasons[:0] = reasons + held.get(stem.name, [])
         if moves is not None and stem.name in moves.gains:
             plan.reasons.append(f"{stem.name}: no masking cuts: the tonal match to the "
                                 "references sets its EQ")

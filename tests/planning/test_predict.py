@@ -223,3 +223,23 @@ def test_a_sure_backing_vocal_keeps_its_higher_high_pass(analysis):
     vocals.role, vocals.instrument_probs = "harmony", {"vocals": 0.9, "keys": 0.1}
     hp = predict_plan(backing).stems["vocals"].chain[0]
     assert hp.params["cutoff_frequency_hz"] == pytest.approx(150.0)
+
+
+def test_the_lead_is_cut_for_only_where_the_balance_finds_it_under_its_range(stems):
+    """Keys with a 440 Hz line mask the 440 Hz vocal. Far too quiet, the vocal is raised and the
+    keys get a cut in its band; at its level (inside its range) the masking is measured still, but
+    the finished balance is left alone: no cut, and the vocal's reasons say why."""
+    t = np.arange(stems["keys"].shape[1]) / SR
+    keys = stems["keys"] + np.tile(0.4 * np.sin(2 * np.pi * 440 * t), (2, 1)).astype(np.float32)
+    quiet = predict_plan(measure_stems({**stems, "keys": keys}, SR))
+    assert quiet.stems["vocals"].gain_db > 0.5
+    assert any(c.plugin == "PeakFilter" and 400 <= c.params["cutoff_frequency_hz"] <= 500
+               for c in quiet.stems["keys"].chain)
+    placed = measure_stems({**stems, "keys": keys, "vocals": stems["vocals"] * 4}, SR)
+    assert any(m.masker == "keys" and m.target == "vocals" and m.bands for m in placed.masking)
+    plan = predict_plan(placed)
+    assert plan.stems["vocals"].gain_db == 0.0
+    assert not any(c.plugin == "PeakFilter" for c in plan.stems["keys"].chain)
+    assert any("no masking cuts on the other stems for it" in r for r in plan.stems["vocals"].reasons)
+    focused = predict_plan(placed, focus="vocals")  # asked for: cut for it all the same
+    assert any(c.plugin == "PeakFilter" for c in focused.stems["keys"].chain)
