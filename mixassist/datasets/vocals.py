@@ -146,7 +146,7 @@ def double_take(voice: np.ndarray, sr: int, retake: list[dict]) -> np.ndarray:
     ``voice``), is resampled (FFT, band-limited) to ``1 / 2 ** (cents / 1200)`` of its length,
     so it sounds ``cents`` higher and plays that much faster, and added back with its
     ``onset_s`` moved ``shift_ms`` later (``session.retimed`` maps its times: a note's end moves
-    ``shift_ms`` minus its length times ``1 - 2 ** (-cents / 1200)``, 0.6 ms per second of note
+    ``shift_ms`` minus its length times ``1 - 2 ** (-cents / 1200)``, 5.8 ms per second of note
     and 10 cents). Returns float32 of ``voice``'s shape; what moves past either end is cut."""
     n = voice.shape[-1]
     cuts = [min(int(round(t["start_s"] * sr)), n) for t in retake] + [n]

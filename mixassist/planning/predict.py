@@ -168,19 +168,20 @@ def _focus_stems(analysis: Analysis, focus: str | None) -> tuple[list[str], str]
     return names, f"the focus {focus}"
 
 
-def _masked_focus(analysis: Analysis, focus: str | None, names: list[str],
-                  gains: dict[str, tuple[float, list[str]]]) -> tuple[list[str], dict[str, list[str]]]:
+def _masked_focus(focus: str | None, names: list[str], gains: dict[str, tuple[float, list[str]]],
+                  referenced: bool) -> tuple[list[str], dict[str, list[str]]]:
     """The focus stems the others are cut for, and the reasons of the leads they are not cut for.
 
-    An explicit ``focus`` is always cut for. The implicit lead only where the balance finds it
-    under its target range (``gains`` raise it): a lead inside its range is already heard as the
-    mix's producer wanted, so cutting the others for it would re-voice a finished balance."""
-    if focus is not None:
+    An explicit ``focus`` is always cut for, and so is every lead when references set the
+    balance. Otherwise the implicit lead only where the balance raises it (``gains``): a lead
+    the balance leaves alone is already heard as the mix's producer wanted, so cutting the others
+    for it would re-voice a finished balance."""
+    if focus is not None or referenced:
         return names, {}
     kept = [n for n in names if gains[n][0] > 0.0]
-    held = {n: [f"{n}: no masking cuts on the other stems for it: the lead sits inside or above "
-                f"its target range, so the balance lets it through already"]
-            for n in names if n not in kept and analysis.masking}
+    held = {n: [f"{n}: no masking cuts on the other stems for it: the balance does not raise it "
+                "(inside or above its target range, or too close to it to hear)"]
+            for n in names if n not in kept}
     return kept, held
 
 
@@ -436,7 +437,7 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
     focus_names, focus_why = _focus_stems(analysis, focus)
     pans = _pans(analysis)
     gains = balance_gains(analysis, tuple(focus_names) if focus is not None else ())
-    focus_names, held = _masked_focus(analysis, focus, focus_names, gains)
+    cut_for, held = _masked_focus(focus, focus_names, gains, references is not None)
     stems: dict[str, StemPlan] = {}
     cutoffs: dict[str, float] = {}
     for stem in analysis.stems:
@@ -469,7 +470,7 @@ def predict_plan(analysis: Analysis, *, target: str | float | Target = "spotify"
             plan.reasons.append(f"{stem.name}: no masking cuts: the tonal match to the "
                                 "references sets its EQ")
         elif stem.name not in focus_names:
-            cuts, cut_reasons = _masking_cuts(stem, analysis.masking, focus_names, focus_why,
+            cuts, cut_reasons = _masking_cuts(stem, analysis.masking, cut_for, focus_why,
                                               floors, analysis.sample_rate)
             plan.chain += cuts
             plan.reasons += cut_reasons

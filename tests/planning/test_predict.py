@@ -243,3 +243,4 @@ def test_the_lead_is_cut_for_only_where_the_balance_finds_it_under_its_range(ste
     assert any("no masking cuts on the other stems for it" in r for r in plan.stems["vocals"].reasons)
     focused = predict_plan(placed, focus="vocals")  # asked for: cut for it all the same
     assert any(c.plugin == "PeakFilter" for c in focused.stems["keys"].chain)
+
