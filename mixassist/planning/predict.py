@@ -16,8 +16,8 @@ evidence. Decisions, per stem:
   lowest strong octave band (with references: only the sub-sonic :data:`MIN_HIGHPASS_HZ`, as the
   tonal match to them sets the low end);
 * **masking EQ** — a ``PeakFilter`` cut on a stem where it masks the focus stem (the ``focus``
-  argument, else the lead vocal, but only where the balance finds the lead under its target
-  range: a lead inside it is heard as the producer wanted), in the critical bands
+  argument, else the lead vocal, but only where the balance raises the lead: a lead it leaves
+  alone is heard as the producer wanted), in the critical bands
   :mod:`mixassist.analysis.masking` found;
 * **compression** — from the measured crest factor and loudness range against what is typical
   for the family (:data:`DYNAMICS`);
