@@ -34,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchaudio
 from torch import nn
 
 from ..audio.convert import StreamResampler, to_channels
@@ -63,15 +62,72 @@ CLASS_NAME = "mixassist.analysis.network.AnalysisNet"
 FORMAT = "mixassist-analysis/1"
 
 
+def hz_to_mel(hz):
+    """HTK mel scale: ``2595 log10(1 + hz / 700)`` (a float or an array / tensor of Hz)."""
+    return 2595.0 * np.log10(1.0 + np.asarray(hz, dtype=np.float64) / 700.0)
+
+
+def mel_filterbank(n_freqs: int, n_mels: int, f_min_hz: float, f_max_hz: float,
+                   sample_rate: int) -> torch.Tensor:
+    """Triangular filters ``[n_freqs, n_mels]`` with centres evenly spaced on the HTK mel scale
+    from ``f_min_hz`` to ``f_max_hz`` (peak 1, unnormalised area), over ``n_freqs`` STFT bins
+    from 0 to ``sample_rate // 2`` Hz: the filterbank of ``torchaudio``'s ``MelSpectrogram``
+    defaults (``mel_scale="htk"``, ``norm=None``), which the shipped checkpoints were built with."""
+    bins = torch.linspace(0, sample_rate // 2, n_freqs)
+    mels = torch.linspace(float(hz_to_mel(f_min_hz)), float(hz_to_mel(f_max_hz)), n_mels + 2)
+    edges = 700.0 * (10.0 ** (mels / 2595.0) - 1.0)  # [n_mels + 2] Hz
+    width = edges[1:] - edges[:-1]
+    slopes = edges.unsqueeze(0) - bins.unsqueeze(1)  # [n_freqs, n_mels + 2]
+    rising = -slopes[:, :-2] / width[:-1]
+    falling = slopes[:, 2:] / width[1:]
+    return torch.clamp(torch.minimum(rising, falling), min=0.0)
+
+
+class _PowerSpectrogram(nn.Module):
+    """Waveform ``[..., samples]`` -> power ``[..., N_FFT // 2 + 1, frames]`` (periodic Hann
+    window of :data:`N_FFT`, hop :data:`HOP`; centred frames reflect the ends)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("window", torch.hann_window(N_FFT))
+
+    def forward(self, wave: torch.Tensor, center: bool = True) -> torch.Tensor:
+        spec = torch.stft(wave, N_FFT, HOP, window=self.window, center=center, pad_mode="reflect",
+                          return_complex=True)
+        return spec.abs().pow(2)
+
+
+class _MelScale(nn.Module):
+    """Power ``[..., n_freqs, frames]`` -> mel power ``[..., n_mels, frames]``."""
+
+    def __init__(self, n_mels: int):
+        super().__init__()
+        self.register_buffer("fb", mel_filterbank(N_FFT // 2 + 1, n_mels, F_MIN_HZ,
+                                                  SAMPLE_RATE / 2, SAMPLE_RATE))
+
+    def forward(self, power: torch.Tensor) -> torch.Tensor:
+        return (power.transpose(-1, -2) @ self.fb).transpose(-1, -2)
+
+
+class _MelSpectrogram(nn.Module):
+    def __init__(self, n_mels: int):
+        super().__init__()
+        self.spectrogram = _PowerSpectrogram()
+        self.mel_scale = _MelScale(n_mels)
+
+    def forward(self, wave: torch.Tensor) -> torch.Tensor:
+        return self.mel_scale(self.spectrogram(wave))
+
+
 class MelFrontEnd(nn.Module):
     """Waveform ``[batch, samples]`` at :data:`SAMPLE_RATE` -> mel power ``[batch, n_mels, frames]``
-    (Slaney-style mel filterbank of torchaudio, power spectrum)."""
+    (HTK mel filterbank over the power spectrum). The buffers keep the names checkpoints of
+    format ``mixassist-analysis/1`` store them under (``frontend.mel.spectrogram.window``,
+    ``frontend.mel.mel_scale.fb``)."""
 
     def __init__(self, n_mels: int = N_MELS):
         super().__init__()
-        self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP, n_mels=n_mels, f_min=F_MIN_HZ,
-            f_max=SAMPLE_RATE / 2, power=2.0, center=True)
+        self.mel = _MelSpectrogram(n_mels)
 
     def forward(self, wave: torch.Tensor) -> torch.Tensor:
         return self.mel(wave)
@@ -223,10 +279,7 @@ def signal_mel(model: AnalysisNet, signal: Signal) -> torch.Tensor:
             pending = np.concatenate([pending, pending[-2:-pad - 2:-1]])
         frames = 1 + (pending.size - N_FFT) // HOP if pending.size >= N_FFT else 0
         if frames:
-            power = torchaudio.functional.spectrogram(
-                torch.from_numpy(pending[:(frames - 1) * HOP + N_FFT]), 0, stft.window,
-                stft.n_fft, stft.hop_length, stft.win_length, stft.power, stft.normalized,
-                center=False)
+            power = stft(torch.from_numpy(pending[:(frames - 1) * HOP + N_FFT]), center=False)
             out.append(mel.mel_scale(power))
             pending = pending[frames * HOP:]
     return torch.cat(out, dim=-1)

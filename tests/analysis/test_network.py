@@ -12,8 +12,9 @@ import soundfile as sf
 import torch
 
 from mixassist.analysis.evaluate import evaluate_network
-from mixassist.analysis.network import (SAMPLE_RATE, AnalysisNet, load_model, normalise_level,
-                                        predict_stems, read_metadata, save_model)
+from mixassist.analysis.network import (N_FFT, SAMPLE_RATE, AnalysisNet, MelFrontEnd, hz_to_mel,
+                                        load_model, mel_filterbank, normalise_level, predict_stems,
+                                        read_metadata, save_model)
 from mixassist.analysis.train import (PerturbedStems, cache_mels, known_label_ce, load_cache,
                                       loss_terms, random_eq, train, validate, write_cached_song)
 from mixassist.errors import ModelError, ParameterError
@@ -36,6 +37,43 @@ def song(seconds: float = 3.0, seed: int = 0) -> dict[str, np.ndarray]:
     keys = 0.1 * sum(np.sin(2 * np.pi * f * t) for f in (440, 550, 660))
     return {n: np.stack([x, x]).astype(np.float32) for n, x in
             (("drums", drums), ("bass", bass), ("keys", keys))}
+
+
+def test_mel_filterbank_has_htk_centres_and_unit_peaks():
+    assert hz_to_mel(700.0) == pytest.approx(2595 * np.log10(2))
+    fb = mel_filterbank(513, 8, 30.0, 11025.0, 22050).numpy()  # 21.5 Hz bins
+    assert fb.shape == (513, 8) and fb.min() >= 0
+    bins = np.linspace(0, 11025, 513)
+    mels = np.linspace(hz_to_mel(30.0), hz_to_mel(11025.0), 10)
+    centres = 700 * (10 ** (mels[1:-1] / 2595) - 1)
+    # Each filter peaks at the bin nearest its centre, with the triangle's height there.
+    for k, c in enumerate(centres):
+        peak = int(np.argmax(fb[:, k]))
+        assert abs(bins[peak] - c) <= 11025 / 512
+        assert fb[peak, k] > 1 - 11025 / 512 / min(c - ([30.0] + list(centres))[k], 1e9)
+    # Neighbouring triangles cross, so between the first and last centre the bank sums to 1.
+    inside = (bins > centres[0]) & (bins < centres[-1])
+    np.testing.assert_allclose(fb[inside].sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_front_end_is_the_mel_of_each_centred_frames_power_spectrum():
+    wave = np.random.default_rng(0).standard_normal(SR).astype(np.float32)
+    mel = MelFrontEnd(64)(torch.from_numpy(wave)[None])[0].numpy()
+    assert mel.shape == (64, 1 + SR // 441)
+    fb = mel_filterbank(N_FFT // 2 + 1, 64, 30.0, SR / 2, SR).numpy()
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)  # periodic Hann
+    for frame in (2, 25, 40):
+        start = frame * 441 - N_FFT // 2
+        power = np.abs(np.fft.rfft(window * wave[start:start + N_FFT])) ** 2
+        np.testing.assert_allclose(mel[:, frame], power @ fb, rtol=1e-3)
+
+
+def test_front_end_matches_torchaudio_where_installed():
+    torchaudio = pytest.importorskip("torchaudio")
+    ref = torchaudio.transforms.MelSpectrogram(sample_rate=SR, n_fft=N_FFT, hop_length=441,
+                                               n_mels=64, f_min=30.0, f_max=SR / 2, power=2.0)
+    wave = torch.randn(2, SR)
+    torch.testing.assert_close(MelFrontEnd(64)(wave), ref(wave))
 
 
 def test_output_shapes():
