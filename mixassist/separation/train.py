@@ -12,15 +12,20 @@ CPU or a GPU (``--device cuda``; TF32 matmuls); :mod:`.pack` makes a dataset sma
 carry to a GPU machine.
 
 Several datasets combine (``--data`` repeated); each keeps its own song splits. Stems are summed
-into the four groups by the manifest's ``group`` field.
+into the four groups by the manifest's ``group`` field. ``--valid-data`` adds datasets that are
+only validated on, never trained on (every song but their ``test`` split; e.g. songs of held-out
+sound sources): the validation score that picks ``best.safetensors`` is then the mean over the
+sets (the training datasets' ``valid`` songs, and each validation-only dataset) of their mean SDR,
+so a checkpoint is chosen for transfer as well as fit.
 
 ``OUT_DIR`` holds ``config.json`` (the recipe, written once; a rerun reuses it), ``state.pt``
 (model, EMA, optimiser, step; saved every ``save_every`` steps, on SIGTERM and at the end; a rerun
 resumes from it), ``last.safetensors`` and ``best.safetensors`` (EMA weights in demucs'
-safetensors format, best by validation SDR) and ``train.log``.
+safetensors format, best by validation SDR; a run started from ``init`` validates it first, so
+``best`` is never worse than the starting model) and ``train.log``.
 
     python -m mixassist.separation.train OUT_DIR --data DATASET [--data DATASET2 ...]
-        [--max-steps N] [--max-minutes M] [--threads 1] [--device cpu|cuda]
+        [--valid-data DATASET ...] [--max-steps N] [--max-minutes M] [--threads 1] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ class TrainConfig:
     mixtures given a light mastering on the fly (:func:`~mixassist.datasets.production.master_mixture`;
     the unmastered groups stay the targets). ``init`` names a separator file (demucs safetensors,
     e.g. the shipped ``mixassist-compact``) whose weights a new run starts from, model and EMA;
-    its architecture must match the recipe's."""
+    its architecture must match the recipe's. ``valid_data`` are validation-only datasets."""
 
     data: tuple[str, ...]
     sample_rate_hz: int = 22050
@@ -83,10 +88,14 @@ class TrainConfig:
     seed: int = 0
     master_p: float = 0.0
     init: str | None = None
+    valid_data: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not self.data:
             raise ParameterError("no dataset given; pass --data DATASET (a `mixassist data build` folder)")
+        if overlap := set(self.data) & set(self.valid_data):
+            raise ParameterError(f"{', '.join(sorted(overlap))}: both trained on (--data) and "
+                                 "validation-only (--valid-data)")
         if self.batch_size < 1 or self.segment_s <= 0 or self.lr <= 0:
             raise ParameterError("batch_size, segment_s and lr must be positive")
         for name in ("remix_p", "master_p"):
@@ -100,7 +109,8 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> TrainConfig:
-        data = dict(data, data=tuple(data["data"]), gain_db=tuple(data["gain_db"]))
+        data = dict(data, data=tuple(data["data"]), gain_db=tuple(data["gain_db"]),
+                    valid_data=tuple(data.get("valid_data", ())))
         return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
 
 
@@ -222,41 +232,58 @@ def group_audio(root: Path, song: dict, start: int | None = None, frames: int | 
     return {g: (groups[g][:, :n] if g in groups else np.zeros((2, n), np.float32)) for g in STEM_GROUPS}
 
 
-def validation_set(config: TrainConfig) -> list[tuple[str, dict[str, np.ndarray]]]:
-    """Fixed excerpts (``valid_excerpt_s`` from the middle) of every ``valid`` song, at the
-    model's rate: ``(song_id, {group: (2, samples)})``."""
+#: Name of the validation set made of the training datasets' ``valid`` songs.
+VALID_SET = "valid"
+
+
+def validation_set(config: TrainConfig) -> list[tuple[str, str, dict[str, np.ndarray]]]:
+    """Fixed excerpts (``valid_excerpt_s`` from the middle) at the model's rate, as
+    ``(set, song_id, {group: (2, samples)})``: every ``valid`` song of the training datasets (set
+    :data:`VALID_SET`), then every non-``test`` song of each validation-only dataset (its folder
+    name)."""
     items = []
-    for root in map(Path, config.data):
+    chosen = [(root, VALID_SET, ("valid",)) for root in config.data]
+    chosen += [(root, Path(root).name, ("train", "valid")) for root in config.valid_data]
+    for root, name, splits in chosen:
+        root = Path(root)
         manifest = load_manifest(root)
         sr = int(manifest["sample_rate"])
         frames = int(config.valid_excerpt_s * sr)
         for song in manifest["songs"]:
-            if song["split"] != "valid":
+            if song["split"] not in splits:
                 continue
             start = max(0, int(song["duration_s"] * sr / 2) - frames // 2)
             groups = group_audio(root, song, start, frames)
             stacked = _resample(torch.from_numpy(np.stack([groups[g] for g in STEM_GROUPS])), sr,
                                 config.sample_rate_hz).numpy()
-            items.append((f"{root.name}/{song['song_id']}", dict(zip(STEM_GROUPS, stacked))))
+            items.append((name, f"{root.name}/{song['song_id']}", dict(zip(STEM_GROUPS, stacked))))
     return items
 
 
-def validate(model, items, device: torch.device | str = "cpu") -> dict[str, float]:
-    """Mean SDR per group over the excerpts (silent references left out) and their mean ``sdr``."""
+def validate(model, items, device: torch.device | str = "cpu") -> dict:
+    """Mean SDR per group over the excerpts of :func:`validation_set` (silent references left
+    out); per set, the mean over its groups (``sets``); and ``sdr``, the mean over the sets."""
     from demucs.apply import apply_model
 
     model.eval()
-    scores: dict[str, list[float]] = {g: [] for g in STEM_GROUPS}
+    scores: dict[str, dict[str, list[float]]] = {}
     with torch.no_grad():
-        for _, groups in items:
+        for name, _, groups in items:
             mix = torch.from_numpy(sum(groups.values()))
             est = apply_model(model, mix[None], shifts=0, split=True, overlap=0.25, progress=False,
                               device=device)[0].cpu()
+            per_set = scores.setdefault(name, {g: [] for g in STEM_GROUPS})
             for g, value in song_sdrs(groups, dict(zip(model.sources, est.numpy()))).items():
                 if not math.isnan(value):
-                    scores[g].append(value)
-    out = {g: float(np.mean(v)) if v else float("nan") for g, v in scores.items()}
-    out["sdr"] = float(np.nanmean([out[g] for g in STEM_GROUPS]))
+                    per_set[g].append(value)
+
+    def group_means(sets) -> dict[str, float]:
+        return {g: float(np.mean(v)) if (v := [x for s in sets for x in s[g]]) else float("nan")
+                for g in STEM_GROUPS}
+
+    out: dict = group_means(scores.values())
+    out["sets"] = {name: float(np.nanmean(list(group_means([s]).values()))) for name, s in scores.items()}
+    out["sdr"] = float(np.nanmean(list(out["sets"].values()))) if scores else float("nan")
     return out
 
 
@@ -360,6 +387,8 @@ def _train(out: Path, config: TrainConfig, max_steps, max_time_s, threads, devic
                         "ema": ema.state, "meta": meta}, tmp)
         export("last.safetensors")
 
+    if meta["step"] == 0 and config.init:
+        _validate(ema, config, valid, meta, export, device)  # the starting point: best is never worse
     started = time.monotonic()
     losses = []
     try:
@@ -427,7 +456,8 @@ def _validate(ema: _EMA, config: TrainConfig, valid, meta: dict, export, device:
     ema_model = build_model(config).to(device)
     ema_model.load_state_dict(ema.state)
     metrics = validate(ema_model, valid, device) if valid else {"sdr": float("nan")}
-    metrics = {k: round(v, 3) for k, v in metrics.items()}
+    metrics = {k: ({n: round(x, 3) for n, x in v.items()} if isinstance(v, dict) else round(v, 3))
+               for k, v in metrics.items()}
     meta["history"].append({"step": meta["step"], **metrics})
     log.info("valid step %d: %s", meta["step"], json.dumps(metrics))
     best = meta["best"]
@@ -449,6 +479,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("out_dir")
     parser.add_argument("--data", action="append", default=[], help="dataset folder (repeatable)")
+    parser.add_argument("--valid-data", action="append", default=[],
+                        help="validation-only dataset folder (repeatable; never trained on)")
     parser.add_argument("--max-steps", type=int, default=None, help="stop at this total step")
     parser.add_argument("--max-minutes", type=float, default=None, help="stop after this run time")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
@@ -465,6 +497,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     config = None
     if args.data:
         config = TrainConfig(data=tuple(str(Path(d).resolve()) for d in args.data),
+                             valid_data=tuple(str(Path(d).resolve()) for d in args.valid_data),
                              **{field: getattr(args, field) for field in recipe})
     train(args.out_dir, config, max_steps=args.max_steps,
           max_time_s=None if args.max_minutes is None else 60 * args.max_minutes, threads=args.threads,

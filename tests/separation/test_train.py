@@ -266,6 +266,32 @@ def test_a_run_can_start_from_a_trained_model(synthetic_dataset, tmp_path):
     for key, value in initial.items():
         torch.testing.assert_close(state["ema"][key], value, atol=1e-6, rtol=1e-5, msg=key)
     assert "weights from" in (tmp_path / "second" / "train.log").read_text()
+    assert [h["step"] for h in state["meta"]["history"]] == [0, 1]  # the starting model is scored
     wider = dataclasses.replace(config, channels=16)
     with pytest.raises(ParameterError, match="best.safetensors"):
         train(tmp_path / "third", wider, max_steps=1)
+
+
+def test_validation_only_datasets_are_scored_apart_and_never_trained_on(synthetic_dataset, tmp_path):
+    """``valid_data``: its train and valid songs are validation excerpts of their own set (its
+    test song is not), no song of it is in the batches, ``sdr`` is the mean over the sets, and
+    a dataset cannot be both."""
+    import shutil
+
+    from mixassist.separation.train import VALID_SET, _Batches, validate, validation_set
+
+    heldout = tmp_path / "heldout"
+    shutil.copytree(synthetic_dataset, heldout)
+    config = dataclasses.replace(_config(synthetic_dataset), valid_data=(str(heldout),))
+    items = validation_set(config)
+    assert [(name, song) for name, song, _ in items] == [
+        (VALID_SET, f"{synthetic_dataset.name}/00002"),
+        ("heldout", "heldout/00000"), ("heldout", "heldout/00001"), ("heldout", "heldout/00002")]
+    assert _Batches(config, torch.device("cpu")).n_songs == 2  # the two train songs of --data
+    metrics = validate(tiny_htdemucs(samplerate=SR), items)
+    assert set(metrics["sets"]) == {VALID_SET, "heldout"}
+    assert metrics["sdr"] == pytest.approx(np.mean(list(metrics["sets"].values())))
+    with pytest.raises(ParameterError, match="both trained on"):
+        dataclasses.replace(config, valid_data=(str(synthetic_dataset),))
+    summary = train(tmp_path / "run", config, max_steps=2)
+    assert set(summary["best"]["sets"]) == {VALID_SET, "heldout"}
