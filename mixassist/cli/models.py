@@ -1,4 +1,5 @@
-"""``mixassist models``: list the models and where each loads from; ``models pull NAME``."""
+"""``mixassist models``: list the models, where each loads from, what each was trained on and how
+it measured; ``models pull NAME``."""
 
 from __future__ import annotations
 
@@ -18,13 +19,17 @@ app.add_typer(models_app, name="models")
 @models_app.callback()
 def models(ctx: typer.Context,
            as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout.")) -> None:
-    """List every model, where it loads from, whether it is available, and which is the default."""
+    """List every model, where it loads from, whether it is available, which is the default, what
+    it was trained on and how it measured."""
     if ctx.invoked_subcommand is not None:
         return
     from ..analysis.network import list_models as analysis_models
+    from ..resources import model_facts
     from ..separation.models import list_models
 
-    rows = list_models() + analysis_models()
+    facts = model_facts()
+    rows = [{**row, "trained_on": None, "measured": None, **facts.get(row["name"], {})}
+            for row in list_models() + analysis_models()]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -33,6 +38,11 @@ def models(ctx: typer.Context,
         table.add_row(row["name"], row["kind"], row["source"], row["location"],
                       "yes" if row["available"] else "no", "*" if row["default"] else "")
     Console(soft_wrap=False).print(table)
+    for row in rows:
+        if row["trained_on"]:
+            card = f" (model card: {row['card']})" if row.get("card") else ""
+            typer.echo(f"\n{row['name']}{card}\n  trained on: {row['trained_on']}\n"
+                       f"  measured: {row['measured']}")
 
 
 @models_app.command()

@@ -61,8 +61,25 @@ def test_missing_model_is_one_line(tmp_path, cli):
 def test_models_lists_json(cli):
     code, out, _ = cli(["models", "--json"])
     assert code == 0
-    names = {row["name"] for row in json.loads(out)}
-    assert "htdemucs" in names
+    rows = json.loads(out)
+    assert "htdemucs" in {row["name"] for row in rows}
+
+
+def test_models_say_what_each_was_trained_on_and_how_it_measured(cli):
+    """Every listed model, and every bundled weights file, has its facts; a bundled model's card
+    is shipped beside it."""
+    from mixassist.resources import models_dir
+
+    code, out, _ = cli(["models", "--json"])
+    rows = {row["name"]: row for row in json.loads(out)}
+    bundled = {p.stem for p in models_dir().glob("*.safetensors")}
+    assert bundled <= set(rows)
+    for name, row in rows.items():
+        assert row["trained_on"] and row["measured"], name
+        if name in bundled:
+            assert (models_dir() / row["card"]).is_file(), name
+    code, out, _ = cli(["models"])
+    assert code == 0 and "trained on: generated songs only" in out
 
 
 def test_real_entry_point_version_and_help():
