@@ -30,7 +30,7 @@ WHEEL=$(ls "$WORK"/dist/mixassist-*.whl)
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
 for want in ("mixassist/models/mixassist-analysis.safetensors",
-             "mixassist/models/mixassist-compact.safetensors"):
+             "mixassist/models/mixassist-compact.safetensors", "mixassist/models/models.json"):
     assert want in names, f"the wheel lacks {want}"
 PYEOF
 
