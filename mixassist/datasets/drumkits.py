@@ -1,4 +1,6 @@
-"""Recorded drum kits of Hydrogen (Debian ``hydrogen-drumkits``) played by sample playback.
+"""Recorded drum kits played by sample playback: the kits of Hydrogen (Debian
+``hydrogen-drumkits``) and two kits made of Sonic Pi's drum one-shots (Debian
+``sonic-pi-samples``, :data:`SONIC_PI_KITS`).
 
 A Hydrogen kit is a folder ``/usr/share/hydrogen/data/drumkits/<Kit>/`` holding ``drumkit.xml``
 (instruments, each with a name, volume, gain, pan and velocity layers of sample files, FLAC, WAV
@@ -27,6 +29,12 @@ snare: a fill of an electronic kit without toms plays the snare); keys without a
 such as congas, the crash of a kit without cymbals) are silent. A crash that is also a ride
 (``Crash/Ride``) comes after the kit's plain crashes.
 
+A Sonic Pi kit (source ``sonic-pi:acoustic`` or ``sonic-pi:electronic``) lists its instruments by
+names the same rules read, each with its samples from soft to hard as velocity layers splitting
+0-1 evenly; each instrument's loudest sample is scaled to peak 1, as a full-scale Hydrogen sample
+at volume 1 (cymbals and hats to :data:`SONIC_PI_CYMBAL_PEAK`), since Sonic Pi's files sit at
+unrelated levels.
+
 Rendering is numpy slice additions per note (no per-sample Python) and involves no randomness:
 the same notes give the same bytes.
 """
@@ -45,6 +53,7 @@ import soundfile as sf
 
 from ..errors import ParameterError
 from .song import Note
+from .sources import DRUMKIT_PREFIX, SONIC_PI_PREFIX
 
 DRUMKIT_DIR = Path("/usr/share/hydrogen/data/drumkits")
 PACKAGE = "hydrogen-drumkits"
@@ -53,6 +62,27 @@ SAMPLE_RATE = 44100
 KIT_LEVEL = 0.5
 #: Length (s) of the fade that chokes an open hi-hat.
 CHOKE_S = 0.012
+SONIC_PI_DIR = Path("/usr/share/sonic-pi/samples")
+SONIC_PI_PACKAGE = "sonic-pi-samples"
+#: Sonic Pi's drum one-shots (each CC0, freesound.org contributors, per the package's copyright
+#: file) as kits: (instrument name, sample files soft to hard, without ``.flac``).
+SONIC_PI_KITS = {
+    "acoustic": (("Kick", ("drum_bass_soft", "drum_bass_hard")), ("Kick Heavy", ("drum_heavy_kick",)),
+                 ("Snare", ("drum_snare_soft", "drum_snare_hard")),
+                 ("Hi-Hat Closed", ("drum_cymbal_closed",)), ("Hi-Hat Pedal", ("drum_cymbal_pedal",)),
+                 ("Hi-Hat Open", ("drum_cymbal_open",)),
+                 ("Tom Low", ("drum_tom_lo_soft", "drum_tom_lo_hard")),
+                 ("Tom Mid", ("drum_tom_mid_soft", "drum_tom_mid_hard")),
+                 ("Tom High", ("drum_tom_hi_soft", "drum_tom_hi_hard")),
+                 ("Crash", ("drum_cymbal_soft", "drum_cymbal_hard")),
+                 ("Splash", ("drum_splash_soft", "drum_splash_hard")), ("Cowbell", ("drum_cowbell",))),
+    "electronic": (("Kick", ("elec_soft_kick", "elec_hollow_kick")), ("Snare", ("elec_snare",)),
+                   ("Snare Hi", ("elec_hi_snare",)), ("Rim Click", ("elec_wood",)),
+                   ("Hi-Hat Closed", ("elec_tick",)), ("Hi-Hat Open", ("elec_cymbal",)),
+                   ("Crash", ("elec_cymbal",)), ("Tom", ("elec_fuzz_tom",))),
+}
+#: Peak of a Sonic Pi hat or cymbal at full velocity (other instruments peak at 1).
+SONIC_PI_CYMBAL_PEAK = 0.5
 
 #: (kind, name regex, exclude regex): tried in order, the first match gives the instrument's kind.
 RULES = (
@@ -118,8 +148,9 @@ class Instrument:
 
 @dataclass(frozen=True)
 class Kit:
-    """A Hydrogen kit: folder name, author and licence as its drumkit.xml states them, every
-    instrument, and ``keys``: GM key -> the instrument that plays it (fallbacks included)."""
+    """A kit: its name, folder, author and licence (a Hydrogen kit's as its drumkit.xml states
+    them), every instrument, and ``keys``: GM key -> the instrument that plays it (fallbacks
+    included)."""
 
     name: str
     folder: Path
@@ -129,10 +160,30 @@ class Kit:
     keys: dict[int, Instrument]
 
 
+def _sonic_pi_kit(name: str) -> Kit:
+    """Sonic Pi kit ``sonic-pi:<style>`` (:data:`SONIC_PI_KITS`), levelled per instrument."""
+    style = name.split(":", 1)[1]
+    if style not in SONIC_PI_KITS:
+        raise ParameterError(f"unknown Sonic Pi kit {name!r}; use "
+                             + ", ".join(f"{SONIC_PI_PREFIX}:{k}" for k in SONIC_PI_KITS))
+    instruments = []
+    for label, stems in SONIC_PI_KITS[style]:
+        files = [SONIC_PI_DIR / f"{stem}.flac" for stem in stems]
+        if not all(f.is_file() for f in files):
+            raise ParameterError(f"{files[0]}: Sonic Pi sample missing; install them with "
+                                 f"`apt-get install -y {SONIC_PI_PACKAGE}`")
+        kind = _kind(label)
+        peak = max(float(np.abs(_sample(f, SAMPLE_RATE)).max()) for f in files)
+        target = SONIC_PI_CYMBAL_PEAK if kind in ("hat_closed", "hat_pedal", "hat_open", "crash", "splash") else 1.0
+        layers = tuple(Layer(f, k / len(files), (k + 1) / len(files), 1.0) for k, f in enumerate(files))
+        instruments.append(Instrument(label, kind, target / max(peak, 1e-6), 1.0, 1.0, layers))
+    return _mapped(name, SONIC_PI_DIR, "Sonic Pi sample authors (freesound.org)", "CC0-1.0", instruments)
+
+
 def kit_path(name: str) -> Path:
     """The folder of kit ``name`` (a folder name, or a source ``hydrogen:<name>``); raises
     :class:`ParameterError` naming the Debian package when it is missing."""
-    name = name.split(":", 1)[1] if name.startswith("hydrogen:") else name
+    name = name.split(":", 1)[1] if name.startswith(f"{DRUMKIT_PREFIX}:") else name
     folder = DRUMKIT_DIR / name
     if not (folder / "drumkit.xml").is_file():
         raise ParameterError(f"{folder / 'drumkit.xml'}: Hydrogen drum kit missing; install it with "
@@ -162,8 +213,11 @@ def _float(el: ET.Element, tag: str, default: float) -> float:
 
 @lru_cache(maxsize=None)
 def load_kit(name: str) -> Kit:
-    """Read kit ``name`` (folder name or ``hydrogen:<name>``) and map it to GM keys (module
-    docstring). Instruments without a sample file on disk are left out."""
+    """Read kit ``name`` (a Hydrogen folder name, ``hydrogen:<name>`` or ``sonic-pi:<style>``)
+    and map it to GM keys (module docstring). Instruments without a sample file on disk are left
+    out."""
+    if name.startswith(f"{SONIC_PI_PREFIX}:"):
+        return _sonic_pi_kit(name)
     folder = kit_path(name)
     root = ET.parse(folder / "drumkit.xml").getroot()
     for el in root.iter():  # newer kits carry an XML namespace; the tags are the same
@@ -183,6 +237,12 @@ def load_kit(name: str) -> Kit:
         label = _text(el, "name")
         instruments.append(Instrument(label, _kind(label), _float(el, "volume", 1.0) * _float(el, "gain", 1.0),
                                       _float(el, "pan_L", 1.0), _float(el, "pan_R", 1.0), tuple(layers)))
+    return _mapped(folder.name, folder, _text(root, "author"),
+                   _text(root, "license") or _text(root, "licence"), instruments)
+
+
+def _mapped(name: str, folder: Path, author: str, licence: str, instruments: list[Instrument]) -> Kit:
+    """The kit of ``instruments`` with its GM keys (module docstring)."""
     keys: dict[int, Instrument] = {}
     for kind, kind_keys in KIND_KEYS.items():
         # a crash that is also a ride ("Crash/Ride") comes after the plain crashes
@@ -201,8 +261,7 @@ def load_kit(name: str) -> Kit:
             fallback = next((keys[o] for o in options if o in keys), None)
             if fallback is not None:
                 keys[key] = fallback
-    return Kit(folder.name, folder, _text(root, "author"), _text(root, "license") or _text(root, "licence"),
-               tuple(instruments), keys)
+    return Kit(name, folder, author, licence, tuple(instruments), keys)
 
 
 @lru_cache(maxsize=512)

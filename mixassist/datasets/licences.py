@@ -41,6 +41,12 @@ SOURCES = (
     ("hydrogen-drumkits: HardElectro1 (hydrogen:HardElectro1)", "synthesised drum kit",
      "Debian hydrogen-drumkits (Artemiy Pavlov, ArtemioLabs)", "GPL-2.0-or-later",
      "electronic drums (generator v3, held-out-v3 palette)"),
+    ("sonic-pi-samples: drum_* one-shots (sonic-pi:acoustic)", "recorded drum samples",
+     "Debian sonic-pi-samples (freesound.org contributors, per file)", "CC0-1.0",
+     "drums (generator v3, held-out-v3 palette)"),
+    ("sonic-pi-samples: elec_* one-shots (sonic-pi:electronic)", "synthesised drum samples",
+     "Debian sonic-pi-samples (freesound.org contributors, per file)", "CC0-1.0",
+     "electronic drums (generator v3, held-out-v3 palette)"),
     ("libfluidsynth", "synthesiser", "Debian libfluidsynth3", "LGPL-2.1-or-later", "rendering"),
     ("pedalboard", "audio effects", "PyPI pedalboard", "GPL-3.0", "per-stem production"),
 )

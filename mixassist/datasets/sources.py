@@ -9,8 +9,8 @@ the shipped models never heard (``benchmarks/transfer.py``).
 Palettes: ``training`` (what the shipped models were trained on: FluidR3_GM, TimGM6mb and the AVL
 kits), ``held-out`` (the OPL3 FM bank and the csound GM bank, their own drum kits),
 ``training-v3`` (``training``, mixassist's synthesis voices and three recorded Hydrogen kits,
-:data:`DRUMKITS`; generator v3), ``held-out-v3`` (``held-out`` and the two Hydrogen kits
-``training-v3`` leaves out), or a comma-separated list of source names (a synthesis voice or a
+:data:`DRUMKITS`; generator v3), ``held-out-v3`` (``held-out``, the two Hydrogen kits
+``training-v3`` leaves out and the two Sonic Pi kits), or a comma-separated list of source names (a synthesis voice or a
 kit is held out by leaving it off the list).
 """
 
@@ -32,22 +32,24 @@ VOICE = "pysinsy:nitech_jp_song070_f001"
 SYNTH_PREFIX = "mixassist-synth"
 SYNTHS = {f"{SYNTH_PREFIX}:{v}": v for v in ("subtractive", "fm", "wavetable", "pluck", "mallet", "noise_fx")}
 DRUMKIT_PREFIX = "hydrogen"
+SONIC_PI_PREFIX = "sonic-pi"
 
 
 @dataclass(frozen=True)
 class Drumkit:
-    """A recorded Hydrogen drum kit (Debian ``hydrogen-drumkits``, played by :mod:`.drumkits`):
-    its folder in :data:`.drumkits.DRUMKIT_DIR`, its licence (drumkit.xml and the package's
-    copyright file; also in :data:`.licences.SOURCES`) and its ``style``, ``acoustic`` or
-    ``electronic`` (electronic genres draw electronic kits)."""
+    """A drum kit played by sample playback (:mod:`.drumkits`): a Hydrogen kit (Debian
+    ``hydrogen-drumkits``; ``folder`` in :data:`.drumkits.DRUMKIT_DIR`) or a Sonic Pi kit (Debian
+    ``sonic-pi-samples``; ``folder`` its key in :data:`.drumkits.SONIC_PI_KITS`), its licence
+    (drumkit.xml and the package's copyright file; also in :data:`.licences.SOURCES`) and its
+    ``style``, ``acoustic`` or ``electronic`` (electronic genres draw electronic kits)."""
 
     folder: str
     licence: str
     style: str
 
 
-#: The Hydrogen kits as sources ``hydrogen:<Kit>`` (only generator v3 plays them: ``training-v3``,
-#: ``held-out-v3`` or listed). Left out of ``hydrogen-drumkits``: The Black Pearl 1.0 (Glen
+#: The sampled kits as sources ``hydrogen:<Kit>`` and ``sonic-pi:<style>`` (only generator v3
+#: plays them: ``training-v3``, ``held-out-v3`` or listed). Left out of ``hydrogen-drumkits``: The Black Pearl 1.0 (Glen
 #: MacArthur's Black Pearl kit, the recordings of the training source AVL_BlackPearl), Audiophob
 #: (a CC0 statement by a pseudonymous author, nothing on where the sounds come from) and
 #: VariBreaks (drumkit.xml names another author than the copyright file): their licences are
@@ -59,9 +61,9 @@ DRUMKITS = {f"{DRUMKIT_PREFIX}:{k.folder}": k for k in (
     Drumkit("ElectricEmpireKit", "GPL-2.0-or-later", "electronic"),
     Drumkit("ForzeeStereo", "GPL-2.0", "acoustic"),
     Drumkit("HardElectro1", "GPL-2.0-or-later", "electronic"),
-)}
+)} | {f"{SONIC_PI_PREFIX}:{style}": Drumkit(style, "CC0-1.0", style) for style in ("acoustic", "electronic")}
 _TRAINING_KITS = ("hydrogen:ColomboAcousticDrumkit", "hydrogen:Millo_MultiLayered2", "hydrogen:ElectricEmpireKit")
-_HELD_OUT_KITS = ("hydrogen:ForzeeStereo", "hydrogen:HardElectro1")
+_HELD_OUT_KITS = ("hydrogen:ForzeeStereo", "hydrogen:HardElectro1", "sonic-pi:acoustic", "sonic-pi:electronic")
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,15 @@ _FILES = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6m
 def _missing() -> list[str]:
     from ctypes.util import find_library
 
-    from mixassist.datasets.drumkits import DRUMKIT_DIR, PACKAGE
-    from mixassist.datasets.sources import DRUMKITS
+    from mixassist.datasets.drumkits import (DRUMKIT_DIR, PACKAGE, SONIC_PI_DIR, SONIC_PI_KITS,
+                                             SONIC_PI_PACKAGE)
+    from mixassist.datasets.sources import DRUMKITS, SONIC_PI_PREFIX
     missing = [f for f in _FILES if not Path(f).is_file()]
-    missing += [f"{DRUMKIT_DIR / k.folder / 'drumkit.xml'} (Debian {PACKAGE})" for k in DRUMKITS.values()
-                if not (DRUMKIT_DIR / k.folder / "drumkit.xml").is_file()]
+    missing += [f"{DRUMKIT_DIR / k.folder / 'drumkit.xml'} (Debian {PACKAGE})" for n, k in DRUMKITS.items()
+                if not n.startswith(SONIC_PI_PREFIX) and not (DRUMKIT_DIR / k.folder / "drumkit.xml").is_file()]
+    missing += sorted({f"{SONIC_PI_DIR / f'{stem}.flac'} (Debian {SONIC_PI_PACKAGE})"
+                       for kit in SONIC_PI_KITS.values() for _, stems in kit for stem in stems
+                       if not (SONIC_PI_DIR / f"{stem}.flac").is_file()})
     if not find_library("fluidsynth"):
         missing.append("libfluidsynth")
     return missing

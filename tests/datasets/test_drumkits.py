@@ -46,6 +46,43 @@ def test_the_mapping_follows_the_names():
     assert 62 not in kit.keys  # congas: not in this kit, silent
 
 
+def test_the_sonic_pi_kits_map_their_samples_by_name_and_level_them():
+    from mixassist.datasets.drumkits import KIT_LEVEL, SONIC_PI_CYMBAL_PEAK
+
+    kit = load_kit("sonic-pi:acoustic")
+    files = {key: [lay.file.stem for lay in kit.keys[key].layers] for key in (35, 36, 41, 50, 49, 55, 56)}
+    assert files == {35: ["drum_heavy_kick"], 36: ["drum_bass_soft", "drum_bass_hard"],
+                     41: ["drum_tom_lo_soft", "drum_tom_lo_hard"], 50: ["drum_tom_hi_soft", "drum_tom_hi_hard"],
+                     49: ["drum_cymbal_soft", "drum_cymbal_hard"], 55: ["drum_splash_soft", "drum_splash_hard"],
+                     56: ["drum_cowbell"]}
+    assert kit.keys[36].layer(40).file.stem == "drum_bass_soft" and kit.keys[36].layer(100).file.stem == "drum_bass_hard"
+    # each instrument's loudest sample peaks at 1 (hats and cymbals at their share) times the
+    # kit level; the one-sample closed hat played at full velocity shows it
+    for key, peak in ((36, 1.0), (38, 1.0), (42, SONIC_PI_CYMBAL_PEAK), (49, SONIC_PI_CYMBAL_PEAK)):
+        loudest = max(float(np.abs(sf.read(lay.file, always_2d=True)[0]).max()) for lay in kit.keys[key].layers)
+        assert kit.keys[key].level * loudest == pytest.approx(peak, rel=1e-4), key
+    y = render_notes([Note(0.0, 0.1, 42, 127)], kit, SR)
+    assert float(np.abs(y).max()) == pytest.approx(SONIC_PI_CYMBAL_PEAK * KIT_LEVEL, rel=1e-4)
+    electronic = load_kit("sonic-pi:electronic")
+    names = {key: electronic.keys[key].name for key in (37, 38, 40, 42, 46, 41, 50)}
+    assert names == {37: "Rim Click", 38: "Snare", 40: "Snare Hi", 42: "Hi-Hat Closed", 46: "Hi-Hat Open",
+                     41: "Tom", 50: "Tom"}
+
+
+def test_missing_sonic_pi_samples_name_the_package(monkeypatch, tmp_path):
+    import mixassist.datasets.drumkits as drumkits
+
+    monkeypatch.setattr(drumkits, "SONIC_PI_DIR", tmp_path)
+    load_kit.cache_clear()
+    try:
+        with pytest.raises(ParameterError, match="apt-get install -y sonic-pi-samples"):
+            load_kit("sonic-pi:acoustic")
+        with pytest.raises(ParameterError, match="sonic-pi:electronic"):
+            load_kit("sonic-pi:lofi")
+    finally:
+        load_kit.cache_clear()
+
+
 def test_a_missing_kit_names_the_package():
     with pytest.raises(ParameterError, match="apt-get install -y hydrogen-drumkits"):
         load_kit("hydrogen:NoSuchKit")
