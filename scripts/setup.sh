@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 APT_PACKAGES=(libsndfile1 libfluidsynth3 fluid-soundfont-gm timgm6mb-soundfont avldrums.lv2-soundfont
-              opl3-soundfont csound-soundfont hydrogen-drumkits sonic-pi-samples
+              opl3-soundfont csound-soundfont hydrogen-drumkits sonic-pi-samples freepats
               freedoom planetblupi-music-midi chromium)
 
 missing=()

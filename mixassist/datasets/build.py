@@ -37,6 +37,7 @@ from .balance import SILENT_LUFS, balance, loudness_lufs
 from .compose import compose_song
 from .corpora import CorpusItem, available_corpora, load_corpus_song
 from .drumkits import render_notes
+from .patches import render_part as render_patch
 from .instruments import GROUPS, INSTRUMENTS, ROLES
 from .licences import licence_markdown, licence_table
 from .midifile import write_midi
@@ -146,6 +147,8 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE,
     for p in song.parts:
         if p.kind == "sampled":
             raw[p.name] = render_notes(p.notes, p.sample_kit, sr, duration_s=song.duration_s)
+        if p.kind == "patch":
+            raw[p.name] = render_patch(p.notes, p.setup.program, sr, duration_s=song.duration_s)
         if p.kind == "synth":
             raw[p.name] = render_part(p.notes, p.synth["voice"], patch_from_json(p.synth["patch"]),
                                       sr, duration_s=song.duration_s)
@@ -205,8 +208,8 @@ def _kit_of(song: Song, room) -> list:
 
 
 def _source(part) -> str:
-    """The sound source that played ``part``: its soundfont, synthesis voice, Hydrogen kit or the
-    singer (a room mic: its kit's)."""
+    """The sound source that played ``part``: its soundfont, patch set, synthesis voice, sampled
+    kit or the singer (a room mic: its kit's)."""
     if part.kind == "synth":
         return part.synth["voice"]
     if part.sample_kit:

@@ -24,7 +24,8 @@ from ..errors import ParameterError
 from .instruments import program_family
 from .meter import METERS, Meter
 from .render import ChannelSetup
-from .sources import ACOUSTIC_KITS, DRUMKITS, ELECTRONIC_KITS, SYNTH_PREFIX, Palette, palette
+from .patches import programs
+from .sources import ACOUSTIC_KITS, DRUMKITS, ELECTRONIC_KITS, PATCH_SETS, SYNTH_PREFIX, Palette, palette
 from .song import Note, Part, Song
 from .synth import random_patch, voices_for
 
@@ -236,6 +237,8 @@ MELODIC_CHANNELS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15)
 DRUM_CHANNEL, PERC_CHANNEL = 9, 10
 #: Share of the parts a synthesis voice of the palette can play that one plays (variety v3).
 SYNTH_SHARE = 0.4
+#: Share of the other parts whose GM program the palette's patch set has that it plays (v3).
+PATCH_SHARE = 0.4
 #: Share of the drum parts a recorded Hydrogen kit of the palette plays (variety v3; electronic
 #: genres' electronic drums draw an electronic kit, the others an acoustic one, when there is one).
 SAMPLED_DRUMS = 0.5
@@ -539,6 +542,9 @@ class _Composer:
         if synth is not None:
             return Part(slot, family, SLOT_ROLES[slot], None, None, notes, kind="synth",
                         program_name=synth["voice"], synth=synth)
+        if self._patched(program):
+            return Part(slot, family, SLOT_ROLES[slot], None, ChannelSetup(PATCH_SETS[0], program), notes,
+                        kind="patch", program_name=programs()[program].stem)
         return Part(slot, family, SLOT_ROLES[slot], self._channel(), setup, notes,
                     bends=self._bends)
 
@@ -551,6 +557,13 @@ class _Composer:
             return None
         name = str(self.pick(voices))
         return {"voice": name, "patch": random_patch(name, self.rng).to_json()}
+
+    def _patched(self, program: int) -> bool:
+        """Whether freepats plays a part of GM ``program`` (:data:`PATCH_SHARE` of the parts whose
+        program it has, when the palette holds it; v3 only)."""
+        if not (self.v3 and self.sources.patches and program in programs()):
+            return False
+        return bool(self.rng.random() < PATCH_SHARE)
 
     def _channel(self) -> int:
         used = getattr(self, "_used", 0)

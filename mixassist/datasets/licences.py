@@ -47,6 +47,8 @@ SOURCES = (
     ("sonic-pi-samples: elec_* one-shots (sonic-pi:electronic)", "synthesised drum samples",
      "Debian sonic-pi-samples (freesound.org contributors, per file)", "CC0-1.0",
      "electronic drums (generator v3, held-out-v3 palette)"),
+    ("freepats (freepats)", "Gravis UltraSound patches (recorded instruments)", "Debian freepats",
+     "GPL-2.0-or-later with a composition exception", "melodic parts (generator v3, held-out-v3 palette)"),
     ("libfluidsynth", "synthesiser", "Debian libfluidsynth3", "LGPL-2.1-or-later", "rendering"),
     ("pedalboard", "audio effects", "PyPI pedalboard", "GPL-3.0", "per-stem production"),
 )

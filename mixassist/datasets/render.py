@@ -48,7 +48,8 @@ class MidiEvent:
 
 @dataclass(frozen=True)
 class ChannelSetup:
-    """What a channel plays: ``soundfont`` (a key of :data:`.sources.SOUNDFONTS`), ``bank``, ``program``."""
+    """What a channel plays: ``soundfont`` (a key of :data:`.sources.SOUNDFONTS`; for a ``patch``
+    part a patch set of :data:`.sources.PATCH_SETS`), ``bank``, ``program``."""
 
     soundfont: str
     program: int

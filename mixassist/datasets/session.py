@@ -147,7 +147,7 @@ def arrange_session(parts: list[Part], rng: np.random.Generator, *, free_channel
                 out += _backing(part, rng, key=key, sections=sections, downbeats_s=downbeats_s)
             elif rng.random() < LEAD_DOUBLE:
                 out.append(_lead_double(part, rng))
-        elif (part.instrument == "strings" and part.kind in ("midi", "synth")
+        elif (part.instrument == "strings" and part.kind in ("midi", "synth", "patch")
               and rng.random() < SPLIT_STRINGS):
             out += _string_sections(part, free, taken={p.name for p in parts + out})
         else:

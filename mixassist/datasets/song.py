@@ -24,8 +24,9 @@ class Part:
     """One stem: ``instrument``/``role`` use CONTRACT.md vocabularies. ``kind`` is ``midi``
     (rendered by fluidsynth on ``channel`` with ``setup``), ``vocal`` (sung, see :mod:`.vocals`),
     ``synth`` (one of mixassist's synthesis voices, ``synth``; generator v3) or ``sampled`` (a
-    recorded Hydrogen kit, ``sample_kit``, played by :mod:`.drumkits`; no channel; generator v3)
-    or ``room`` (a room mic: the other tracks of its slot, as rendered, through ``chain``; no
+    recorded Hydrogen kit, ``sample_kit``, played by :mod:`.drumkits`; no channel; generator v3),
+    ``patch`` (freepats' patch of GM program ``setup.program``, played by :mod:`.patches`; no
+    channel; generator v3) or ``room`` (a room mic: the other tracks of its slot, as rendered, through ``chain``; no
     channel, no notes; generator v3).
     ``bends`` are (time_s, 14-bit pitch-bend value) pairs; ``controls`` (time_s, controller, value)
     MIDI CC events; ``volume`` is the initial MIDI CC7 when ``controls`` sets none."""

@@ -1,7 +1,8 @@
 """The sound sources the generator renders with, and palettes of them that can be held out.
 
-A *source* is one soundfont (a General-MIDI bank or a recorded drum kit), the singing voice, or
-one of mixassist's own synthesis voices (:data:`SYNTHS`, rendered by :mod:`.synth`).
+A *source* is one soundfont (a General-MIDI bank or a recorded drum kit), the singing voice, one
+of mixassist's own synthesis voices (:data:`SYNTHS`, rendered by :mod:`.synth`), a sampled drum
+kit (:data:`DRUMKITS`) or the freepats patch set (:data:`PATCH_SETS`, :mod:`.patches`).
 Every stem records the source that played it (``song.json`` ``stems[].source``), so an evaluation
 can hold out whole sources: a song rendered with the ``held-out`` palette uses only soundfonts that
 the shipped models never heard (``benchmarks/transfer.py``).
@@ -10,7 +11,7 @@ Palettes: ``training`` (what the shipped models were trained on: FluidR3_GM, Tim
 kits), ``held-out`` (the OPL3 FM bank and the csound GM bank, their own drum kits),
 ``training-v3`` (``training``, mixassist's synthesis voices and three recorded Hydrogen kits,
 :data:`DRUMKITS`; generator v3), ``held-out-v3`` (``held-out``, the two Hydrogen kits
-``training-v3`` leaves out and the two Sonic Pi kits), or a comma-separated list of source names (a synthesis voice or a
+``training-v3`` leaves out, the two Sonic Pi kits and freepats), or a comma-separated list of source names (a synthesis voice or a
 kit is held out by leaving it off the list).
 """
 
@@ -32,6 +33,9 @@ VOICE = "pysinsy:nitech_jp_song070_f001"
 SYNTH_PREFIX = "mixassist-synth"
 SYNTHS = {f"{SYNTH_PREFIX}:{v}": v for v in ("subtractive", "fm", "wavetable", "pluck", "mallet", "noise_fx")}
 DRUMKIT_PREFIX = "hydrogen"
+#: Patch sets that play melodic parts by sample playback where they have the part's GM program
+#: (generator v3 only): freepats' Gravis UltraSound patches (Debian ``freepats``, :mod:`.patches`).
+PATCH_SETS = ("freepats",)
 SONIC_PI_PREFIX = "sonic-pi"
 
 
@@ -64,6 +68,7 @@ DRUMKITS = {f"{DRUMKIT_PREFIX}:{k.folder}": k for k in (
 )} | {f"{SONIC_PI_PREFIX}:{style}": Drumkit(style, "CC0-1.0", style) for style in ("acoustic", "electronic")}
 _TRAINING_KITS = ("hydrogen:ColomboAcousticDrumkit", "hydrogen:Millo_MultiLayered2", "hydrogen:ElectricEmpireKit")
 _HELD_OUT_KITS = ("hydrogen:ForzeeStereo", "hydrogen:HardElectro1", "sonic-pi:acoustic", "sonic-pi:electronic")
+_HELD_OUT_PATCHES = ("freepats",)
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ PALETTES = {
     "training": ("FluidR3_GM", "TimGM6mb", "AVL_BlackPearl", "AVL_RedZeppelin"),
     "held-out": ("OPL3_FM", "csound_GM"),
     "training-v3": ("FluidR3_GM", "TimGM6mb", "AVL_BlackPearl", "AVL_RedZeppelin", *SYNTHS, *_TRAINING_KITS),
-    "held-out-v3": ("OPL3_FM", "csound_GM", *_HELD_OUT_KITS),
+    "held-out-v3": ("OPL3_FM", "csound_GM", *_HELD_OUT_KITS, *_HELD_OUT_PATCHES),
 }
 #: Kit programs (bank 128) of General-MIDI banks: standard kits and the electronic ones.
 ACOUSTIC_KITS = (0, 8, 16, 32)
@@ -101,14 +106,15 @@ class Palette:
     """The sources a song may draw from: General-MIDI banks (``melodic``, sorted; their bank 128
     plays drums and percussion too), recorded drum ``kits`` (sorted, may be empty) and
     mixassist's synthesis voices (``synths``, source names, sorted; only generator v3 plays
-    them, :mod:`.synth`) and recorded Hydrogen kits (``drumkits``, source names, sorted; v3
-    only, :mod:`.drumkits`)."""
+    them, :mod:`.synth`), sampled drum kits (``drumkits``, source names, sorted; v3 only,
+    :mod:`.drumkits`) and patch sets (``patches``, :data:`PATCH_SETS`; v3 only, :mod:`.patches`)."""
 
     name: str
     melodic: tuple[str, ...]
     kits: tuple[str, ...]
     synths: tuple[str, ...] = ()
     drumkits: tuple[str, ...] = ()
+    patches: tuple[str, ...] = ()
 
     def kit_programs(self, font: str, wanted: tuple[int, ...]) -> tuple[int, ...]:
         """The programs of ``wanted`` that ``font`` has in bank 128 (its standard kit 0 if none)."""
@@ -128,19 +134,21 @@ def palette(spec: str = "training") -> Palette:
     """The palette named ``spec`` (a key of :data:`PALETTES`) or listed by it (``"OPL3_FM,csound_GM"``);
     a listed palette's ``name`` is its sources sorted and comma-joined (one spelling per palette)."""
     names = PALETTES.get(spec) or tuple(n.strip() for n in spec.split(",") if n.strip())
-    unknown = [n for n in names if n not in SOUNDFONTS and n not in SYNTHS and n not in DRUMKITS]
+    unknown = [n for n in names if n not in SOUNDFONTS and n not in SYNTHS and n not in DRUMKITS
+               and n not in PATCH_SETS]
     if unknown or not names:
         raise ParameterError(f"unknown sound source(s) {', '.join(unknown) or repr(spec)}; use a palette "
                              f"({', '.join(PALETTES)}) or names from "
-                             f"{', '.join([*SOUNDFONTS, *SYNTHS, *DRUMKITS])}")
+                             f"{', '.join([*SOUNDFONTS, *SYNTHS, *DRUMKITS, *PATCH_SETS])}")
     melodic = tuple(sorted(n for n in names if n in SOUNDFONTS and SOUNDFONTS[n].kind == "gm"))
     if not melodic:
         raise ParameterError(f"palette {spec!r} has no General-MIDI bank for the melodic parts")
     kits = tuple(sorted(n for n in names if n in SOUNDFONTS and SOUNDFONTS[n].kind == "kit"))
     synths = tuple(sorted(n for n in names if n in SYNTHS))
     drumkits = tuple(sorted(n for n in names if n in DRUMKITS))
+    patches = tuple(sorted(n for n in names if n in PATCH_SETS))
     return Palette(spec if spec in PALETTES else ",".join(sorted(set(names))), melodic, kits,
-                   synths, drumkits)
+                   synths, drumkits, patches)
 
 
 def soundfont_path(name: str) -> Path:

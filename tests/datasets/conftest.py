@@ -16,7 +16,7 @@ PIP_PACKAGES = ("pysinsy", "music21", "mido")
 _FILES = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2",
           "/usr/share/sounds/sf2/Black_Pearl_4_LV2.sf2", "/usr/share/games/doom/freedoom2.wad",
           "/usr/share/planetblupi/music/music000.mid", "/usr/share/sounds/sf2/OPL-3_FM_128M.sf2",
-          "/usr/share/sounds/sf2/sf_GMbank.sf2")
+          "/usr/share/sounds/sf2/sf_GMbank.sf2", "/usr/share/midi/freepats/Tone_000/000_Acoustic_Grand_Piano.pat")
 
 
 def _missing() -> list[str]:
