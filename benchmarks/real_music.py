@@ -29,23 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from mixassist import MixAssistant, load_audio
+from mixassist.datasets.real import corpus_songs
+from mixassist.errors import ParameterError
 from mixassist.evaluation import score_master, summarise_songs
 from mixassist.utils.atomic import write_text_atomic
-
-
-def corpus_songs(corpus: Path, split: str, per_package: int) -> list[dict]:
-    """The manifest's songs of ``split`` (at most ``per_package`` of each package when > 0)."""
-    manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
-    songs, count = [], {}
-    for song in manifest["songs"]:
-        if song["split"] != split:
-            continue
-        count[song["package"]] = count.get(song["package"], 0) + 1
-        if per_package <= 0 or count[song["package"]] <= per_package:
-            songs.append(song)
-    if not songs:
-        raise SystemExit(f"{corpus}: no songs in split {split!r}")
-    return songs
 
 
 def excerpt(path: Path, seconds: float) -> tuple[np.ndarray, int]:
@@ -86,7 +73,10 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="analysis network (default: the bundled one)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    songs = corpus_songs(args.corpus, args.split, args.per_package)
+    try:
+        songs = corpus_songs(args.corpus, args.split, per_package=args.per_package)
+    except ParameterError as exc:
+        raise SystemExit(str(exc)) from None
     rng = np.random.default_rng(args.seed)
     rows, start = [], time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mixassist-real-music-") as tmp:

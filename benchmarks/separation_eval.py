@@ -38,7 +38,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", action="append", required=True)
     parser.add_argument("--model", action="append", default=[])
-    parser.add_argument("--split", default="test")
+    parser.add_argument("--split", default="test", help="a split name, or 'all' for every song "
+                        "(for sets no model was trained or tuned on)")
     parser.add_argument("--excerpt-s", type=float, default=None)
     parser.add_argument("--no-dsp", action="store_true")
     parser.add_argument("--load", default=None)
@@ -48,6 +49,7 @@ def main() -> None:
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
+    split = None if args.split == "all" else args.split
     setup = {"data": args.data, "split": args.split, "excerpt_s": args.excerpt_s}
     results, seconds = {}, {}
     if args.load:
@@ -62,10 +64,10 @@ def main() -> None:
         methods[spec] = model_separator(spec, shifts=0)
     for name, fn in methods.items():
         start = time.perf_counter()
-        results[name] = evaluate(fn, args.data, split=args.split, excerpt_s=args.excerpt_s)
+        results[name] = evaluate(fn, args.data, split=split, excerpt_s=args.excerpt_s)
         seconds[name] = time.perf_counter() - start
     songs = len(next(iter(results.values()))["songs"])
-    print(f"SDR (MDX definition, dB) on {songs} '{args.split}' songs "
+    print(f"SDR (MDX definition, dB) on {songs} {'' if split is None else repr(split) + ' '}songs "
           f"({'whole songs' if args.excerpt_s is None else f'{args.excerpt_s:g}-s middle excerpts'}); "
           "median over songs (mean); 'average' = over the 4 stems")
     print(format_table(results))

@@ -27,25 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from mixassist.audio.io import load_audio
+from mixassist.datasets.real import corpus_songs, middle_excerpt
+from mixassist.errors import ParameterError
 from mixassist.separation import Separator
 from mixassist.utils.atomic import write_text_atomic
 
 WESNOTH = "/usr/share/games/wesnoth/1.16/data/core/music/*.ogg"
-
-
-def corpus_files(corpus: Path, split: str) -> list[tuple[str, Path]]:
-    """``(song_id, audio file)`` of every song of ``split`` in a ``mixassist data real`` corpus."""
-    manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
-    return [(s["song_id"], corpus / s["file"]) for s in manifest["songs"] if s["split"] == split]
-
-
-def excerpt(audio: np.ndarray, sr: int, seconds: float) -> np.ndarray:
-    """The middle ``seconds`` of ``audio`` ``[channels, samples]`` (all of it when shorter or 0)."""
-    n = int(seconds * sr)
-    if n <= 0 or n >= audio.shape[1]:
-        return audio
-    start = (audio.shape[1] - n) // 2
-    return audio[:, start:start + n]
 
 
 def measure(separator: Separator, audio: np.ndarray, sr: int, name: str) -> dict:
@@ -86,7 +73,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     if args.corpus:
-        songs = corpus_files(args.corpus, args.split)
+        try:
+            songs = [(s["song_id"], args.corpus / s["file"]) for s in corpus_songs(args.corpus, args.split)]
+        except ParameterError as exc:
+            raise SystemExit(str(exc)) from None
         excerpt_s = 60.0 if args.excerpt_s is None else args.excerpt_s
     else:
         files = args.files or sorted(glob.glob(WESNOTH))[:args.limit]
@@ -104,7 +94,7 @@ def main() -> None:
     results: dict[str, dict[str, dict]] = {label: {} for label in labels}
     for song_id, path in songs:
         audio, sr = load_audio(path)
-        audio = excerpt(audio, sr, excerpt_s)
+        audio = middle_excerpt(audio, sr, excerpt_s)
         for label, separator in zip(labels, separators):
             row = measure(separator, audio, sr, str(path))
             results[label][song_id] = row

@@ -31,6 +31,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 
 from ..errors import ParameterError
@@ -127,6 +128,39 @@ def build_real_corpus(out_dir: str | os.PathLike, *, names: list[str] | None = N
     manifest = make_manifest(done)
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
     return manifest
+
+
+def corpus_songs(corpus: str | os.PathLike, split: str, *, per_package: int = 0) -> list[dict]:
+    """The manifest entries of the songs of ``split`` in a built corpus (at most ``per_package``
+    of each package when > 0), in manifest order; ``file`` is relative to ``corpus``.
+
+    Raises ParameterError naming the folder when it holds no manifest or ``split`` no songs."""
+    path = Path(corpus) / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ParameterError(f"{path}: not a real-music corpus manifest (`mixassist data real --out "
+                             f"{corpus}` builds one): {exc}") from None
+    songs, count = [], {}
+    for song in manifest.get("songs", []):
+        if song.get("split") != split:
+            continue
+        count[song["package"]] = count.get(song["package"], 0) + 1
+        if per_package <= 0 or count[song["package"]] <= per_package:
+            songs.append(song)
+    if not songs:
+        raise ParameterError(f"{corpus}: no songs in split {split!r}")
+    return songs
+
+
+def middle_excerpt(audio: np.ndarray, sr: int, seconds: float) -> np.ndarray:
+    """The middle ``seconds`` of ``audio`` ``[channels, samples]`` at ``sr`` Hz (all of it when
+    shorter, or when ``seconds`` <= 0): the benchmarks' excerpt of a corpus song."""
+    n = int(seconds * sr)
+    if n <= 0 or n >= audio.shape[1]:
+        return audio
+    start = (audio.shape[1] - n) // 2
+    return np.ascontiguousarray(audio[:, start:start + n])
 
 
 def make_manifest(entries: list[dict]) -> dict:

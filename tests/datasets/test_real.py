@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from mixassist.datasets.real import RealPackage, build_real_corpus, dep5_licence, dep5_stanzas, packages
+from mixassist.datasets.real import (RealPackage, build_real_corpus, corpus_songs, dep5_licence, dep5_stanzas,
+                                     middle_excerpt, packages)
 from mixassist.errors import ParameterError
 
 COPYRIGHT = """Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
@@ -107,3 +108,21 @@ def test_dep5_last_matching_stanza_wins_and_source_paths_match_installed_tails()
     assert dep5_licence(stanzas, "usr/share/games/fake/music/a.ogg")[0] == "GPL-2+"
     assert dep5_licence(stanzas, "usr/x/music.pk3:sound/cdtracks/special.ogg")[0] == "CC0-1.0"
     assert dep5_stanzas("This package was debianized by ...") == []
+
+
+def test_corpus_songs_picks_a_split_caps_each_package_and_names_the_folder_on_error(tmp_path):
+    songs = [{"song_id": f"{p}/{i}", "package": p, "split": split, "file": f"audio/{p}/{i}.ogg"}
+             for p, split in (("a", "test"), ("b", "dev"), ("c", "test")) for i in range(3)]
+    (tmp_path / "manifest.json").write_text(json.dumps({"songs": songs}))
+    assert [s["song_id"] for s in corpus_songs(tmp_path, "test")] == ["a/0", "a/1", "a/2", "c/0", "c/1", "c/2"]
+    assert [s["song_id"] for s in corpus_songs(tmp_path, "test", per_package=2)] == ["a/0", "a/1", "c/0", "c/1"]
+    with pytest.raises(ParameterError, match="no songs in split 'train'"):
+        corpus_songs(tmp_path, "train")
+    with pytest.raises(ParameterError, match="not a real-music corpus"):
+        corpus_songs(tmp_path / "missing", "test")
+
+
+def test_middle_excerpt_is_the_centre_or_everything():
+    audio = np.arange(10, dtype=np.float32).reshape(1, 10)
+    np.testing.assert_array_equal(middle_excerpt(audio, 1, 4), [[3, 4, 5, 6]])
+    assert middle_excerpt(audio, 1, 0) is audio and middle_excerpt(audio, 1, 12) is audio
