@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from mixassist.datasets.build import build_dataset, build_song, plan_songs
+from mixassist.datasets.build import DEFAULT_GENERATOR, build_dataset, build_song, plan_songs
 
 
 def sum_error_db(root: Path, song: dict) -> float:
@@ -39,8 +39,8 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--generator", type=int, default=2, help="generator version (2 or 3)")
-    ap.add_argument("--sources", default="training", help="palette, as for `data build`")
+    ap.add_argument("--generator", type=int, default=DEFAULT_GENERATOR, help="generator version (2 or 3)")
+    ap.add_argument("--sources", default=None, help="palette, as for `data build` (default: the generator's)")
     ap.add_argument("--recheck-songs", type=int, default=2, help="songs rebuilt to check determinism")
     args = ap.parse_args()
     if args.out.exists() and any(args.out.iterdir()):

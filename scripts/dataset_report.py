@@ -12,8 +12,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from mixassist.datasets.licences import SOURCES
-from mixassist.datasets.sources import SOUNDFONTS, SYNTH_PREFIX
+from mixassist.datasets.sources import source_licence
 from mixassist.datasets.torch_datasets import load_manifest
 
 
@@ -22,15 +21,6 @@ def table(title: str, counts: Counter, total: int, *, key=None) -> str:
     lines = [f"**{title}** ({total})", "", "| value | count | share |", "|---|---|---|"]
     lines += [f"| {k} | {v} | {v / max(total, 1):.0%} |" for k, v in rows]
     return "\n".join(lines) + "\n"
-
-
-def licence_of(source: str) -> str:
-    """The licence of a stem's ``source`` (a soundfont by its Debian package, a synthesis voice,
-    the singer) from :data:`mixassist.datasets.licences.SOURCES`."""
-    if source in SOUNDFONTS:
-        return next(row[3] for row in SOURCES if row[0].startswith(SOUNDFONTS[source].package))
-    key = "mixassist synthesis" if source.startswith(SYNTH_PREFIX) else source.split(":")[0]
-    return next((row[3] for row in SOURCES if row[0].startswith(key)), "?")
 
 
 def main() -> None:
@@ -45,7 +35,7 @@ def main() -> None:
     sources = Counter(st["source"] for st in stems)
     print("**Sound sources** (stems)\n\n| source | stems | share | licence |\n|---|---|---|---|")
     for source, n in sorted(sources.items(), key=lambda kv: -kv[1]):
-        print(f"| {source} | {n} | {n / len(stems):.0%} | {licence_of(source)} |")
+        print(f"| {source} | {n} | {n / len(stems):.0%} | {source_licence(source)} |")
     print()
     print(table("Meters (songs)", Counter(s.get("time_signature", "4/4") for s in songs), len(songs)))
     bins = Counter(f"{int(s['tempo_bpm'] // 20 * 20)}-{int(s['tempo_bpm'] // 20 * 20 + 19)}"
@@ -82,7 +72,7 @@ def main() -> None:
         feel = s.get("feel") or {}
         feels["swing"] += bool(feel.get("swing"))
         feels["half-time"] += bool(feel.get("half_time"))
-        feels["rubato intro"] += bool(feel.get("rubato"))
+        feels["rubato intro"] += bool(feel.get("rubato_intro"))
         feels["drumless"] += feel.get("drums") is False
     print(table("Feels (songs; several per song)", feels, len(songs)))
     print(table("Doubled parts (stems)", Counter(st.get("side") or "single" for st in stems),

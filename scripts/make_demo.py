@@ -30,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         manifest = build_dataset(tmp, hours=40 / 3600, seed=args.seed, corpus_fraction=0.0,
-                                 min_duration_s=35.0, max_duration_s=50.0)
+                                 min_duration_s=35.0, max_duration_s=50.0, generator=2)
         song = manifest["songs"][0]
         groups = {stem["group"] for stem in song["stems"]}
         if "vocals" not in groups:

@@ -18,22 +18,25 @@ def build(
     out: Path = typer.Option(..., "--out", "-o", help="Dataset folder (created; an existing one is resumed)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Songs rendered in parallel (results do not depend on it)."),
     seed: int = typer.Option(0, "--seed", help="Global seed; the same seed builds identical stems."),
-    sources: str = typer.Option("training", "--sources",
-                                help="Sound sources: 'training' (what the shipped models heard), 'held-out' "
-                                     "(OPL3_FM, csound_GM: never heard), 'training-v3' (training, "
-                                     "mixassist's synthesis voices and three Hydrogen kits), 'held-out-v3' "
-                                     "(held-out and two other Hydrogen kits) or a comma-separated list."),
-    generator: int = typer.Option(2, "--generator",
-                                  help="Generator version: 2 (the shipped models' data) or 3 "
-                                       "(meters, feels, synthesis voices, Hydrogen kits; in progress)."),
+    sources: str = typer.Option(None, "--sources",
+                                help="Sound sources: 'training-v3' (the default of generator 3: two GM "
+                                     "soundfonts, two AVL kits, three Hydrogen kits, mixassist's synthesis "
+                                     "voices), 'held-out-v3' (sources no shipped model heard: OPL3_FM, "
+                                     "csound_GM, freepats, two Hydrogen and two Sonic Pi kits), 'training' "
+                                     "and 'held-out' (generator 2's; 'training' its default) or a "
+                                     "comma-separated list of sources."),
+    generator: int = typer.Option(None, "--generator",
+                                  help="Generator version: 3 (default: meters, feels, sessions like real ones, "
+                                       "production variety) or 2 (the data of the first shipped models)."),
 ) -> None:
     """Build a dataset of songs rendered into labelled stems, with a manifest (resumable)."""
-    from ..datasets import build_dataset
+    from ..datasets.build import DEFAULT_GENERATOR, build_dataset
 
     with progress_bar("building songs") as update:
         manifest = build_dataset(out, hours=hours, seed=seed, jobs=jobs, sources=sources,
-                                 generator=generator, progress=update)
-    console.print(f"{manifest['n_songs']} songs, {manifest['hours']:.3f} h, "
+                                 generator=generator or DEFAULT_GENERATOR, progress=update)
+    console.print(f"{manifest['n_songs']} songs, {manifest['hours']:.3f} h (generator {manifest['version']}, "
+                  f"{manifest['palette']}), "
                   f"{manifest['vocal_fraction']:.0%} with vocals -> {out / 'manifest.json'}",
                   markup=False, highlight=False)
 

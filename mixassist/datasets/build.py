@@ -56,7 +56,8 @@ SUBTYPE = "PCM_24"
 #: Hydrogen kits; in progress, docs/datasets.md). A folder is of one version: its songs and
 #: manifest say which.
 GENERATOR_VERSIONS = (2, 3)
-MANIFEST_VERSION = 2
+#: What ``data build`` makes unless told: generator 3 with its training palette (:func:`default_sources`).
+DEFAULT_GENERATOR = 3
 PEAK_DBFS = -1.0
 
 
@@ -71,8 +72,13 @@ class SongPlan:
     split: str
     target_duration_s: float
     corpus_item: CorpusItem | None
-    sources: str = "training"
-    generator: int = MANIFEST_VERSION
+    sources: str
+    generator: int
+
+
+def default_sources(generator: int) -> str:
+    """The palette a generator plays unless told: ``training-v3`` for 3, ``training`` before."""
+    return "training-v3" if generator >= 3 else "training"
 
 
 def song_seed(seed: int, index: int) -> int:
@@ -82,8 +88,9 @@ def song_seed(seed: int, index: int) -> int:
 
 def plan_songs(*, hours: float, seed: int, corpus_fraction: float = 0.15,
                min_duration_s: float = 100.0, max_duration_s: float = 240.0,
-               sources: str = "training", generator: int = MANIFEST_VERSION) -> list[SongPlan]:
-    """Plan songs until their estimated total length reaches ``hours``.
+               sources: str | None = None, generator: int = DEFAULT_GENERATOR) -> list[SongPlan]:
+    """Plan songs until their estimated total length reaches ``hours`` (``sources`` None: the
+    generator's own palette, :func:`default_sources`).
 
     Each song is composed (or loaded) to know its length: ~25 ms per procedural song.
     """
@@ -92,7 +99,8 @@ def plan_songs(*, hours: float, seed: int, corpus_fraction: float = 0.15,
     if generator not in GENERATOR_VERSIONS:
         raise ParameterError(f"--generator {generator}: use one of "
                              f"{', '.join(map(str, GENERATOR_VERSIONS))}")
-    sources = palette(sources).name  # a clear error for an unknown palette, and one spelling of it
+    # a clear error for an unknown palette, and one spelling of it
+    sources = palette(sources or default_sources(generator)).name
     corpora = available_corpora() if corpus_fraction > 0 else []
     plans, total = [], 0.0
     while total < hours * 3600:
@@ -290,16 +298,17 @@ def _build_one(args: tuple[SongPlan, str]) -> dict:
 
 def build_dataset(out_dir: str | os.PathLike, *, hours: float, seed: int = 0, jobs: int = 1,
                   corpus_fraction: float = 0.15, min_duration_s: float = 100.0, max_duration_s: float = 240.0,
-                  sources: str = "training", generator: int = MANIFEST_VERSION,
+                  sources: str | None = None, generator: int = DEFAULT_GENERATOR,
                   progress: Callable[[float, float], None] | None = None) -> dict:
     """Build (or resume) a dataset of about ``hours`` of songs in ``out_dir``; returns the manifest.
 
-    ``sources``: the palette the songs are played with (:func:`.sources.palette`): ``training``,
-    ``held-out`` (sources the shipped models never heard) or a comma-separated list of sources.
+    ``sources``: the palette the songs are played with (:func:`.sources.palette`): ``training-v3``
+    (the default of generator 3), ``held-out-v3`` (sources no shipped model heard), ``training``
+    and ``held-out`` (generator 2's, its default ``training``) or a comma-separated list.
 
-    ``generator``: the generator version (:data:`GENERATOR_VERSIONS`): 2 or 3 (its variety and,
-    with ``sources="training-v3"``, ``"held-out-v3"`` or listed ones, mixassist's synthesis
-    voices and recorded Hydrogen kits).
+    ``generator``: the generator version (:data:`GENERATOR_VERSIONS`): 3 (default: meters,
+    feels, sessions, production variety; with the v3 palettes also mixassist's synthesis voices,
+    recorded kits and patches) or 2 (the data the first shipped models were trained on).
 
     ``jobs`` worker processes render songs in parallel; results do not depend on it.
     ``progress(done, total)`` is called with the number of songs finished (resumed ones count).
@@ -336,9 +345,19 @@ def build_dataset(out_dir: str | os.PathLike, *, hours: float, seed: int = 0, jo
     return manifest
 
 
-def make_manifest(songs: list[dict], *, seed: int, sources: str = "training",
-                  generator: int = MANIFEST_VERSION) -> dict:
-    """The dataset manifest: songs with their stems and labels, splits, histograms and licences."""
+def _manifest_stem(stem: dict, generator: int) -> dict:
+    """A stem's manifest entry: its file, labels, measured level and sound source."""
+    entry = {**{k: stem[k] for k in ("name", "file", "instrument", "role", "group", "level_db")},
+             "source": stem.get("source", stem["soundfont"])}  # songs built before `source`
+    if generator >= 3:
+        entry["processing"] = [stage["plugin"] for stage in stem.get("chain", [])]
+    return entry
+
+
+def make_manifest(songs: list[dict], *, seed: int, sources: str, generator: int) -> dict:
+    """The dataset manifest: songs with their stems and labels, splits, histograms and licences;
+    from generator 3 each stem also lists its ``processing`` (the plugins of its chain, in order;
+    their settings are in ``song.json``)."""
     hist = {k: Counter() for k in ("instrument", "role", "group")}
     for song in songs:
         for stem in song["stems"]:
@@ -352,9 +371,7 @@ def make_manifest(songs: list[dict], *, seed: int, sources: str = "training",
                       "mixture": f"songs/{song['song_id']}/{song['mixture']}",
                       "has_vocals": any(s["instrument"] == "vocals" for s in song["stems"]),
                       "sound_sources": song.get("sound_sources") or sorted({s["soundfont"] for s in song["stems"]}),
-                      "stems": [{**{k: s[k] for k in ("name", "file", "instrument", "role", "group", "level_db")},
-                                 "source": s.get("source", s["soundfont"])}  # songs built before `source`
-                                for s in song["stems"]]})
+                      "stems": [_manifest_stem(s, generator) for s in song["stems"]]})
         entries.append(entry)
     return {
         "version": generator, "seed": seed, "palette": sources, "sample_rate": SAMPLE_RATE,

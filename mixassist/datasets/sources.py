@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ParameterError
+from .licences import SOURCES
 
 SOUNDFONT_DIR = Path("/usr/share/sounds/sf2")
 #: The singing voice (pysinsy's bundled HTS voice); there is no second one yet.
@@ -149,6 +150,19 @@ def palette(spec: str = "training") -> Palette:
     patches = tuple(sorted(n for n in names if n in PATCH_SETS))
     return Palette(spec if spec in PALETTES else ",".join(sorted(set(names))), melodic, kits,
                    synths, drumkits, patches)
+
+
+def source_licence(source: str) -> str:
+    """The licence of a stem's ``source`` (a soundfont, kit, patch set, synthesis voice or the
+    singer), from its row of :data:`.licences.SOURCES`; ``"?"`` for an unknown source."""
+    if source in SOUNDFONTS:
+        return next(row[3] for row in SOURCES if row[0].startswith(SOUNDFONTS[source].package))
+    if source.startswith(SYNTH_PREFIX):
+        return next(row[3] for row in SOURCES if row[0].startswith("mixassist synthesis"))
+    named = [row[3] for row in SOURCES if f"({source})" in row[0]]
+    if named:
+        return named[0]
+    return next((row[3] for row in SOURCES if row[0].startswith(source.split(":")[0])), "?")
 
 
 def soundfont_path(name: str) -> Path:

@@ -24,6 +24,9 @@ def test_data_build_writes_a_dataset(tmp_path, cli):
     assert code == 0, err
     manifest = json.loads((tmp_path / "d" / "manifest.json").read_text())
     assert manifest["n_songs"] >= 1 and manifest["seed"] == 4
+    # the default is generator 3 with its training palette, each stem with its processing listed
+    assert manifest["version"] == 3 and manifest["palette"] == "training-v3"
+    assert all(isinstance(st["processing"], list) for song in manifest["songs"] for st in song["stems"])
     assert "songs" in err and "manifest.json" in err
 
 

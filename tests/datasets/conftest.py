@@ -50,7 +50,8 @@ def system_packages() -> None:
 
 
 #: Two short procedural songs; seed chosen so that song 00000 has drums and vocals (asserted in tests).
-TINY = {"hours": 40 / 3600, "seed": 10, "min_duration_s": 18.0, "max_duration_s": 26.0, "corpus_fraction": 0.0}
+TINY = {"hours": 40 / 3600, "seed": 10, "min_duration_s": 18.0, "max_duration_s": 26.0, "corpus_fraction": 0.0,
+        "generator": 2}
 
 
 @pytest.fixture(scope="session")

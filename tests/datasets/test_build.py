@@ -65,7 +65,8 @@ def test_vocal_level_follows_the_balance_model(tiny_dataset):
 
 def test_same_seed_builds_byte_identical_stems_and_rerun_skips(tiny_dataset, tiny_spec, tmp_path):
     plan = plan_songs(hours=tiny_spec["hours"], seed=tiny_spec["seed"], min_duration_s=tiny_spec["min_duration_s"],
-                      max_duration_s=tiny_spec["max_duration_s"], corpus_fraction=0.0)[0]
+                      max_duration_s=tiny_spec["max_duration_s"], corpus_fraction=0.0,
+                      generator=tiny_spec["generator"])[0]
     build_song(plan, tmp_path)
     folder_a, folder_b = tiny_dataset / "songs" / plan.song_id, tmp_path / "songs" / plan.song_id
     files = sorted(p.relative_to(folder_a) for p in folder_a.rglob("*.flac"))

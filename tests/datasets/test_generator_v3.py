@@ -64,6 +64,18 @@ def test_versions_are_not_mixed(v3_dataset):
     assert load_manifest(v3_dataset)["version"] == 3
 
 
+def test_a_version_2_folder_is_refused_by_generator_3_and_by_a_version_3_reader(tiny_dataset, tiny_spec):
+    from mixassist.datasets import build_dataset
+    from mixassist.datasets.torch_datasets import load_manifest
+
+    with pytest.raises(ParameterError, match="another generator version"):
+        build_dataset(tiny_dataset, jobs=1, **{**tiny_spec, "generator": 3})
+    with pytest.raises(ParameterError, match="a generator version 2 dataset; this reader expects version 3 "
+                                             r"\(build one with `mixassist data build --generator 3`\)"):
+        load_manifest(tiny_dataset, versions=(3,))
+    assert load_manifest(tiny_dataset, versions=(2, 3))["version"] == 2
+
+
 def test_an_unknown_generator_version_is_refused(tmp_path):
     from mixassist.datasets import build_dataset
 

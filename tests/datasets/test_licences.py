@@ -6,7 +6,7 @@ import pytest
 
 from mixassist.datasets import licences
 from mixassist.datasets.corpora import available_corpora
-from mixassist.datasets.sources import SOUNDFONT_DIR, SOUNDFONTS
+from mixassist.datasets.sources import PALETTES, SOUNDFONT_DIR, SOUNDFONTS, VOICE, source_licence
 from mixassist.errors import ParameterError
 
 DATA_MD_RESERVED = ("openttd-openmsx", "musescore-general-soundfont", "festvox-us-slt-hts", "warzone2100-music",
@@ -23,6 +23,18 @@ def test_no_source_is_reserved_and_every_source_has_a_licence():
         text = " ".join(row).lower()
         assert not any(r in text for r in DATA_MD_RESERVED), row
         assert row[3].strip(), f"{row[0]} has no licence"
+
+
+def test_every_source_a_palette_plays_has_its_own_licence_row():
+    rows = {row[3] for row in licences.SOURCES}
+    for name in {VOICE, *(n for names in PALETTES.values() for n in names)}:
+        assert source_licence(name) in rows, name
+    # each kit by its own row, not the first kit of its collection
+    assert source_licence("hydrogen:Millo_MultiLayered2") == "GPL-2.0"
+    assert source_licence("hydrogen:ElectricEmpireKit") == "GPL-2.0-or-later"
+    assert source_licence("hydrogen:ColomboAcousticDrumkit").startswith("GPL-2.0-or-later with")
+    assert source_licence("sonic-pi:electronic") == "CC0-1.0" and source_licence("FluidR3_GM") == "MIT"
+    assert source_licence("mixassist-synth:fm") == "GPL-3.0-or-later" and source_licence("nope") == "?"
 
 
 def test_soundfonts_are_the_allowed_files_not_symlinks_to_reserved_ones():

@@ -61,9 +61,10 @@ def test_every_stem_records_its_source(tiny_dataset):
 
 def test_a_folder_of_another_palette_is_refused_on_resume(tmp_path):
     plan = plan_songs(hours=10 / 3600, seed=3, min_duration_s=8, max_duration_s=10, corpus_fraction=0.0,
-                      sources="held-out")[0]
+                      sources="held-out", generator=2)[0]
     data = build_song(plan, tmp_path)
     assert set(data["sound_sources"]) <= set(PALETTES["held-out"]) | {VOICE}
-    other = plan_songs(hours=10 / 3600, seed=3, min_duration_s=8, max_duration_s=10, corpus_fraction=0.0)[0]
+    other = plan_songs(hours=10 / 3600, seed=3, min_duration_s=8, max_duration_s=10, corpus_fraction=0.0,
+                       generator=2)[0]
     with pytest.raises(ParameterError, match="another --sources palette"):
         build_song(other, tmp_path)
