@@ -33,7 +33,7 @@ import soundfile as sf
 
 from ..errors import CorpusError, MixAssistWarning, ParameterError
 from ..utils.atomic import atomic_dir, write_text_atomic
-from .balance import SILENT_LUFS, balance, loudness_lufs
+from .balance import SILENT_LUFS, balance, draw_engineer, loudness_lufs
 from .compose import compose_song
 from .corpora import CorpusItem, available_corpora, load_corpus_song
 from .drumkits import render_notes
@@ -138,6 +138,7 @@ def make_song(plan: SongPlan) -> Song:
                                          free_channels=[c for c in range(16) if c not in used],
                                          key=song.key, sections=song.sections,
                                          downbeats_s=song.downbeats_s)
+            song.engineer = draw_engineer(np.random.default_rng([plan.seed, 5]))  # the mix engineer's style
         return song
     return load_corpus_song(plan.corpus_item, seed=plan.seed, song_id=plan.song_id,
                             max_duration_s=plan.target_duration_s, sources=sources)
@@ -203,7 +204,8 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE,
                            backing_names=tuple(n for n in stems if info[n]["kind"] == "vocal"
                                                and info[n]["role"] == "harmony"),
                            slots={p.name: p.slot for p in song.parts if p.slot},
-                           follow={n: info[n]["double_of"] for n in stems if "double_of" in info[n]})
+                           follow={n: info[n]["double_of"] for n in stems if "double_of" in info[n]},
+                           engineer=song.engineer)
     for name in stems:
         info[name]["balance_gain_db"] = round(gains[name], 3)
         info[name]["loudness_lufs"] = lufs[name] + gains[name]

@@ -77,7 +77,8 @@ class Song:
     ``chords`` and ``sections`` are lists of ``{start_s, end_s, label}``; an empty ``sections``
     list means the source has no labelled sections (MIDI corpora). ``tempo_bpm`` and ``beats_s``
     are the counted beat (the dotted quarter in 6/8 and 12/8, :mod:`.meter`). ``feel`` is what
-    generator variety v3 drew (:meth:`.compose.Feel.annotation`); None (and left out of the
+    generator variety v3 drew (:meth:`.compose.Feel.annotation`), ``engineer`` the engineer style
+    generator v3 mixes it with (:func:`.balance.draw_engineer`, LU); None (and left out of the
     annotations) otherwise."""
 
     song_id: str
@@ -97,6 +98,7 @@ class Song:
     parts: list[Part]
     title: str = ""
     feel: dict | None = None
+    engineer: dict[str, float] | None = None
 
     def midi_events(self) -> list[MidiEvent]:
         """Note, volume and pitch-bend events of every MIDI part."""
@@ -116,7 +118,7 @@ class Song:
 
     def annotations(self) -> dict:
         """The JSON-ready annotations (no notes)."""
-        d = {k: v for k, v in asdict(self).items() if k != "parts" and not (k == "feel" and v is None)}
+        d = {k: v for k, v in asdict(self).items() if k != "parts" and not (k in ("feel", "engineer") and v is None)}
         d["beats_s"] = [round(t, 6) for t in self.beats_s]
         d["downbeats_s"] = [round(t, 6) for t in self.downbeats_s]
         return d
