@@ -20,7 +20,7 @@ def build(
     seed: int = typer.Option(0, "--seed", help="Global seed; the same seed builds identical stems."),
     sources: str = typer.Option(None, "--sources",
                                 help="Sound sources: 'training-v3' (the default of generator 3: two GM "
-                                     "soundfonts, two AVL kits, three Hydrogen kits, mixassist's synthesis "
+                                     "soundfonts, two AVL kits, seven Hydrogen kits, mixassist's synthesis "
                                      "voices), 'held-out-v3' (sources no shipped model heard: OPL3_FM, "
                                      "csound_GM, freepats, two Hydrogen and two Sonic Pi kits), 'training' "
                                      "and 'held-out' (generator 2's; 'training' its default) or a "

@@ -51,10 +51,10 @@ from .vocals import double_take, sing
 
 SAMPLE_RATE = 44100
 SUBTYPE = "PCM_24"
-#: Generator versions ``data build`` writes: 2 (the shipped models' data) and 3 (the variety of
-#: :func:`.compose.compose_song` ``variety="v3"``, mixassist's synthesis voices and recorded
-#: Hydrogen kits; in progress, docs/datasets.md). A folder is of one version: its songs and
-#: manifest say which.
+#: Generator versions ``data build`` writes: 2 (the first shipped models' data) and 3 (the
+#: variety of :func:`.compose.compose_song` ``variety="v3"``, sessions, production variety,
+#: synthesis voices, sampled kits and patches; docs/datasets.md). A folder is of one version:
+#: its songs and manifest say which.
 GENERATOR_VERSIONS = (2, 3)
 #: What ``data build`` makes unless told: generator 3 with its training palette (:func:`default_sources`).
 DEFAULT_GENERATOR = 3

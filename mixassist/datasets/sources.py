@@ -9,10 +9,11 @@ the shipped models never heard (``benchmarks/transfer.py``).
 
 Palettes: ``training`` (what the shipped models were trained on: FluidR3_GM, TimGM6mb and the AVL
 kits), ``held-out`` (the OPL3 FM bank and the csound GM bank, their own drum kits),
-``training-v3`` (``training``, mixassist's synthesis voices and three recorded Hydrogen kits,
+``training-v3`` (``training``, mixassist's synthesis voices and seven Hydrogen kits,
 :data:`DRUMKITS`; generator v3), ``held-out-v3`` (``held-out``, the two Hydrogen kits
-``training-v3`` leaves out, the two Sonic Pi kits and freepats), or a comma-separated list of source names (a synthesis voice or a
-kit is held out by leaving it off the list).
+``training-v3`` leaves out, the two Sonic Pi kits and freepats), or a comma-separated list of
+source names (a synthesis voice or a kit is held out by leaving it off the list; every list
+needs a General-MIDI bank for the parts no other source plays).
 """
 
 from __future__ import annotations
@@ -58,16 +59,23 @@ class Drumkit:
 #: MacArthur's Black Pearl kit, the recordings of the training source AVL_BlackPearl), Audiophob
 #: (a CC0 statement by a pseudonymous author, nothing on where the sounds come from) and
 #: VariBreaks (drumkit.xml names another author than the copyright file): their licences are
-#: unclear to us; circAfrique v4 and Gimme A Hand 1.0 (hand percussion, no kit); BJA_Pacific,
-#: Millo-Drums_v.1, Millo_MultiLayered3 and rumpf_kit_z01_h2 (free licences, not added yet).
+#: unclear to us; circAfrique v4 and Gimme A Hand 1.0 (hand percussion, no kit). Millo-Drums_v.1
+#: and Millo_MultiLayered3 are recorded by the author of the training kit Millo_MultiLayered2, so
+#: they train too (a held-out kit must share no recordings with a training one).
 DRUMKITS = {f"{DRUMKIT_PREFIX}:{k.folder}": k for k in (
     Drumkit("ColomboAcousticDrumkit", "GPL-2.0-or-later with a composition exception", "acoustic"),
     Drumkit("Millo_MultiLayered2", "GPL-2.0", "acoustic"),
     Drumkit("ElectricEmpireKit", "GPL-2.0-or-later", "electronic"),
     Drumkit("ForzeeStereo", "GPL-2.0", "acoustic"),
     Drumkit("HardElectro1", "GPL-2.0-or-later", "electronic"),
+    Drumkit("BJA_Pacific", "CC-BY-SA-3.0-US", "acoustic"),
+    Drumkit("Millo-Drums_v.1", "GPL-2.0", "acoustic"),
+    Drumkit("Millo_MultiLayered3", "GPL-2.0", "acoustic"),
+    Drumkit("rumpf_kit_z01_h2", "CC-BY-3.0", "acoustic"),
 )} | {f"{SONIC_PI_PREFIX}:{style}": Drumkit(style, "CC0-1.0", style) for style in ("acoustic", "electronic")}
-_TRAINING_KITS = ("hydrogen:ColomboAcousticDrumkit", "hydrogen:Millo_MultiLayered2", "hydrogen:ElectricEmpireKit")
+_TRAINING_KITS = ("hydrogen:ColomboAcousticDrumkit", "hydrogen:Millo_MultiLayered2", "hydrogen:ElectricEmpireKit",
+                  "hydrogen:BJA_Pacific", "hydrogen:Millo-Drums_v.1", "hydrogen:Millo_MultiLayered3",
+                  "hydrogen:rumpf_kit_z01_h2")
 _HELD_OUT_KITS = ("hydrogen:ForzeeStereo", "hydrogen:HardElectro1", "sonic-pi:acoustic", "sonic-pi:electronic")
 _HELD_OUT_PATCHES = ("freepats",)
 
