@@ -1,6 +1,6 @@
 """Histograms of a built data set as Markdown (for docs/datasets.md): sound sources, meters, tempi,
-stems per song, drum, vocal and strings layouts, feels, track names and processing, with the
-licence of each source.
+stems per song, drum, vocal, strings and synth layouts (layers), feels, track names and
+processing, with the licence of each source.
 
     .venv/bin/python scripts/dataset_report.py DIR
 """
@@ -21,6 +21,18 @@ def table(title: str, counts: Counter, total: int, *, key=None) -> str:
     lines = [f"**{title}** ({total})", "", "| value | count | share |", "|---|---|---|"]
     lines += [f"| {k} | {v} | {v / max(total, 1):.0%} |" for k, v in rows]
     return "\n".join(lines) + "\n"
+
+
+def name_form(names: list[str]) -> str:
+    """How a song's tracks are named: by the recorder (``Audio 07``, ``Track 7``, the number
+    alone) or named (by slot or as engineers do)."""
+    if all(n.isdigit() for n in names):
+        return "number alone (07)"
+    words = [n.split(" ") for n in names]
+    if all(len(w) == 2 and w[0] in ("Audio", "Track") and w[1].isdigit() for w in words):
+        padded = any(len(w[1]) == 2 and int(w[1]) < 10 for w in words)
+        return "Audio/Track 07" if padded else "Audio/Track 7"
+    return "named"
 
 
 def main() -> None:
@@ -67,6 +79,14 @@ def main() -> None:
                 max(1, sum(bool(st.get("harmony")) for st in stems))))
     print(table("Strings layouts (songs)", Counter(
         layout(s, "strings", "sections", "whole strings stems") for s in songs), len(songs)))
+    def synth_layout(song: dict) -> str:
+        synths = [st for st in song["stems"] if st["instrument"] == "synth"]
+        layers = sum(bool(st.get("layer_of")) for st in synths)
+        return "no synth" if not synths else f"synth + {layers} layer(s)" if layers else "no layer"
+
+    print(table("Synth layouts (songs)", Counter(synth_layout(s) for s in songs), len(songs)))
+    print(table("Track names (songs)", Counter(name_form([st["name"] for st in s["stems"]])
+                                               for s in songs), len(songs)))
     feels = Counter()
     for s in songs:
         feel = s.get("feel") or {}

@@ -137,7 +137,7 @@ def make_song(plan: SongPlan) -> Song:
             song.parts = arrange_session(song.parts, np.random.default_rng([plan.seed, 4]),
                                          free_channels=[c for c in range(16) if c not in used],
                                          key=song.key, sections=song.sections,
-                                         downbeats_s=song.downbeats_s)
+                                         downbeats_s=song.downbeats_s, synths=sources.synths)
             song.engineer = draw_engineer(np.random.default_rng([plan.seed, 5]))  # the mix engineer's style
         return song
     return load_corpus_song(plan.corpus_item, seed=plan.seed, song_id=plan.song_id,
@@ -175,9 +175,11 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE,
             audio, chain = apply_chain(raw[p.name], sr, p.chain), p.chain
         else:
             audio, chain = produce(raw[p.name], sr, instrument=p.instrument, role=p.role, rng=rng,
-                                   variety=variety, tempo_bpm=song.tempo_bpm)
-        if p.under_lu is not None:  # a room under its kit, a double under its lead, as produced
-            ref = [q.name for q in _kit_of(song, p)] if p.kind == "room" else [p.double_of]
+                                   variety=variety, tempo_bpm=song.tempo_bpm, pan=p.pan)
+        if p.under_lu is not None:  # a room under its kit, a double under its lead, a layer under
+            # the part it layers, as produced
+            ref = ([q.name for q in _kit_of(song, p)] if p.kind == "room"
+                   else [p.double_of or p.layer_of])
             ref = [name for name in ref if name in stems]
             if not ref:  # what it would be heard under is silent
                 continue
@@ -195,7 +197,8 @@ def render_song(song: Song, *, seed: int, sr: int = SAMPLE_RATE,
                         "bank": p.setup.bank if p.setup else None, "program": p.setup.program if p.setup else None,
                         "program_name": p.program_name, "chain": chain,
                         **{k: getattr(p, k) for k in ("slot", "piece", "side", "harmony", "sings",
-                                                      "double_of", "retake", "under_lu")
+                                                      "double_of", "retake", "layer_of", "transpose",
+                                                      "under_lu")
                            if getattr(p, k)}}
     stems, gains = balance(stems, sr, rng=rng if song.source == "procedural" else None, loudness=lufs,
                            genre=song.genre, vocal_names=tuple(n for n in stems if info[n]["kind"] == "vocal"

@@ -267,17 +267,22 @@ def apply_chain(audio: np.ndarray, sr: int, chain: list[dict]) -> np.ndarray:
 
 
 def produce(audio: np.ndarray, sr: int, *, instrument: str, role: str, rng: np.random.Generator,
-            variety: str = "v2", tempo_bpm: float | None = None) -> tuple[np.ndarray, list[dict]]:
+            variety: str = "v2", tempo_bpm: float | None = None,
+            pan: float | None = None) -> tuple[np.ndarray, list[dict]]:
     """Apply a random production chain to ``np.ndarray [shape=(1 or 2, samples)]``.
 
     Returns the stereo result ``(2, samples)`` float32 and the chain as ``[{plugin, params}]``
     (:func:`apply_chain` replays it). ``variety``: ``"v2"`` (the default; generator version 2,
     unchanged) or ``"v3"`` (generator version 3, module docstring and docs/datasets.md).
     ``tempo_bpm``: the song's tempo, for v3's synced delays (``None``: free delay times); v2
-    ignores it.
+    ignores it. ``pan``: the ``Pan`` stage's position (-1 .. 1; a double's side) instead of the
+    drawn one (the draws stay the same).
     """
     chain = draw_chain(rng, instrument=instrument, role=role, duration_s=audio.shape[-1] / sr,
                        variety=variety, tempo_bpm=tempo_bpm)
+    if pan is not None:
+        chain = [{**s, "params": {**s["params"], "pan": pan}} if s["plugin"] == "Pan" else s
+                 for s in chain]
     return apply_chain(audio, sr, chain), chain
 
 

@@ -13,9 +13,16 @@ the song seed's stream 4, so the music is the same whatever the session; procedu
   production) through a generated room (:data:`ROOM_RANGES`; a fully wet ``RoomReverb``, decorrelated
   stereo), high-passed and compressed a little (its ``chain``, drawn here, replaces a drawn
   production chain), :data:`ROOM_UNDER_KIT_LU` under the produced pieces (``under_lu``);
-- **doubles** (:data:`DOUBLE` of the comping guitar, keys and synth parts): the part played
-  twice, each take humanised on its own (onsets +-:data:`DOUBLE_JITTER_S`, velocity +-6), as a
-  left and a right track of one slot;
+- **synth layers** (:data:`LAYER` of the synth parts a synthesis voice plays): a second voice
+  of the palette's that plays synth (the same voice possible, ``synths``), with its own random
+  patch, on the same notes or (:data:`LAYER_OCTAVE`) an octave up (``transpose`` 12), its own
+  track of the part's slot, instrument ``synth``, the part's role, ``layer_of`` the part's track,
+  :data:`LAYER_UNDER_LU` under it (``under_lu``);
+- **doubles** (:data:`DOUBLE` of the other comping guitar, keys and synth parts, whether a
+  soundfont, a synthesis voice or freepats plays them): the part played twice, the second take
+  humanised on its own (onsets +-:data:`DOUBLE_JITTER_S`, velocity +-6; a synthesis voice's with
+  its own patch seed, so its noise and phases differ), as a left and a right track of one slot,
+  panned opposite (``pan`` +-:data:`DOUBLE_PAN`, the left take left);
 - **backing vocals** (:data:`BACKING` of the songs with a sung lead, when the key is known): one
   or two (:data:`BACKING_COUNT`) backing singers who sing the lead's syllables with it in the
   choruses, in the second bar of every two-bar phrase or throughout (:data:`BACKING_WHERE`), a
@@ -39,8 +46,12 @@ the song seed's stream 4, so the music is the same whatever the session; procedu
   goes to the highest section that holds it;
 - **names** (:data:`NAMES`): the slot names as today, names as engineers write them (``Kick
   In``, ``GTR L``, ``Bass DI``, ``Lead Vox``, ``BV 1``, ``Vln 1``; a room mic's and a double's
-  drawn from :data:`ENGINEER_NAMES` ``room`` and ``double``), or tracks numbered by the recorder
-  (``Audio 03``, ``Track 7``) that say nothing of their content.
+  drawn from :data:`ENGINEER_NAMES` ``room`` and ``double``; a synth and its layer by one
+  :data:`LAYER_NAMES` style a song, ``Synth 1``/``Synth 2``, ``Pad``/``Pad Layer``), or tracks
+  numbered by the recorder that say nothing of their content: ``Audio 03``, ``Track 7``, or no
+  name at all, the stem exported as its two-digit number alone (``07``;
+  :data:`NUMBERED_WORDS`, :data:`PADDED`). Names are unique in a song; the labels are never only
+  in them (song.json and the manifest carry them).
 """
 
 from __future__ import annotations
@@ -53,6 +64,7 @@ import numpy as np
 from .compose import MODES, NOTE_NAMES
 from .production import draw_room_decay_s
 from .song import Note, Part
+from .synth import random_patch, voice
 
 #: Share of songs with drums whose kit is split into pieces.
 SPLIT_DRUMS = 0.4
@@ -66,9 +78,18 @@ ROOM_UNDER_KIT_LU = (3.0, 8.0)
 ROOM_RANGES = {"size_m": (4.0, 15.0), "hf_damping": (0.4, 0.9), "predelay_ms": (3.0, 20.0),
                "highpass_hz": (80.0, 250.0), "threshold_db": (-24.0, -14.0), "ratio": (1.5, 3.0),
                "attack_ms": (5.0, 30.0), "release_ms": (60.0, 250.0)}
-#: Share of the comping guitar, keys and synth parts that are doubled left and right.
+#: Share of the synth parts played by a synthesis voice that get a second voice layered on them,
+#: the share of the layers an octave up and a layer's level under the part (LU, uniform).
+LAYER = 0.25
+LAYER_OCTAVE = 0.3
+LAYER_UNDER_LU = (2.0, 6.0)
+#: Share of the comping guitar, keys and synth parts (not layered) that are doubled left and
+#: right, the kinds of part that can be (a soundfont's, a synthesis voice's, freepats') and how
+#: far the takes are panned (|position|, uniform; the left take at -, the right at +).
 DOUBLE = 0.3
 DOUBLE_FAMILIES = ("guitar", "keys", "synth")
+DOUBLE_KINDS = ("midi", "synth", "patch")
+DOUBLE_PAN = (0.3, 1.0)
 #: Timing spread (s) of a double's onsets against the first take.
 DOUBLE_JITTER_S = 0.008
 #: Share of the songs with a sung lead that get backing vocals, and how many singers (count, share).
@@ -101,6 +122,13 @@ STRING_SECTIONS = (("violins", 55, 103), ("violas", 48, 88), ("cellos", 36, 76),
 CHORD_S = 0.03
 #: How tracks are named: (kind, share): slot names, engineers' names, numbered tracks.
 NAMES = (("slot", 0.4), ("engineer", 0.4), ("numbered", 0.2))
+#: Numbered tracks: the word before a song's numbers (share; ``""``: no name, the stem exported as
+#: its number alone, always two digits, ``07``) and the share of songs whose numbers after a word
+#: are zero-padded (``Audio 07``; the others ``Audio 7``).
+NUMBERED_WORDS = (("Audio", 0.35), ("Track", 0.35), ("", 0.3))
+PADDED = 0.5
+#: Engineers' names of a synth and its layer, one style a song: formats of the synth's name.
+LAYER_NAMES = (("{} 1", "{} 2"), ("{}", "{} Layer"), ("{} A", "{} B"), ("{}", "{} 2"))
 #: Engineers' names by piece or instrument family (the first unused is taken).
 ENGINEER_NAMES = {
     "kick": ("Kick In", "Kick", "KD"), "snare": ("Snare Top", "SN", "Snare"),
@@ -125,11 +153,13 @@ BACKING_NAMES = (("BV 1", "BV 2"), ("Bv 1", "Bv 2"), ("Backing Vox", "Backing Vo
 
 def arrange_session(parts: list[Part], rng: np.random.Generator, *, free_channels: list[int],
                     key: str | None = None, sections: list[dict] = (),
-                    downbeats_s: list[float] = ()) -> list[Part]:
+                    downbeats_s: list[float] = (), synths: tuple[str, ...] = ()) -> list[Part]:
     """The song's parts as the tracks of a session (module docstring); ``free_channels`` are the
     MIDI channels no part uses (pieces, doubles and sections take them; without enough a part stays
     whole). ``key`` (the song's, ``"D dorian"``), ``sections`` and ``downbeats_s`` (the song's
-    annotations) place backing vocals; without ``key`` none are drawn."""
+    annotations) place backing vocals; without ``key`` none are drawn. ``synths``: the palette's
+    synthesis voices (source names) a layer may use; without one that plays synth a layer is the
+    part's own voice."""
     free = list(free_channels)
     out: list[Part] = []
     for part in parts:
@@ -138,9 +168,11 @@ def arrange_session(parts: list[Part], rng: np.random.Generator, *, free_channel
             out += pieces
             if len(pieces) > 1 and rng.random() < ROOM:
                 out.append(_room(part, rng))
-        elif (part.kind == "midi" and part.role == "harmony" and part.instrument in DOUBLE_FAMILIES
-              and rng.random() < DOUBLE and free):
-            out += _double(part, rng, free.pop(0))
+        elif part.kind == "synth" and part.instrument == "synth" and part.notes and rng.random() < LAYER:
+            out += _layer(part, rng, synths)
+        elif (part.kind in DOUBLE_KINDS and part.role == "harmony" and part.instrument in DOUBLE_FAMILIES
+              and rng.random() < DOUBLE and (free or part.kind != "midi")):
+            out += _double(part, rng, free.pop(0) if part.kind == "midi" else None)
         elif part.kind == "vocal" and part.role == "melody" and key and part.notes:
             out.append(dataclasses.replace(part, slot=part.name))
             if rng.random() < BACKING:
@@ -154,7 +186,7 @@ def arrange_session(parts: list[Part], rng: np.random.Generator, *, free_channel
             out.append(dataclasses.replace(part, slot=part.name))
     named = _named(out, rng)
     renamed = {p.name: q.name for p, q in zip(out, named)}
-    return [dataclasses.replace(q, double_of=renamed[q.double_of]) if q.double_of else q
+    return [dataclasses.replace(q, double_of=renamed.get(q.double_of), layer_of=renamed.get(q.layer_of))
             for q in named]
 
 
@@ -328,7 +360,9 @@ def retimed(t: float, take: dict) -> float:
     return round(max(0.0, take["onset_s"] + take["shift_ms"] / 1000 + (t - take["onset_s"]) / ratio), 6)
 
 
-def _double(part: Part, rng: np.random.Generator, channel: int) -> list[Part]:
+def _double(part: Part, rng: np.random.Generator, channel: int | None) -> list[Part]:
+    """The part as a left take and a humanised right take (on ``channel``, a MIDI part's; module
+    docstring)."""
     def take() -> list[Note]:
         jitter = rng.uniform(-DOUBLE_JITTER_S, DOUBLE_JITTER_S, len(part.notes))
         velocity = rng.integers(-6, 7, len(part.notes))
@@ -337,9 +371,35 @@ def _double(part: Part, rng: np.random.Generator, channel: int) -> list[Part]:
                                     velocity=int(np.clip(n.velocity + v, 1, 127)))
                 for n, j, v in zip(part.notes, jitter, velocity)]
 
-    return [dataclasses.replace(part, name=f"{part.name} L", slot=part.name, side="L"),
-            dataclasses.replace(part, name=f"{part.name} R", channel=channel, notes=take(),
-                                slot=part.name, side="R")]
+    notes = take()
+    pan = round(float(rng.uniform(*DOUBLE_PAN)), 2)
+    synth = part.synth and {**part.synth, "patch": {**part.synth["patch"],
+                                                    "seed": int(rng.integers(2 ** 31 - 1))}}
+    return [dataclasses.replace(part, name=f"{part.name} L", slot=part.name, side="L", pan=-pan),
+            dataclasses.replace(part, name=f"{part.name} R", channel=channel, notes=notes,
+                                slot=part.name, side="R", pan=pan, synth=synth)]
+
+
+def _layer(part: Part, rng: np.random.Generator, synths: tuple[str, ...]) -> list[Part]:
+    """The synth part and a second voice layered on it (module docstring)."""
+    pool = [v for v in synths if "synth" in voice(v).families] or [part.synth["voice"]]
+    name = str(pool[int(rng.integers(len(pool)))])
+    patch = random_patch(name, rng).to_json()
+    up = rng.random() < LAYER_OCTAVE and max(n.pitch for n in part.notes) + 12 <= 127
+    notes = [dataclasses.replace(n, pitch=n.pitch + 12) for n in part.notes] if up else list(part.notes)
+    return [dataclasses.replace(part, slot=part.name),
+            dataclasses.replace(part, name=f"{part.name} layer", notes=notes, slot=part.name,
+                                program_name=name, synth={"voice": name, "patch": patch},
+                                layer_of=part.name, transpose=12 if up else 0,
+                                under_lu=round(float(rng.uniform(*LAYER_UNDER_LU)), 2))]
+
+
+def numbered(word: str, number: int, *, padded: bool) -> str:
+    """A recorder's name of track ``number``: ``Audio 07`` (``padded``), ``Audio 7``, or with no
+    ``word`` the number alone, ``07``."""
+    if not word:
+        return f"{number:02d}"
+    return f"{word} {number:02d}" if padded else f"{word} {number}"
 
 
 def _named(parts: list[Part], rng: np.random.Generator) -> list[Part]:
@@ -347,25 +407,35 @@ def _named(parts: list[Part], rng: np.random.Generator) -> list[Part]:
     if kind == "slot":
         return parts
     if kind == "numbered":
-        word, start = str(rng.choice(["Audio", "Track"])), int(rng.integers(1, 4))
+        word, padded = str(_draw(rng, NUMBERED_WORDS)[0]), bool(rng.random() < PADDED)
+        start = int(rng.integers(1, 4))
         order = rng.permutation(len(parts))
-        return [dataclasses.replace(p, name=f"{word} {start + int(k):02d}")
+        return [dataclasses.replace(p, name=numbered(word, start + int(k), padded=padded))
                 for p, k in zip(parts, order)]
     backing = iter(BACKING_NAMES[int(rng.integers(len(BACKING_NAMES)))]
                    if any(p.harmony for p in parts) else ())
+    layered = {p.layer_of for p in parts if p.layer_of}
+    style = LAYER_NAMES[int(rng.integers(len(LAYER_NAMES)))] if layered else ("{}", "{}")
     used: set[str] = set()
+    bases: dict[str, str] = {}  # a layered synth's name before its style, for its layer
     out = []
     for part in parts:
-        key = "double" if part.double_of else part.piece or part.instrument
-        choices = (next(backing),) if part.harmony else ENGINEER_NAMES[key]
-        if key in DRAWN_NAMES:
-            k = int(rng.integers(len(choices)))
-            choices = choices[k:] + choices[:k]
-        name = next((c for c in choices if c not in used), choices[0])
+        if part.layer_of:
+            name = style[1].format(bases[part.layer_of])
+        else:
+            key = "double" if part.double_of else part.piece or part.instrument
+            choices = (next(backing),) if part.harmony else ENGINEER_NAMES[key]
+            if key in DRAWN_NAMES:
+                k = int(rng.integers(len(choices)))
+                choices = choices[k:] + choices[:k]
+            name = next((c for c in choices if c not in used), choices[0])
+            if part.name in layered:
+                bases[part.name] = name
+                name = style[0].format(name)
         if part.side:
             name = f"{name} {part.side}"
         while name in used:
             name += " 2"
-        used.add(name)
+        used.update((name, bases.get(part.name, name)))  # a later synth takes another name
         out.append(dataclasses.replace(part, name=name))
     return out

@@ -60,8 +60,15 @@ class Part:
     #: note by note, ``[{start_s, onset_s, shift_ms, cents}]`` (:func:`.vocals.double_take`).
     double_of: str | None = None
     retake: list[dict] | None = None
-    #: A room mic's or a double's level (LU) under its kit or its lead (v3 sessions).
+    #: A synth layer (v3 sessions): the name of the track it layers and its interval above it
+    #: (semitones: 0 or 12).
+    layer_of: str | None = None
+    transpose: int = 0
+    #: A room mic's, a double's or a layer's level (LU) under its kit, its lead or the track it
+    #: layers (v3 sessions).
     under_lu: float | None = None
+    #: A double's stereo position (-1 left .. 1 right; v3 sessions): its production chain's ``Pan``.
+    pan: float | None = None
     #: A production chain the session chose (a room mic's), applied instead of a drawn one.
     chain: list[dict] | None = None
 

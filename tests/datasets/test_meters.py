@@ -13,6 +13,7 @@ from mixassist.datasets.compose import (CLAP, DRUM_FAMILY, HAT, KICK, METER_WEIG
                                         compose_song)
 from mixassist.datasets.midifile import write_midi
 from mixassist.datasets.render import render_channels
+from mixassist.datasets.song import Part
 from mixassist.errors import ParameterError
 from tests.datasets.test_annotations import _envelope, _onset_near
 
@@ -215,10 +216,10 @@ def test_the_v2_default_is_unchanged(seed, tmp_path):
     for name in song.__dataclass_fields__:
         assert getattr(song, name) == getattr(explicit, name), name
     assert song.feel is None and "feel" not in song.annotations()
-    parts = [{k: v for k, v in asdict(p).items()  # v3's fields, None in v2
+    parts = [{k: v for k, v in asdict(p).items()  # v3's fields, at their defaults in v2
               if not (k in ("synth", "sample_kit", "slot", "piece", "side", "harmony", "sings",
-                            "double_of", "retake", "under_lu", "chain")
-                      and v is None)}
+                            "double_of", "retake", "layer_of", "transpose", "under_lu", "pan", "chain")
+                      and v == Part.__dataclass_fields__[k].default)}
              for p in song.parts]
     data = {"ann": song.annotations(), "parts": parts}
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=True).encode()).hexdigest()[:16]
