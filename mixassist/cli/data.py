@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -16,7 +17,8 @@ app.add_typer(data_app, name="data")
 def build(
     hours: float = typer.Option(..., "--hours", help="Hours of songs to build (whole songs, at least this much)."),
     out: Path = typer.Option(..., "--out", "-o", help="Dataset folder (created; an existing one is resumed)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Songs rendered in parallel (results do not depend on it)."),
+    jobs: int = typer.Option(None, "--jobs", "-j", help="Songs rendered in parallel (default: one per CPU "
+                                                        "core; results do not depend on it)."),
     seed: int = typer.Option(0, "--seed", help="Global seed; the same seed builds identical stems."),
     sources: str = typer.Option(None, "--sources",
                                 help="Sound sources: 'training-v3' (the default of generator 3: two GM "
@@ -33,8 +35,8 @@ def build(
     from ..datasets.build import DEFAULT_GENERATOR, build_dataset
 
     with progress_bar("building songs") as update:
-        manifest = build_dataset(out, hours=hours, seed=seed, jobs=jobs, sources=sources,
-                                 generator=generator or DEFAULT_GENERATOR, progress=update)
+        manifest = build_dataset(out, hours=hours, seed=seed, jobs=jobs or os.cpu_count() or 1,
+                                 sources=sources, generator=generator or DEFAULT_GENERATOR, progress=update)
     console.print(f"{manifest['n_songs']} songs, {manifest['hours']:.3f} h (generator {manifest['version']}, "
                   f"{manifest['palette']}), "
                   f"{manifest['vocal_fraction']:.0%} with vocals -> {out / 'manifest.json'}",

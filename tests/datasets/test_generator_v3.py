@@ -43,13 +43,17 @@ def test_a_v3_dataset_sums_labels_and_says_its_version(v3_dataset):
     assert any(not s.startswith("mixassist-synth:") for s in sources)  # and soundfonts too
 
 
-def test_a_v3_build_is_deterministic(v3_dataset, tmp_path):
+def test_a_v3_build_is_deterministic_whatever_the_jobs_and_a_rerun_skips_finished_songs(v3_dataset, tmp_path):
     from mixassist.datasets import build_dataset
 
-    build_dataset(tmp_path / "again", jobs=1, **V3)
-    for path in sorted((v3_dataset / "songs").rglob("*.flac")):
+    build_dataset(tmp_path / "again", jobs=2, **V3)
+    flacs = sorted((v3_dataset / "songs").rglob("*.flac"))
+    for path in flacs:
         again = tmp_path / "again" / path.relative_to(v3_dataset)
         assert again.read_bytes() == path.read_bytes(), path
+    stamps = {p: p.stat().st_mtime_ns for p in flacs}
+    build_dataset(v3_dataset, jobs=1, **V3)
+    assert {p: p.stat().st_mtime_ns for p in flacs} == stamps
 
 
 def test_versions_are_not_mixed(v3_dataset):
