@@ -48,6 +48,23 @@ def tiny_checkpoint(tmp_path_factory, tiny_model):
     return save_th(tiny_model, tmp_path_factory.mktemp("model") / "tiny.th")
 
 
+@pytest.fixture(scope="session")
+def load_script():
+    """``load_script("benchmarks/x.py")``: a script of the repository imported as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+
+    def load(relative: str):
+        spec = importlib.util.spec_from_file_location(Path(relative).stem, root / relative)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load
+
+
 @pytest.fixture
 def cli(capsys):
     """``cli(args) -> (exit code, stdout, stderr)``; user errors must not raise out of main()."""

@@ -1,20 +1,12 @@
 """benchmarks/structure_real_music.py: its agreement and onset-evidence measures on known answers."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "structure_real_music.py"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("structure_real_music", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_script):
+    return load_script("benchmarks/structure_real_music.py")
 
 
 def test_relation_names_the_metrical_level_within_four_percent(bench):

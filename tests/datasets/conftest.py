@@ -55,6 +55,27 @@ TINY = {"hours": 40 / 3600, "seed": 10, "min_duration_s": 18.0, "max_duration_s"
 
 
 @pytest.fixture(scope="session")
+def session_song(system_packages):
+    """``session_song(root, seed, SHARE=value, ...)``: song 0 of a generator-v3 ``seed`` (palette
+    training-v3, about 20 s) built into ``root`` with the :mod:`mixassist.datasets.session` shares
+    named (``LAYER=1.0``...) set while it is drawn; returns its folder and its song.json data."""
+    from mixassist.datasets import session
+    from mixassist.datasets.build import SongPlan, build_song
+
+    def build(root: Path, seed: int, **shares: float) -> tuple[Path, dict]:
+        patch = pytest.MonkeyPatch()
+        for name, value in shares.items():
+            patch.setattr(session, name, value)
+        try:
+            data = build_song(SongPlan(0, "00000", seed, "train", 20.0, None, "training-v3", 3), root)
+        finally:
+            patch.undo()
+        return root / "songs" / "00000", data
+
+    return build
+
+
+@pytest.fixture(scope="session")
 def tiny_spec() -> dict:
     """The build options of :func:`tiny_dataset`."""
     return dict(TINY)

@@ -16,23 +16,13 @@ from mixassist.datasets.balance import loudness_lufs
 SEED = 34
 
 
-def _build(root):
-    """Build song 0 of seed :data:`SEED` into ``root`` with every layer and double drawn."""
-    from mixassist.datasets.build import SongPlan, build_song
-
-    patch = pytest.MonkeyPatch()
-    for name, value in (("LAYER", 1.0), ("DOUBLE", 1.0)):
-        patch.setattr(session, name, value)
-    try:
-        data = build_song(SongPlan(0, "00000", SEED, "train", 20.0, None, "training-v3", 3), root)
-    finally:
-        patch.undo()
-    return root / "songs" / "00000", data
+#: Every layer and double drawn.
+SHARES = {"LAYER": 1.0, "DOUBLE": 1.0}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, system_packages):
-    return _build(tmp_path_factory.mktemp("layer_build"))
+def built(tmp_path_factory, session_song):
+    return session_song(tmp_path_factory.mktemp("layer_build"), SEED, **SHARES)
 
 
 def _read(folder, stem) -> np.ndarray:
@@ -75,9 +65,9 @@ def test_the_mixture_is_the_sum_of_the_stems(built):
     assert 10 * np.log10((np.sum((mix - total) ** 2) + 1e-30) / np.sum(mix ** 2)) < -90
 
 
-def test_the_same_seed_builds_the_same_bytes(built, tmp_path):
+def test_the_same_seed_builds_the_same_bytes(built, tmp_path, session_song):
     folder, data = built
-    again, data_again = _build(tmp_path)
+    again, data_again = session_song(tmp_path, SEED, **SHARES)
     assert data_again == data
     files = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
     assert len(files) == len(data["stems"]) + 3  # stems, mixture, song.json, song.mid

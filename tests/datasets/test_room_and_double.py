@@ -15,23 +15,13 @@ from mixassist.datasets.balance import loudness_lufs
 SEED = 18
 
 
-def _build(root):
-    """Build song 0 of seed :data:`SEED` into ``root`` with a room mic and a lead double drawn."""
-    from mixassist.datasets.build import SongPlan, build_song
-
-    patch = pytest.MonkeyPatch()
-    for name, value in (("SPLIT_DRUMS", 1.0), ("ROOM", 1.0), ("BACKING", 0.0), ("LEAD_DOUBLE", 1.0)):
-        patch.setattr(session, name, value)
-    try:
-        data = build_song(SongPlan(0, "00000", SEED, "train", 20.0, None, "training-v3", 3), root)
-    finally:
-        patch.undo()
-    return root / "songs" / "00000", data
+#: A room mic and a lead double drawn.
+SHARES = {"SPLIT_DRUMS": 1.0, "ROOM": 1.0, "BACKING": 0.0, "LEAD_DOUBLE": 1.0}
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, system_packages):
-    return _build(tmp_path_factory.mktemp("room_and_double"))
+def built(tmp_path_factory, session_song):
+    return session_song(tmp_path_factory.mktemp("room_and_double"), SEED, **SHARES)
 
 
 def _read(folder, stem) -> np.ndarray:
@@ -68,9 +58,9 @@ def test_the_mixture_is_still_the_sum_of_the_stems(built):
     assert 10 * np.log10((np.sum((mix - total) ** 2) + 1e-30) / np.sum(mix ** 2)) < -90
 
 
-def test_the_same_seed_builds_the_same_bytes(built, tmp_path):
+def test_the_same_seed_builds_the_same_bytes(built, tmp_path, session_song):
     folder, data = built
-    again, data_again = _build(tmp_path)
+    again, data_again = session_song(tmp_path, SEED, **SHARES)
     assert data_again == data
     files = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
     assert len(files) == len(data["stems"]) + 3  # stems, mixture, song.json, song.mid

@@ -1,20 +1,12 @@
 """benchmarks/transfer.py end to end on the session's tiny dataset (a fixture run, not figures)."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "transfer.py"
-
 
 @pytest.fixture(scope="module")
-def transfer():
-    spec = importlib.util.spec_from_file_location("transfer_benchmark", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def transfer(load_script):
+    return load_script("benchmarks/transfer.py")
 
 
 @pytest.mark.slow

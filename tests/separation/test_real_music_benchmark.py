@@ -1,22 +1,15 @@
 """benchmarks/separation_real_music.py on a tiny corpus and a tiny seeded model (not figures)."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "separation_real_music.py"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("separation_real_music", BENCHMARK)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_script):
+    return load_script("benchmarks/separation_real_music.py")
 
 
 def test_corpus_songs_excerpts_shares_and_flags(bench, tmp_path):
