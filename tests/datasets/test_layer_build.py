@@ -7,15 +7,14 @@ import json
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from mixassist.datasets import session
 from mixassist.datasets.balance import loudness_lufs
 
+from .built_song_checks import assert_mixture_is_the_sum, assert_same_bytes, read_stem
+
 #: A composed v3 song (ambient, about 19 s): a synth pad a synthesis voice plays and FM keys comping.
 SEED = 34
-
-
 #: Every layer and double drawn.
 SHARES = {"LAYER": 1.0, "DOUBLE": 1.0}
 
@@ -23,10 +22,6 @@ SHARES = {"LAYER": 1.0, "DOUBLE": 1.0}
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, session_song):
     return session_song(tmp_path_factory.mktemp("layer_build"), SEED, **SHARES)
-
-
-def _read(folder, stem) -> np.ndarray:
-    return sf.read(folder / stem["file"], dtype="float64", always_2d=True)[0].T
 
 
 def test_the_layer_is_labelled_and_sits_its_drawn_level_under_its_synth(built):
@@ -38,8 +33,8 @@ def test_the_layer_is_labelled_and_sits_its_drawn_level_under_its_synth(built):
         "synth", main["role"], main["slot"], "synth")
     assert layer["source"].startswith("mixassist-synth:") and main["kind"] == "synth"
     assert "layer_of" not in main and layer.get("transpose", 0) in (0, 12)
-    under = (loudness_lufs(_read(folder, main).astype(np.float32), 44100)
-             - loudness_lufs(_read(folder, layer).astype(np.float32), 44100))
+    under = (loudness_lufs(read_stem(folder, main).astype(np.float32), 44100)
+             - loudness_lufs(read_stem(folder, layer).astype(np.float32), 44100))
     low, high = session.LAYER_UNDER_LU
     assert under == pytest.approx(layer["under_lu"], abs=0.05) and low - 0.05 <= under <= high + 0.05
     on_disk = json.loads((folder / "song.json").read_text())
@@ -54,22 +49,14 @@ def test_the_doubled_synth_is_panned_left_and_right(built):
             for side, s in sides.items()}
     assert pans["L"] == -pans["R"] and pans["R"] >= session.DOUBLE_PAN[0]
     for side, stem in sides.items():
-        left, right = np.sum(_read(folder, stem) ** 2, axis=1)
+        left, right = np.sum(read_stem(folder, stem) ** 2, axis=1)
         assert (left > right) == (side == "L"), (side, left, right)
 
 
 def test_the_mixture_is_the_sum_of_the_stems(built):
-    folder, data = built
-    mix = sf.read(folder / "mixture.flac", dtype="float64", always_2d=True)[0].T
-    total = sum(_read(folder, s) for s in data["stems"])
-    assert 10 * np.log10((np.sum((mix - total) ** 2) + 1e-30) / np.sum(mix ** 2)) < -90
+    assert_mixture_is_the_sum(*built)
 
 
 def test_the_same_seed_builds_the_same_bytes(built, tmp_path, session_song):
-    folder, data = built
-    again, data_again = session_song(tmp_path, SEED, **SHARES)
-    assert data_again == data
-    files = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
-    assert len(files) == len(data["stems"]) + 3  # stems, mixture, song.json, song.mid
-    for path in files:
-        assert (again / path).read_bytes() == (folder / path).read_bytes(), path
+    assert_same_bytes(built, session_song(tmp_path, SEED, **SHARES))
+

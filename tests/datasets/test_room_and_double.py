@@ -6,15 +6,14 @@ import json
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from mixassist.datasets import session
 from mixassist.datasets.balance import loudness_lufs
 
+from .built_song_checks import assert_mixture_is_the_sum, assert_same_bytes, read_stem
+
 #: A composed v3 song (about 22 s, a Hydrogen kit split into kick, snare and hats, a sung lead).
 SEED = 18
-
-
 #: A room mic and a lead double drawn.
 SHARES = {"SPLIT_DRUMS": 1.0, "ROOM": 1.0, "BACKING": 0.0, "LEAD_DOUBLE": 1.0}
 
@@ -22,10 +21,6 @@ SHARES = {"SPLIT_DRUMS": 1.0, "ROOM": 1.0, "BACKING": 0.0, "LEAD_DOUBLE": 1.0}
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, session_song):
     return session_song(tmp_path_factory.mktemp("room_and_double"), SEED, **SHARES)
-
-
-def _read(folder, stem) -> np.ndarray:
-    return sf.read(folder / stem["file"], dtype="float64", always_2d=True)[0].T
 
 
 def test_the_room_and_the_double_are_labelled_and_leveled(built):
@@ -37,9 +32,9 @@ def test_the_room_and_the_double_are_labelled_and_leveled(built):
     assert {(s["instrument"], s["role"], s["source"]) for s in kit} == {("drums", room["role"], room["source"])}
     assert room["kind"] == "room" and room["chain"] and room["activity"]
     assert [c["plugin"] for c in room["chain"]] == ["RoomReverb", "HighpassFilter", "Compressor"]
-    audio = _read(folder, room)
+    audio = read_stem(folder, room)
     assert np.corrcoef(audio)[0, 1] < 0.5  # the room's own stereo
-    kit_lufs = loudness_lufs(sum(_read(folder, s) for s in kit).astype(np.float32), 44100)
+    kit_lufs = loudness_lufs(sum(read_stem(folder, s) for s in kit).astype(np.float32), 44100)
     under = kit_lufs - loudness_lufs(audio.astype(np.float32), 44100)
     assert under == pytest.approx(room["under_lu"], abs=0.05)
     (double,) = [s for s in data["stems"] if s.get("double_of")]
@@ -52,20 +47,11 @@ def test_the_room_and_the_double_are_labelled_and_leveled(built):
 
 
 def test_the_mixture_is_still_the_sum_of_the_stems(built):
-    folder, data = built
-    mix = sf.read(folder / "mixture.flac", dtype="float64", always_2d=True)[0].T
-    total = sum(_read(folder, s) for s in data["stems"])
-    assert 10 * np.log10((np.sum((mix - total) ** 2) + 1e-30) / np.sum(mix ** 2)) < -90
+    assert_mixture_is_the_sum(*built)
 
 
 def test_the_same_seed_builds_the_same_bytes(built, tmp_path, session_song):
-    folder, data = built
-    again, data_again = session_song(tmp_path, SEED, **SHARES)
-    assert data_again == data
-    files = sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
-    assert len(files) == len(data["stems"]) + 3  # stems, mixture, song.json, song.mid
-    for path in files:
-        assert (again / path).read_bytes() == (folder / path).read_bytes(), path
+    assert_same_bytes(built, session_song(tmp_path, SEED, **SHARES))
 
 
 def test_the_room_is_the_kit_as_rendered_through_its_chain(built, monkeypatch):
@@ -81,7 +67,7 @@ def test_the_room_is_the_kit_as_rendered_through_its_chain(built, monkeypatch):
     pieces = [p for p in song.parts if p.slot == "drums" and p.kind == "sampled"]
     raw = sum(render_notes(p.notes, p.sample_kit, 44100, duration_s=song.duration_s) for p in pieces)
     expected = apply_chain(raw, 44100, room["chain"]).astype(np.float64)
-    stored = _read(folder, room)
+    stored = read_stem(folder, room)
     expected = expected[:, :stored.shape[1]]
     gain = np.sum(stored * expected) / np.sum(expected ** 2)  # its level, whatever it is
     residual = stored - gain * expected
