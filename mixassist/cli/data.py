@@ -35,8 +35,10 @@ def build(
     from ..datasets.build import DEFAULT_GENERATOR, build_dataset
 
     with progress_bar("building songs") as update:
-        manifest = build_dataset(out, hours=hours, seed=seed, jobs=jobs or os.cpu_count() or 1,
-                                 sources=sources, generator=generator or DEFAULT_GENERATOR, progress=update)
+        manifest = build_dataset(out, hours=hours, seed=seed,
+                                 jobs=len(os.sched_getaffinity(0)) if jobs is None else jobs, sources=sources,
+                                 generator=DEFAULT_GENERATOR if generator is None else generator,
+                                 progress=update)
     console.print(f"{manifest['n_songs']} songs, {manifest['hours']:.3f} h (generator {manifest['version']}, "
                   f"{manifest['palette']}), "
                   f"{manifest['vocal_fraction']:.0%} with vocals -> {out / 'manifest.json'}",

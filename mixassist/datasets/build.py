@@ -56,6 +56,11 @@ SUBTYPE = "PCM_24"
 #: synthesis voices, sampled kits and patches; docs/datasets.md). A folder is of one version:
 #: its songs and manifest say which.
 GENERATOR_VERSIONS = (2, 3)
+#: Revision of generator 3's draws, recorded in its song.json (``generator_revision``; songs
+#: without one are revision 1); a folder resumes only with the revision it was built with. Raised
+#: whenever a change moves what a v3 seed builds (2: synth layers, doubles of every kind,
+#: recorder names, engineer style, seven training Hydrogen kits).
+V3_REVISION = 2
 #: What ``data build`` makes unless told: generator 3 with its training palette (:func:`default_sources`).
 DEFAULT_GENERATOR = 3
 PEAK_DBFS = -1.0
@@ -236,16 +241,30 @@ def _quantise(audio: np.ndarray) -> np.ndarray:
     return (np.clip(np.round(audio.astype(np.float64) * scale), -scale, scale - 1) / scale).astype(np.float32)
 
 
+def _resume_differences(data: dict, plan: SongPlan) -> list[str]:
+    """What a built song's ``song.json`` ``data`` records that ``plan`` would build otherwise."""
+    generator, palette = data.get("generator_version", 1), data.get("palette", "training")
+    revision, wanted = data.get("generator_revision", 1), V3_REVISION if plan.generator >= 3 else 1
+    differs = ["another --seed"] if data.get("seed") != plan.seed else []
+    if generator != plan.generator:
+        differs.append(f"generator {generator} (this build: {plan.generator})")
+    if palette != plan.sources:
+        differs.append(f"--sources {palette} (this build: {plan.sources})")
+    if generator == plan.generator and revision != wanted:
+        differs.append(f"revision {revision} of generator {generator}, whose draws this code no longer "
+                       f"makes (revision {wanted})")
+    return differs
+
+
 def build_song(plan: SongPlan, out_dir: str | os.PathLike) -> dict:
     """Build one song folder under ``out_dir/songs`` (atomically) and return its ``song.json`` data."""
     folder = Path(out_dir) / "songs" / plan.song_id
     if (folder / "song.json").is_file():
         data = json.loads((folder / "song.json").read_text(encoding="utf-8"))
-        if (data.get("seed") != plan.seed or data.get("generator_version", 1) != plan.generator
-                or data.get("palette", "training") != plan.sources):
-            raise ParameterError(f"{folder}: built from another --seed, another --sources palette or "
-                                 "another generator version; "
-                                 "build into a new --out folder")
+        differs = _resume_differences(data, plan)
+        if differs:
+            raise ParameterError(f"{folder}: built with {'; '.join(differs)}; resume it with the options "
+                                 "it was built with, or build into a new --out folder")
         return data
     song = make_song(plan)
     stems, info = render_song(song, seed=plan.seed, variety="v3" if plan.generator >= 3 else "v2")
@@ -267,7 +286,8 @@ def build_song(plan: SongPlan, out_dir: str | os.PathLike) -> dict:
                             "level_db": round(stem_lufs - mix_lufs, 3),
                             "activity": _activity(audio, SAMPLE_RATE)})
         write_midi(tmp / "song.mid", song)
-        data = {**song.annotations(), "generator_version": plan.generator, "split": plan.split,
+        revision = {"generator_revision": V3_REVISION} if plan.generator >= 3 else {}
+        data = {**song.annotations(), "generator_version": plan.generator, **revision, "split": plan.split,
                 "palette": plan.sources, "sound_sources": sorted({r["source"] for r in records}),
                 "index": plan.index, "sample_rate": SAMPLE_RATE, "mixture": "mixture.flac", "midi": "song.mid",
                 "loudness_lufs": round(mix_lufs, 3), "stems": records}

@@ -141,15 +141,18 @@ def corpus_songs(corpus: str | os.PathLike, split: str, *, per_package: int = 0)
     except (OSError, ValueError) as exc:
         raise ParameterError(f"{path}: not a real-music corpus manifest (`mixassist data real --out "
                              f"{corpus}` builds one): {exc}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("songs"), list):
+        raise ParameterError(f"{path}: not a real-music corpus manifest (no list of songs)")
     songs, count = [], {}
-    for song in manifest.get("songs", []):
+    for song in manifest["songs"]:
         if song.get("split") != split:
             continue
         count[song["package"]] = count.get(song["package"], 0) + 1
         if per_package <= 0 or count[song["package"]] <= per_package:
             songs.append(song)
     if not songs:
-        raise ParameterError(f"{corpus}: no songs in split {split!r}")
+        present = sorted({s.get("split") for s in manifest["songs"]} - {None})
+        raise ParameterError(f"{corpus}: no songs in split {split!r} (it has {', '.join(present) or 'none'})")
     return songs
 
 

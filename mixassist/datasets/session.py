@@ -186,8 +186,8 @@ def arrange_session(parts: list[Part], rng: np.random.Generator, *, free_channel
             out.append(dataclasses.replace(part, slot=part.name))
     named = _named(out, rng)
     renamed = {p.name: q.name for p, q in zip(out, named)}
-    return [dataclasses.replace(q, double_of=renamed.get(q.double_of), layer_of=renamed.get(q.layer_of))
-            for q in named]
+    return [dataclasses.replace(q, double_of=q.double_of and renamed[q.double_of],
+                                layer_of=q.layer_of and renamed[q.layer_of]) for q in named]
 
 
 def _draw(rng: np.random.Generator, table) -> object:

@@ -16,6 +16,10 @@ def test_data_build_help(cli):
 def test_data_build_rejects_bad_options_in_one_line(tmp_path, cli):
     code, _, err = cli(["data", "build", "--hours", "0", "--out", tmp_path / "d"])
     assert code == 1 and err.strip().startswith("error:") and "--hours" in err and len(err.strip().splitlines()) == 1
+    for option, words in (("--jobs", "--jobs must be at least 1"), ("--generator", "--generator 0: use one of")):
+        code, _, err = cli(["data", "build", "--hours", "0.01", "--out", tmp_path / "d", option, "0"])
+        assert code == 1 and words in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "d").exists()
 
 
 @pytest.mark.slow

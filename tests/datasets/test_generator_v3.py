@@ -60,7 +60,7 @@ def test_versions_are_not_mixed(v3_dataset):
     from mixassist.datasets import build_dataset
     from mixassist.datasets.torch_datasets import load_manifest
 
-    with pytest.raises(ParameterError, match="another generator version"):
+    with pytest.raises(ParameterError, match=r"built with generator 3 \(this build: 2\)"):
         build_dataset(v3_dataset, jobs=1, **{**V3, "generator": 2})
     with pytest.raises(ParameterError, match="a generator version 3 dataset; this reader expects "
                                              "version 2"):
@@ -68,11 +68,28 @@ def test_versions_are_not_mixed(v3_dataset):
     assert load_manifest(v3_dataset)["version"] == 3
 
 
+def test_a_v3_folder_of_an_earlier_revision_is_refused(v3_dataset, tmp_path):
+    import shutil
+
+    from mixassist.datasets import build_dataset
+    from mixassist.datasets.build import V3_REVISION
+
+    old = tmp_path / "old"
+    shutil.copytree(v3_dataset, old)
+    meta = next(old.glob("songs/*/song.json"))
+    data = json.loads(meta.read_text(encoding="utf-8"))
+    assert data["generator_revision"] == V3_REVISION
+    del data["generator_revision"]  # built before revisions were recorded
+    meta.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ParameterError, match=rf"built with revision 1 of generator 3, whose draws this code no longer makes \(revision {V3_REVISION}\)"):
+        build_dataset(old, jobs=1, **V3)
+
+
 def test_a_version_2_folder_is_refused_by_generator_3_and_by_a_version_3_reader(tiny_dataset, tiny_spec):
     from mixassist.datasets import build_dataset
     from mixassist.datasets.torch_datasets import load_manifest
 
-    with pytest.raises(ParameterError, match="another generator version"):
+    with pytest.raises(ParameterError, match=r"built with generator 2 \(this build: 3\); --sources training \(this build: training-v3\)"):
         build_dataset(tiny_dataset, jobs=1, **{**tiny_spec, "generator": 3})
     with pytest.raises(ParameterError, match="a generator version 2 dataset; this reader expects version 3 "
                                              r"\(build one with `mixassist data build --generator 3`\)"):

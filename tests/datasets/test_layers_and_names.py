@@ -200,5 +200,5 @@ def test_every_name_form_appears_and_names_stay_unique():
             m = NUMBERED.fullmatch(n)
             forms["bare" if m and m["bare"] else "padded" if m and len(m["n"]) == 2
                   else "unpadded" if m else "named"] += 1
-        forms["layer"] += any(n.endswith(("layer", "Layer", " 2", " B")) for n in names)
+        forms["layer"] += any(p.layer_of for p in _session(seed))
     assert all(forms[k] for k in ("bare", "padded", "unpadded", "named", "layer")), forms

@@ -6,7 +6,7 @@ import pytest
 
 from mixassist.datasets import licences
 from mixassist.datasets.corpora import available_corpora
-from mixassist.datasets.sources import PALETTES, SOUNDFONT_DIR, SOUNDFONTS, VOICE, source_licence
+from mixassist.datasets.sources import DRUMKITS, PALETTES, SOUNDFONT_DIR, SOUNDFONTS, VOICE, source_licence
 from mixassist.errors import ParameterError
 
 DATA_MD_RESERVED = ("openttd-openmsx", "musescore-general-soundfont", "festvox-us-slt-hts", "warzone2100-music",
@@ -26,9 +26,12 @@ def test_no_source_is_reserved_and_every_source_has_a_licence():
 
 
 def test_every_source_a_palette_plays_has_its_own_licence_row():
-    rows = {row[3] for row in licences.SOURCES}
     for name in {VOICE, *(n for names in PALETTES.values() for n in names)}:
-        assert source_licence(name) in rows, name
+        own = [row[3] for row in licences.SOURCES if f"({name})" in row[0] or (
+            name in SOUNDFONTS and row[0].startswith(SOUNDFONTS[name].package))]
+        if name in DRUMKITS:
+            assert own == [DRUMKITS[name].licence], name
+        assert source_licence(name) in own or name.startswith(("mixassist-synth:", "pysinsy:")), name
     # each kit by its own row, not the first kit of its collection
     assert source_licence("hydrogen:Millo_MultiLayered2") == "GPL-2.0"
     assert source_licence("hydrogen:ElectricEmpireKit") == "GPL-2.0-or-later"

@@ -116,10 +116,14 @@ def test_corpus_songs_picks_a_split_caps_each_package_and_names_the_folder_on_er
     (tmp_path / "manifest.json").write_text(json.dumps({"songs": songs}))
     assert [s["song_id"] for s in corpus_songs(tmp_path, "test")] == ["a/0", "a/1", "a/2", "c/0", "c/1", "c/2"]
     assert [s["song_id"] for s in corpus_songs(tmp_path, "test", per_package=2)] == ["a/0", "a/1", "c/0", "c/1"]
-    with pytest.raises(ParameterError, match="no songs in split 'train'"):
+    with pytest.raises(ParameterError, match=r"no songs in split 'train' \(it has dev, test\)"):
         corpus_songs(tmp_path, "train")
     with pytest.raises(ParameterError, match="not a real-music corpus"):
         corpus_songs(tmp_path / "missing", "test")
+    (tmp_path / "list").mkdir()
+    (tmp_path / "list" / "manifest.json").write_text("[1, 2]")
+    with pytest.raises(ParameterError, match="no list of songs"):
+        corpus_songs(tmp_path / "list", "test")
 
 
 def test_middle_excerpt_is_the_centre_or_everything():

@@ -66,5 +66,5 @@ def test_a_folder_of_another_palette_is_refused_on_resume(tmp_path):
     assert set(data["sound_sources"]) <= set(PALETTES["held-out"]) | {VOICE}
     other = plan_songs(hours=10 / 3600, seed=3, min_duration_s=8, max_duration_s=10, corpus_fraction=0.0,
                        generator=2)[0]
-    with pytest.raises(ParameterError, match="another --sources palette"):
+    with pytest.raises(ParameterError, match=r"built with --sources held-out \(this build: training\);"):
         build_song(other, tmp_path)
