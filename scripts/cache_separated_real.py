@@ -18,7 +18,6 @@ and stems that are separation leakage (:func:`mixassist.analysis.activity.is_lea
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -29,7 +28,8 @@ from mixassist import load_audio
 from mixassist.analysis.activity import activity_mask, is_leakage
 from mixassist.analysis.network import AnalysisNet
 from mixassist.analysis.train import write_cached_song
-from mixassist.errors import MixAssistError
+from mixassist.datasets.real import corpus_songs
+from mixassist.errors import MixAssistError, ParameterError
 from mixassist.loudness import integrated_loudness
 from mixassist.separation import Separator
 
@@ -81,12 +81,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--cache", type=Path, required=True, help="cache folder (created; resumed)")
     p.add_argument("--excerpt-s", type=float, default=90.0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--model", default=None, help="separator (name or path; default: the resolved default)")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    manifest = json.loads((a.corpus / "manifest.json").read_text(encoding="utf-8"))
-    songs = [s for s in manifest["songs"] if s["split"] == a.split]
+    try:
+        songs = corpus_songs(a.corpus, a.split)
+    except ParameterError as exc:
+        raise SystemExit(str(exc)) from None
     a.cache.mkdir(parents=True, exist_ok=True)
-    separator, model = Separator(device="cpu"), AnalysisNet()
+    separator, model = Separator(a.model, device="cpu"), AnalysisNet()
     started, seconds = time.monotonic(), 0.0
     for i, song in enumerate(songs, 1):
         out = a.cache / (song["song_id"].replace("/", "__") + ".npz")
