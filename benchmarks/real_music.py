@@ -14,7 +14,7 @@ On the songs of one split of the real-music corpus (``mixassist data real --out 
 Figures per package and over all songs, one table; ``--json`` writes every per-song number.
 
     .venv/bin/python benchmarks/real_music.py --corpus /work/real_corpus [--split test|dev]
-        [--excerpt-s 45] [--per-package 0] [--trials 2] [--model NET] [--json out.json]
+        [--excerpt-s 45] [--per-package 0] [--trials 2] [--model NET] [--separator MODEL] [--json out.json]
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=2, help="perturbations per song")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", default=None, help="analysis network (default: the bundled one)")
+    parser.add_argument("--separator", default=None,
+                        help="separation model, name or path (default: the resolved default)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     try:
@@ -81,7 +83,8 @@ def main() -> None:
     rows, start = [], time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mixassist-real-music-") as tmp:
         # one model load for all songs
-        assistant = MixAssistant(device="cpu", cache=Path(tmp) / "cache", analysis_model=args.model)
+        assistant = MixAssistant(device="cpu", cache=Path(tmp) / "cache", analysis_model=args.model,
+                                 separation_model=args.separator)
         folder_assistant = MixAssistant(device="cpu", cache=False, analysis_model=args.model)
         for i, song in enumerate(songs):
             work = Path(tmp) / f"{i:04d}"
