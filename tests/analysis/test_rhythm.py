@@ -160,6 +160,25 @@ def _changes(period_s: float, every: int, phase: int):
     return chord_change
 
 
+def test_a_half_time_groove_doubles_where_the_chords_change_every_second_tracked_beat():
+    """A half-time feel tracked at its half notes (70 for 140 BPM): kick and snare alternate on
+    the tracked beats as a backbeat would, but the hi-hats play as strongly between them, and the
+    chords change every two tracked beats (a bar of the counted tempo): doubled. The same drums
+    without chord changes stay at 70 (a slow backbeat reads the same)."""
+    def drums_at(times):
+        t = np.asarray(times) / 0.5
+        on_beat = np.isclose(t, np.round(t))
+        beat = np.round(t).astype(int)
+        return np.stack([np.where(on_beat & (beat % 2 == 0), 1.0, 0.05),
+                         np.where(on_beat & (beat % 2 == 1), 1.0, 0.05),
+                         np.full(len(t), 0.7)])
+    beats = np.arange(0, 40, 0.5)
+    bars = _changes(0.5, 2, 0)
+    doubled = rhythm.choose_metrical_level(beats, 70.0, drums_at=drums_at, chord_change=bars)
+    assert doubled[1] == 140.0 and len(doubled[0]) == 2 * len(beats) - 1
+    assert rhythm.choose_metrical_level(beats, 70.0, drums_at=drums_at)[1] == 70.0
+
+
 def test_metrical_level_from_chord_changes_without_drums():
     beats = np.arange(0, 40, 0.5)
     idx = np.arange(len(beats))
