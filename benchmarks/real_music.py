@@ -14,7 +14,8 @@ On the songs of one split of the real-music corpus (``mixassist data real --out 
 Figures per package and over all songs, one table; ``--json`` writes every per-song number.
 
     .venv/bin/python benchmarks/real_music.py --corpus /work/real_corpus [--split test|dev]
-        [--excerpt-s 45] [--per-package 0] [--trials 2] [--model NET] [--separator MODEL] [--json out.json]
+        [--excerpt-s 45] [--per-package 0] [--trials 2] [--model NET] [--separator MODEL]
+        [--json out.json]
 """
 
 from __future__ import annotations

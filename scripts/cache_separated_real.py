@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--cache", type=Path, required=True, help="cache folder (created; resumed)")
     p.add_argument("--excerpt-s", type=float, default=90.0)
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--model", default=None, help="separator (name or path; default: the resolved default)")
+    p.add_argument("--model", default=None,
+                   help="separator (name or path; default: the resolved default)")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     try:

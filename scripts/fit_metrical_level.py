@@ -173,7 +173,9 @@ def main() -> None:
     parser.add_argument("--prior", action="store_true",
                         help="refit around the shipped model (rhythm.LEVEL_*): its standardisation "
                              "kept, its weights the centre of the penalty (for new data without "
-                             "the songs it was fitted on)")
+                             "the songs it was fitted on). The shipped weights are themselves the "
+                             "2026-12 refit, centred on commit 037d2e2's: check that commit out "
+                             "to reproduce it")
     parser.add_argument("--evaluate", type=Path, action="append", default=[],
                         help="datasets not fitted on: scored with the model fitted on every "
                              "--data song, next to the shipped model")

@@ -116,13 +116,18 @@ def test_drum_onsets_tell_kick_snare_and_hat_apart():
         assert peak > 2 * max(others), name
 
 
-def _grid_strengths(pattern: dict[int, tuple[int, ...]], period: int):
+def _grid_strengths(pattern: dict[int, tuple[int, ...]], period: int,
+                    steady: dict[int, float] | None = None):
     """``drums_at`` for a tracked grid with one beat every 0.5 s: piece i (kick, snare, hat) hits
-    the beats whose index modulo ``period`` is in ``pattern[i]``; nothing plays between beats."""
+    the beats whose index modulo ``period`` is in ``pattern[i]``; nothing plays between beats,
+    except a piece of ``steady``, which plays at its strength everywhere (on and between)."""
+    steady = steady or {}
+
     def drums_at(times):
         idx = np.round(np.asarray(times) / 0.5).astype(int)
         on_grid = np.isclose(np.asarray(times) % 0.5, 0.0)
-        return np.stack([np.where(np.isin(idx % period, pattern[i]) & on_grid, 1.0, 0.05)
+        return np.stack([np.full(len(idx), steady[i]) if i in steady
+                         else np.where(np.isin(idx % period, pattern[i]) & on_grid, 1.0, 0.05)
                          for i in range(3)])
     return drums_at
 
@@ -165,13 +170,7 @@ def test_a_half_time_groove_doubles_where_the_chords_change_every_second_tracked
     the tracked beats as a backbeat would, but the hi-hats play as strongly between them, and the
     chords change every two tracked beats (a bar of the counted tempo): doubled. The same drums
     without chord changes stay at 70 (a slow backbeat reads the same)."""
-    def drums_at(times):
-        t = np.asarray(times) / 0.5
-        on_beat = np.isclose(t, np.round(t))
-        beat = np.round(t).astype(int)
-        return np.stack([np.where(on_beat & (beat % 2 == 0), 1.0, 0.05),
-                         np.where(on_beat & (beat % 2 == 1), 1.0, 0.05),
-                         np.full(len(t), 0.7)])
+    drums_at = _grid_strengths({0: (0,), 1: (1,)}, 2, steady={2: 0.7})
     beats = np.arange(0, 40, 0.5)
     bars = _changes(0.5, 2, 0)
     doubled = rhythm.choose_metrical_level(beats, 70.0, drums_at=drums_at, chord_change=bars)
