@@ -78,19 +78,20 @@ def groove_clip(i: int, seconds: float = 30.0, sr: int = 22050):
     return name, audio, sr, tempo
 
 
-def _row(dest: Path, group: int) -> list:
-    """The features of one cached song as a one-row list (empty without drums)."""
+def _row(dest: Path, group: int, bpm_range) -> list:
+    """The features of one cached song as a one-row list (empty without drums); the levels
+    allowed within ``bpm_range``."""
     z = dict(np.load(dest))
     if "on" not in z or int(z["n_beats"]) < 16:
         return []
     tempo = float(z["tempo"])
     feats = rhythm.level_features(z["on"], z["between"], tempo, z.get("chord"))
-    allowed = [rhythm.level_allowed(f, tempo) for f in rhythm.LEVEL_FACTORS]
+    allowed = [rhythm.level_allowed(f, tempo, bpm_range) for f in rhythm.LEVEL_FACTORS]
     return [(feats, allowed, tempo, float(z["ref_tempo"]), float(z["final_tempo"]), group,
              dest.stem)]
 
 
-def load(roots: list[Path], cache: Path, n_synthetic: int):
+def load(roots: list[Path], cache: Path, n_synthetic: int, bpm_range=rhythm.BPM_RANGE):
     """Features [shape=(songs, n_features)], allowed-factor masks [shape=(songs, 3)], tracked
     and annotated tempi, the capturing analysis's tempi, dataset index (-1: synthetic) and
     name per song."""
@@ -108,14 +109,14 @@ def load(roots: list[Path], cache: Path, n_synthetic: int):
                          if s.get("instrument") in ("drums", "percussion")]
                 capture(stems, sr, ref["tempo_bpm"], dest, drums=drums)
                 print(f"{dest.name}", flush=True)
-            rows += _row(dest, d)
+            rows += _row(dest, d, bpm_range)
     for i in range(n_synthetic):
         dest = cache / f"groove_{i:04d}.npz"
         if not dest.exists():
             name, audio, sr, tempo = groove_clip(i)
             capture({"drums": audio}, sr, tempo, dest)
             print(f"{dest.name} {name} {tempo:.1f} BPM", flush=True)
-        rows += _row(dest, -1)
+        rows += _row(dest, -1, bpm_range)
     x, mask, tracked, ref, captured, group, names = map(np.array, zip(*rows))
     return x, mask.astype(bool), tracked, ref, captured, group, names
 
@@ -176,13 +177,17 @@ def main() -> None:
                              "the songs it was fitted on). The shipped weights are themselves the "
                              "2026-12 refit, centred on commit 037d2e2's: check that commit out "
                              "to reproduce it")
+    parser.add_argument("--max-bpm", type=float, default=rhythm.BPM_RANGE[1],
+                        help="fastest tempo a level may land on (BPM; rhythm.BPM_RANGE's by default)")
     parser.add_argument("--evaluate", type=Path, action="append", default=[],
                         help="datasets not fitted on: scored with the model fitted on every "
                              "--data song, next to the shipped model")
     args = parser.parse_args()
     prior = (rhythm.LEVEL_MEAN, rhythm.LEVEL_STD, rhythm.LEVEL_WEIGHTS) if args.prior else None
     args.cache.mkdir(parents=True, exist_ok=True)
-    x, mask, tracked, ref, captured, group, names = load(args.data, args.cache, args.synthetic)
+    bpm_range = (rhythm.BPM_RANGE[0], args.max_bpm)
+    x, mask, tracked, ref, captured, group, names = load(args.data, args.cache, args.synthetic,
+                                                         bpm_range)
     y = labels(tracked, ref)
     known, real = y >= 0, group >= 0
     for what, rows in (("songs with drums", real), ("synthetic drum clips", ~real)):
@@ -213,7 +218,7 @@ def main() -> None:
     mean, std, w = fit(x[known], mask[known], y[known], l2=args.l2, prior=prior)
     shipped = (rhythm.LEVEL_MEAN, rhythm.LEVEL_STD, rhythm.LEVEL_WEIGHTS)
     for root in args.evaluate:
-        ex, emask, etracked, eref, _, egroup, enames = load([root], args.cache, 0)
+        ex, emask, etracked, eref, _, egroup, enames = load([root], args.cache, 0, bpm_range)
         for label, model in (("fitted", (mean, std, w)), ("shipped", shipped)):
             ok = np.abs(etracked * factors[predict(ex, emask, model)] / eref - 1) <= TOLERANCE
             print(f"  evaluated on {root.name:16s} {len(ok):3d} songs with drums: {label} model "

@@ -157,6 +157,24 @@ def bar_tempo(bar_s: float, *, bpm_range=BPM_RANGE, beats_per_bar: int = 4) -> f
     return tempo if 0 < tempo <= bpm_range[1] else 0.0
 
 
+#: Tracked beats the harmonic period of :func:`bar_period` may hold, by beats per bar: one bar,
+#: two or four, the tracker on the beat, on half of it or on twice it.
+BAR_BEATS = {4: (2, 4, 8, 16, 32), 3: (1.5, 3, 6, 12, 24)}
+
+
+def bar_fit(bar_s: float, tracked_bpm: float, *, tolerance: float = 0.04) -> int:
+    """Beats per bar, 4 or 3, of a bar that the tracked tempo ``tracked_bpm`` (BPM) fits into
+    the harmonic period ``bar_s`` (seconds, :func:`bar_period`): the period holds one of the
+    counts of tracked beats of :data:`BAR_BEATS` within ``tolerance`` (relative); 4 where both
+    fit, 0 where neither does."""
+    beats = bar_s * tracked_bpm / 60.0
+
+    def fits(counts):
+        return any(abs(beats / n - 1) <= tolerance for n in counts)
+
+    return 4 if fits(BAR_BEATS[4]) else 3 if fits(BAR_BEATS[3]) else 0
+
+
 #: Drum templates of :func:`drum_onsets_from_mel`: centre frequency (Hz) and width (octaves, one standard
 #: deviation) of a log-frequency Gaussian bump, in the order kick, snare, hi-hat.
 DRUM_TEMPLATES = ((70.0, 0.8), (1200.0, 1.6), (9000.0, 0.7))

@@ -583,12 +583,18 @@ def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
     # sets' drumless songs this gets 10 of 10 generated songs and 13 of 14 music21 chorales right
     # (4 of 14 before); it is a heuristic: on random block-chord sequences of sine tones the
     # harmony can repeat strongly by chance and half of them still read at 1/2 or 2/3 tempo.
-    bar_bpm, chords_on_beats = 0.0, False
+    # A tracked tempo that fits 3 or 6 beats (not 4 or 8) into that period is a waltz tracked
+    # right or a compound song tracked at 3/2 of its tempo (a period of 6 beats is two bars of
+    # the one and a bar of the other): the re-tracked tempo is then unsure and the tracked one
+    # its alternative (rhythm.bar_fit; docs/structure.md: keeping the tracked tempo there won
+    # three training songs and lost two, and lost three compound songs of a test set).
+    bar_bpm, chords_on_beats, waltz_bpm = 0.0, False, 0.0
     if drum_parts is None and pitched:
         bar_s, strength = rhythm.bar_period(chroma, CHROMA_SR / CHROMA_HOP)
         chords_on_beats = rhythm.chord_change_rate(_chord_change_at(chroma, beats_s)) > strength
         if strength >= BAR_MIN_STRENGTH and not chords_on_beats:
             bar_bpm = rhythm.bar_tempo(bar_s)
+            waltz_bpm = tempo if rhythm.bar_fit(bar_s, tempo) == 3 else 0.0
     if bar_bpm and abs(tempo / bar_bpm - 1) > 0.04:
         tempo, beat_frames = rhythm.track_beats(onset, ANALYSIS_SR, hop_length=HOP, bpm=bar_bpm)
         beats_s = librosa.frames_to_time(beat_frames, sr=ANALYSIS_SR, hop_length=HOP)
@@ -603,6 +609,8 @@ def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
         beats_s, tempo, drums_at=partial(_peaks_at, drum_parts) if drum_parts is not None else None,
         chord_change=partial(_chord_change_at, chroma) if pitched and not chords_on_beats else None)
     tempo_conf, tempo_candidates = rhythm.tempo_confidence(probs, tempo)
+    if waltz_bpm and abs(tempo / waltz_bpm - 1) > 0.04:  # two readings, one as likely as the other
+        tempo_conf, tempo_candidates = 0.0, [round(tempo, 3), round(waltz_bpm, 3)]
     # The music "plays" at t when some stem was active within the surrounding bar (4 beats), so
     # staccato parts (stabs, plucks) keep the metre running through sparse intros and outros.
     bar_frames = max(1, int(round(4 * 60.0 / max(tempo, 1.0) / frame_s)))
