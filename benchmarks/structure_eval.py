@@ -5,7 +5,9 @@ right, summarised per annotated meter too), key (MIREX weighted), section
 boundaries (F @ 3 s, with and without the first/last boundary) and section labels (frame-wise
 accuracy, no target) with
 :mod:`mixassist.analysis.structure_eval`, from the stems and from the mix alone, and prints the means
-against the issue-7 targets. When ``mir_eval`` is installed the beat, downbeat, key and boundary
+against the issue-7 targets, then how the stems' readings went wrong: songs counted by annotated
+meter, the metrical level the tempo was read at (:func:`~mixassist.analysis.structure_eval.tempo_level`)
+and the meter read. When ``mir_eval`` is installed the beat, downbeat, key and boundary
 scores are recomputed with it as a cross-check.
 
 With ``--separated`` the mix is also separated by the default separator (the bundled compact
@@ -22,6 +24,7 @@ Sources (any combination):
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 from pathlib import Path
 
@@ -30,7 +33,8 @@ import numpy as np
 from mixassist.analysis.analyze import drum_stems
 from mixassist.analysis.network import predict_stems
 from mixassist.analysis.structure import analyze_structure
-from mixassist.analysis.structure_eval import TARGETS, dataset_songs, score_song, summarize
+from mixassist.analysis.structure_eval import (TARGETS, dataset_songs, score_song, summarize,
+                                                tempo_level)
 from mixassist.analysis.synthetic import PITCH_CLASSES, synthetic_song
 
 
@@ -107,6 +111,7 @@ def main() -> None:
                             synthetic_songs(args.synthetic, args.seed))
     results = {"stems": [], "separated stems": [], "mix": []}
     checks, kinds, meters = [], [], []
+    readings: collections.Counter = collections.Counter()  # (meter, tempo level, meter read)
     for name, ref, stems, sr in songs:
         # Procedural songs have exact annotations; songs from MIDI corpora have no sections and
         # a key estimated from their notes (Krumhansl-Kessler), so they are also summarised apart.
@@ -116,6 +121,7 @@ def main() -> None:
             list(stems), {}, predict_stems(net, stems, sr)))
         scores = score_song(ref, est)
         results["stems"].append(scores)
+        readings[meters[-1], tempo_level(ref["tempo_bpm"], est.tempo_bpm), est.meter] += 1
         check = mir_eval_check(ref, est)
         if check:
             checks.append(check)
@@ -146,6 +152,10 @@ def main() -> None:
             for meter in sorted(set(meters)):
                 subset = [s for s, m in zip(scores, meters) if m == meter]
                 print_means(f"  ... {meter} songs only ({len(subset)}), from the {mode}", subset)
+    print("\nreadings from the stems (annotated meter, tempo read at that level of the annotated "
+          "one, meter read):")
+    for (meter, level, read), n in readings.most_common():
+        print(f"  {n:4d}  {meter:5s} at {level:5s} read {read}")
     if checks:
         print("\nmir_eval cross-check (stems):",
               " ".join(f"{k}={v:.3f}" for k, v in summarize(checks).items()))

@@ -75,6 +75,18 @@ def tempo_acc1(ref_bpm: float, est_bpm: float, *, tolerance: float = 0.04) -> bo
     return bool(abs(est_bpm - ref_bpm) <= tolerance * ref_bpm)
 
 
+#: The metrical levels :func:`tempo_level` names, as ``(name, estimate over reference)``.
+TEMPO_LEVELS = (("1", 1.0), ("1/2", 0.5), ("2", 2.0), ("2/3", 2 / 3), ("3/2", 1.5),
+                ("1/3", 1 / 3), ("3", 3.0), ("3/4", 0.75), ("4/3", 4 / 3))
+
+
+def tempo_level(ref_bpm: float, est_bpm: float, *, tolerance: float = 0.04) -> str:
+    """The metrical level at which the estimate reads the reference tempo: ``"1"``, ``"1/2"``,
+    ``"2/3"``, ... (:data:`TEMPO_LEVELS`, within ``tolerance``), else ``"other"``."""
+    return next((name for name, f in TEMPO_LEVELS
+                 if tempo_acc1(ref_bpm * f, est_bpm, tolerance=tolerance)), "other")
+
+
 def tempo_acc2(ref_bpm: float, est_bpm: float, *, tolerance: float = 0.04) -> bool:
     """True when the estimate is within ``tolerance`` of 1/3, 1/2, 1, 2 or 3 times the reference."""
     return any(tempo_acc1(ref_bpm * f, est_bpm, tolerance=tolerance) for f in (1 / 3, 0.5, 1, 2, 3))

@@ -9,7 +9,8 @@ import pytest
 from mixassist.analysis import rhythm
 from mixassist.analysis.result import TEMPO_UNSURE
 from mixassist.analysis.structure import analyze_structure
-from mixassist.analysis.structure_eval import beat_f_measure, tempo_acc1, tempo_acc2
+from mixassist.analysis.structure_eval import (beat_f_measure, tempo_acc1, tempo_acc2,
+                                                tempo_level)
 from mixassist.analysis.synthetic import drum_pattern, synthetic_song
 from mixassist.errors import ParameterError
 
@@ -320,6 +321,12 @@ def test_tempo_acc2_accepts_metrical_levels_that_acc1_refuses():
     assert tempo_acc2(120, 60) and tempo_acc2(120, 241) and tempo_acc2(90, 30.5)
     assert not tempo_acc1(120, 60)
     assert not tempo_acc2(120, 80) and not tempo_acc2(120, 180)  # 2/3 and 3/2 are not Acc2
+
+
+def test_tempo_level_names_the_metrical_level_of_a_reading():
+    assert tempo_level(120, 121) == "1" and tempo_level(120, 60) == "1/2"
+    assert tempo_level(120, 80) == "2/3" and tempo_level(120, 180) == "3/2"
+    assert tempo_level(69, 92) == "4/3" and tempo_level(120, 100) == "other"
 
 
 def test_drum_stems_can_be_named_by_the_caller():
