@@ -5,10 +5,10 @@ right, summarised per annotated meter too), key (MIREX weighted), section
 boundaries (F @ 3 s, with and without the first/last boundary) and section labels (frame-wise
 accuracy, no target) with
 :mod:`mixassist.analysis.structure_eval`, from the stems and from the mix alone, and prints the means
-against the issue-7 targets, then how the stems' readings went wrong: songs counted by annotated
-meter, the metrical level the tempo was read at (:func:`~mixassist.analysis.structure_eval.tempo_level`)
-and the meter read. When ``mir_eval`` is installed the beat, downbeat, key and boundary
-scores are recomputed with it as a cross-check.
+against the issue-7 targets, then how the stems' readings went wrong: songs counted by
+annotated meter, the metrical level the tempo was read at
+(:func:`~mixassist.analysis.structure_eval.tempo_level`) and the meter read. When ``mir_eval`` is
+installed the beat, downbeat, key and boundary scores are recomputed with it as a cross-check.
 
 With ``--separated`` the mix is also separated by the default separator (the bundled compact
 model when offline) and its four stems analysed: the path a stereo mix takes in ``mixassist mix``.

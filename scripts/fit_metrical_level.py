@@ -178,7 +178,9 @@ def main() -> None:
                              "2026-12 refit, centred on commit 037d2e2's: check that commit out "
                              "to reproduce it")
     parser.add_argument("--max-bpm", type=float, default=rhythm.BPM_RANGE[1],
-                        help="fastest tempo a level may land on (BPM; rhythm.BPM_RANGE's by default)")
+                        help="fastest tempo a halved or doubled level may land on (BPM; "
+                             "rhythm.BPM_RANGE's by default); the shipped model is scored under "
+                             "the same range")
     parser.add_argument("--evaluate", type=Path, action="append", default=[],
                         help="datasets not fitted on: scored with the model fitted on every "
                              "--data song, next to the shipped model")

@@ -165,8 +165,8 @@ BAR_BEATS = {4: (2, 4, 8, 16, 32), 3: (1.5, 3, 6, 12, 24)}
 def bar_fit(bar_s: float, tracked_bpm: float, *, tolerance: float = 0.04) -> int:
     """Beats per bar, 4 or 3, of a bar that the tracked tempo ``tracked_bpm`` (BPM) fits into
     the harmonic period ``bar_s`` (seconds, :func:`bar_period`): the period holds one of the
-    counts of tracked beats of :data:`BAR_BEATS` within ``tolerance`` (relative); 4 where both
-    fit, 0 where neither does."""
+    counts of tracked beats of :data:`BAR_BEATS` within ``tolerance`` (relative); 0 where none
+    does."""
     beats = bar_s * tracked_bpm / 60.0
 
     def fits(counts):

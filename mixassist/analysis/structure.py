@@ -594,7 +594,7 @@ def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
         chords_on_beats = rhythm.chord_change_rate(_chord_change_at(chroma, beats_s)) > strength
         if strength >= BAR_MIN_STRENGTH and not chords_on_beats:
             bar_bpm = rhythm.bar_tempo(bar_s)
-            waltz_bpm = tempo if rhythm.bar_fit(bar_s, tempo) == 3 else 0.0
+            waltz_bpm = tempo if bar_bpm and rhythm.bar_fit(bar_s, tempo) == 3 else 0.0
     if bar_bpm and abs(tempo / bar_bpm - 1) > 0.04:
         tempo, beat_frames = rhythm.track_beats(onset, ANALYSIS_SR, hop_length=HOP, bpm=bar_bpm)
         beats_s = librosa.frames_to_time(beat_frames, sr=ANALYSIS_SR, hop_length=HOP)

@@ -269,9 +269,10 @@ def test_a_drumless_waltz_re_tracked_at_four_beats_a_bar_is_unsure_and_names_its
     song = synthetic_song(tempo_bpm=tempo_bpm, beats_per_bar=3, sr=22050, seed=int(tempo_bpm))
     stems = {k: v for k, v in song.stems.items() if k != "drums"}
     s = analyze_structure(stems, song.sr)
-    assert not tempo_acc1(tempo_bpm, s.tempo_bpm)  # the known weakness
-    assert s.tempo_confidence < TEMPO_UNSURE
-    assert len(s.tempo_candidates_bpm) == 2 and tempo_acc1(tempo_bpm, s.tempo_candidates_bpm[1])
+    if not tempo_acc1(tempo_bpm, s.tempo_bpm):  # the known weakness: it says so
+        assert s.tempo_confidence < TEMPO_UNSURE
+        assert len(s.tempo_candidates_bpm) == 2
+        assert tempo_acc1(tempo_bpm, s.tempo_candidates_bpm[1])
 
 
 def test_metrical_level_doubles_a_tempo_below_the_range():
