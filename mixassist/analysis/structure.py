@@ -594,8 +594,8 @@ def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
         chords_on_beats = rhythm.chord_change_rate(_chord_change_at(chroma, beats_s)) > strength
         if strength >= BAR_MIN_STRENGTH and not chords_on_beats:
             bar_bpm = rhythm.bar_tempo(bar_s)
-            waltz_bpm = tempo if bar_bpm and rhythm.bar_fit(bar_s, tempo) == 3 else 0.0
     if bar_bpm and abs(tempo / bar_bpm - 1) > 0.04:
+        waltz_bpm = tempo if rhythm.bar_fit(bar_s, tempo) == 3 else 0.0
         tempo, beat_frames = rhythm.track_beats(onset, ANALYSIS_SR, hop_length=HOP, bpm=bar_bpm)
         beats_s = librosa.frames_to_time(beat_frames, sr=ANALYSIS_SR, hop_length=HOP)
     elif not bar_bpm:  # drums and chord changes decide the metrical level
@@ -609,7 +609,7 @@ def analyze_structure(stems: Mapping[str, np.ndarray | Signal], sr: int, *,
         beats_s, tempo, drums_at=partial(_peaks_at, drum_parts) if drum_parts is not None else None,
         chord_change=partial(_chord_change_at, chroma) if pitched and not chords_on_beats else None)
     tempo_conf, tempo_candidates = rhythm.tempo_confidence(probs, tempo)
-    if waltz_bpm and abs(tempo / waltz_bpm - 1) > 0.04:  # two readings, one as likely as the other
+    if waltz_bpm:  # two readings, one as likely as the other
         tempo_conf, tempo_candidates = 0.0, [round(tempo, 3), round(waltz_bpm, 3)]
     # The music "plays" at t when some stem was active within the surrounding bar (4 beats), so
     # staccato parts (stabs, plucks) keep the metre running through sparse intros and outros.
